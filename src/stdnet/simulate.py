@@ -1,0 +1,306 @@
+"""Run one trajectory in chunks, record observables, checkpoint and resume.
+
+A `Simulator` owns the whole state of a run (the network state vector, the step
+counter, the recorded buffers and the running per-neuron statistics), so that a
+run split into any number of pieces, or stopped and resumed from a checkpoint,
+gives exactly the same bytes as one uninterrupted run. Time is always
+step * dt, never an accumulated float.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from . import io
+from .integrate import METHOD_CODES, advance, kernel_args, make_work
+from .meanfield import homogeneous_fixed_point
+from .network import Network, build_network
+from .params import ModelParams, RunParams
+from .seeding import rng, seed_sequences
+
+log = logging.getLogger("stdnet.simulate")
+
+POPULATION_KEYS = ("nu_E", "nu_I", "x", "h_E", "h_I")
+
+
+class DivergenceError(RuntimeError):
+    """The integration produced a non-finite state."""
+
+
+@dataclass
+class SimState:
+    """Everything a run needs to continue: restored from a checkpoint bit for bit."""
+
+    y: np.ndarray
+    step: int
+    sample: int  # number of samples recorded so far
+    population: np.ndarray  # (n_samples_total, 5)
+    rec_h: np.ndarray  # (n_samples_total, n_rec_E + n_rec_I)
+    rec_nu: np.ndarray
+    rec_x: np.ndarray  # (n_samples_total, n_rec_E)
+    stat_count: int
+    h_mean: np.ndarray
+    h_m2: np.ndarray
+    nu_mean: np.ndarray
+    nu_m2: np.ndarray
+    x_mean: np.ndarray
+
+    ARRAYS = ("y", "population", "rec_h", "rec_nu", "rec_x", "h_mean", "h_m2", "nu_mean",
+              "nu_m2", "x_mean")
+
+    def save(self, path, fingerprint: dict) -> None:
+        with io.atomic_h5(path) as f:
+            io.write_attrs(f, {"step": self.step, "sample": self.sample,
+                               "stat_count": self.stat_count})
+            io.write_attrs(f.create_group("fingerprint"), fingerprint)
+            io.write_datasets(f, {k: getattr(self, k) for k in self.ARRAYS}, compress=False)
+
+    @classmethod
+    def load(cls, path, fingerprint: dict) -> "SimState":
+        with h5py.File(path, "r") as f:
+            stored = io.read_attrs(f["fingerprint"])
+            if stored != {k: (v.item() if isinstance(v, np.generic) else v)
+                          for k, v in fingerprint.items()}:
+                raise ValueError(f"checkpoint {path} belongs to another run "
+                                 f"({stored} != {fingerprint})")
+            arrays = {k: f[k][()] for k in cls.ARRAYS}
+            return cls(step=int(f.attrs["step"]), sample=int(f.attrs["sample"]),
+                       stat_count=int(f.attrs["stat_count"]), **arrays)
+
+
+def recorded_indices(params: ModelParams, n_record: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the recorded E and I neurons (the first n of each population;
+    the network is random, so these are a random sample)."""
+    n_E = min(n_record, params.N_E)
+    n_I = min(n_record, params.N_I)
+    return np.arange(n_E), params.N_E + np.arange(n_I)
+
+
+def initial_state(params: ModelParams, run: RunParams, seed: int) -> np.ndarray:
+    """Homogeneous fixed point plus a seeded Gaussian kick of the inputs h."""
+    y = homogeneous_fixed_point(params).state(params)
+    if run.perturbation > 0:
+        y[: params.N] += run.perturbation * rng(seed, "initial_state").standard_normal(params.N)
+    return y
+
+
+class Simulator:
+    def __init__(self, params: ModelParams, run: RunParams, seed: int,
+                 network: Network | None = None, state: SimState | None = None,
+                 y0: np.ndarray | None = None):
+        self.params, self.run, self.seed = params, run, int(seed)
+        self.net = network if network is not None else build_network(params, seed)
+        self.rec_E, self.rec_I = recorded_indices(params, run.n_record)
+        self.n_samples_total = run.total_steps // run.steps_per_record + 1
+        if state is None:
+            y = initial_state(params, run, seed) if y0 is None else np.array(y0, dtype=float)
+            if y.shape != (params.dim,):
+                raise ValueError(f"y0: wrong shape {y.shape}; allowed: ({params.dim},)")
+            state = self._fresh_state(y)
+        self.state = state
+        self._args = kernel_args(params, self.net)
+        self._work = make_work(params)
+        self._method = METHOD_CODES[run.method]
+        if state.sample == 0:
+            self._record()
+
+    # ---- state ----------------------------------------------------------------
+    def _fresh_state(self, y) -> SimState:
+        p, n = self.params, self.n_samples_total
+        n_rec = self.rec_E.size + self.rec_I.size
+        return SimState(
+            y=y, step=0, sample=0, population=np.zeros((n, len(POPULATION_KEYS))),
+            rec_h=np.zeros((n, n_rec)), rec_nu=np.zeros((n, n_rec)),
+            rec_x=np.zeros((n, self.rec_E.size)), stat_count=0,
+            h_mean=np.zeros(p.N), h_m2=np.zeros(p.N), nu_mean=np.zeros(p.N),
+            nu_m2=np.zeros(p.N), x_mean=np.zeros(p.N_E))
+
+    def fingerprint(self) -> dict:
+        """What a checkpoint must match to be resumed by this run."""
+        d = {"seed": self.seed}
+        d.update({f"model.{k}": v for k, v in self.params.to_dict().items()})
+        d.update({f"run.{k}": v for k, v in self.run.to_dict().items()
+                  if k not in ("chunk_steps", "checkpoint_interval")})
+        return d
+
+    @property
+    def t(self) -> float:
+        return self.state.step * self.run.dt
+
+    @property
+    def done(self) -> bool:
+        return self.state.step >= self.run.total_steps
+
+    # ---- recording --------------------------------------------------------------
+    def _record(self) -> None:
+        from .transfer import phi
+
+        st, p = self.state, self.params
+        N, N_E = p.N, p.N_E
+        h = st.y[:N]
+        x = st.y[N:]
+        nu = phi(p.transfer, h)
+        k = st.sample
+        st.population[k] = (nu[:N_E].mean(), nu[N_E:].mean(), x.mean(), h[:N_E].mean(),
+                            h[N_E:].mean())
+        idx = np.concatenate([self.rec_E, self.rec_I])
+        st.rec_h[k] = h[idx]
+        st.rec_nu[k] = nu[idx]
+        st.rec_x[k] = x[self.rec_E]
+        if st.step >= self.run.transient_steps:
+            # Welford's running mean and sum of squared deviations, per neuron
+            st.stat_count += 1
+            c = st.stat_count
+            d = h - st.h_mean
+            st.h_mean += d / c
+            st.h_m2 += d * (h - st.h_mean)
+            d = nu - st.nu_mean
+            st.nu_mean += d / c
+            st.nu_m2 += d * (nu - st.nu_mean)
+            st.x_mean += (x - st.x_mean) / c
+        st.sample += 1
+
+    # ---- integration ------------------------------------------------------------
+    def advance_to(self, target_step: int, progress_every_s: float = 10.0,
+                   checkpoint_path=None) -> None:
+        """Integrate until step `target_step` (clipped to the run's end), recording on the way."""
+        run, st = self.run, self.state
+        target = min(int(target_step), run.total_steps)
+        spr = run.steps_per_record
+        ckpt_every = (int(round(run.checkpoint_interval / run.dt))
+                      if run.checkpoint_interval > 0 else 0)
+        next_ckpt = ((st.step // ckpt_every) + 1) * ckpt_every if ckpt_every else None
+        start_wall = time.perf_counter()
+        start_step = st.step
+        last_report = start_wall
+        while st.step < target:
+            # never step past the next sample time, so recording sees the same states
+            next_sample = (st.step // spr + 1) * spr
+            n = min(next_sample, target, st.step + run.chunk_steps) - st.step
+            bad = advance(st.y, n, self._method, run.dt, *self._args, self._work)
+            if bad >= 0:
+                step = st.step + bad + 1
+                p = self.params
+                raise DivergenceError(
+                    f"integration diverged (non-finite state) at step {step}, "
+                    f"t = {step * run.dt:g}, for N={p.N}, J0={p.J0}, seed={self.seed}, "
+                    f"dt={run.dt}, method={run.method}; parameters: {p.to_dict()}. "
+                    "Try a smaller dt (the fast homogeneous eigenvalue grows like sqrt(K) J0).")
+            st.step += n
+            if st.step % spr == 0:
+                self._record()
+            if checkpoint_path is not None and next_ckpt is not None and st.step >= next_ckpt:
+                st.save(checkpoint_path, self.fingerprint())
+                next_ckpt += ckpt_every
+            now = time.perf_counter()
+            if now - last_report >= progress_every_s:
+                last_report = now
+                self._report(start_step, start_wall, now)
+
+    def _report(self, start_step, start_wall, now) -> None:
+        done = self.state.step - start_step
+        rate = done / max(now - start_wall, 1e-9)
+        left = (self.run.total_steps - self.state.step) / max(rate, 1e-9)
+        log.info("step %d/%d  t = %.1f/%.1f tau  %.0f steps/s  ETA %s",
+                 self.state.step, self.run.total_steps, self.t,
+                 self.run.total_steps * self.run.dt, rate, _fmt_seconds(left))
+
+    def result(self) -> dict:
+        """Observables of the finished (or partial) run as arrays."""
+        st, run = self.state, self.run
+        n = st.sample
+        times = np.arange(n) * run.steps_per_record * run.dt
+        ddof_c = max(st.stat_count - 1, 1)
+        pop = {k: st.population[:n, i] for i, k in enumerate(POPULATION_KEYS)}
+        return {
+            "time": times,
+            "population": pop,
+            "recorded": {"index": np.concatenate([self.rec_E, self.rec_I]),
+                         "h": st.rec_h[:n], "nu": st.rec_nu[:n], "x": st.rec_x[:n]},
+            "neurons": {"h_mean": st.h_mean.copy(), "h_var": st.h_m2 / ddof_c,
+                        "nu_mean": st.nu_mean.copy(), "nu_var": st.nu_m2 / ddof_c,
+                        "x_mean": st.x_mean.copy(), "n_samples": np.int64(st.stat_count)},
+            "final": {"y": st.y.copy(), "step": np.int64(st.step), "t": self.t},
+        }
+
+
+def _fmt_seconds(s: float) -> str:
+    if not math.isfinite(s):
+        return "?"
+    s = int(round(s))
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    return f"{h:d}:{m:02d}:{sec:02d}"
+
+
+def simulate(params: ModelParams, run: RunParams, seed: int, *, checkpoint_path=None,
+             progress_every_s: float = 10.0, network: Network | None = None) -> dict:
+    """Run one trajectory to the end and return its observables.
+
+    With `checkpoint_path`, the state is saved there every `run.checkpoint_interval`
+    and a matching checkpoint found at start is resumed; it is removed at the end.
+    """
+    t0 = time.perf_counter()
+    state = None
+    if checkpoint_path is not None and Path(checkpoint_path).exists():
+        sim0 = Simulator.__new__(Simulator)
+        sim0.params, sim0.run, sim0.seed = params, run, int(seed)
+        state = SimState.load(checkpoint_path, Simulator.fingerprint(sim0))
+        log.info("resuming from checkpoint %s at step %d", checkpoint_path, state.step)
+    sim = Simulator(params, run, seed, network=network, state=state)
+    log.info("N=%d (N_E=%d, K_E=%d, K_I=%d), J0=%g, seed=%d: %d steps of %s, dt=%g",
+             params.N, params.N_E, params.K_E, params.K_I, params.J0, seed,
+             run.total_steps, run.method, run.dt)
+    sim.advance_to(run.total_steps, progress_every_s=progress_every_s,
+                   checkpoint_path=checkpoint_path)
+    wall = time.perf_counter() - t0
+    log.info("finished %d steps in %.1f s", run.total_steps, wall)
+    out = sim.result()
+    fp = homogeneous_fixed_point(params)
+    out["fixed_point"] = fp.to_dict()
+    out["wall_time_s"] = wall
+    out["network"] = sim.net
+    return out
+
+
+def write_simulation(path, result: dict, params: ModelParams, run: RunParams, seed: int) -> None:
+    """Write a simulation result to HDF5, atomically (layout: README 'Output layout')."""
+    with io.atomic_h5(path) as f:
+        io.write_attrs(f.create_group("params"), {**params.to_dict(), **run.to_dict(),
+                                                  "seed": int(seed), "N_E": params.N_E,
+                                                  "N_I": params.N_I, "K_E": params.K_E,
+                                                  "K_I": params.K_I, "gamma": params.gamma,
+                                                  "G": params.G})
+        meta = io.provenance()
+        meta["wall_time_s"] = float(result.get("wall_time_s", float("nan")))
+        seqs = seed_sequences(seed)
+        meta.update({f"seed_entropy.{k}": str(v.entropy) for k, v in seqs.items()})
+        meta.update({f"seed_spawn_key.{k}": str(v.spawn_key) for k, v in seqs.items()})
+        meta["omp_threads"] = os.environ.get("NUMBA_NUM_THREADS", "")
+        io.write_attrs(f.create_group("meta"), meta)
+        f.create_dataset("time", data=result["time"])
+        f["time"].attrs["unit"] = "tau"
+        f["time"].attrs["t_transient"] = run.t_transient
+        io.write_datasets(f.create_group("population"), result["population"])
+        io.write_datasets(f.create_group("recorded"), result["recorded"])
+        io.write_datasets(f.create_group("neurons"), result["neurons"])
+        io.write_datasets(f.create_group("final"), result["final"], compress=False)
+        io.write_attrs(f.create_group("fixed_point"), result["fixed_point"])
+
+
+def read_simulation(path) -> dict:
+    """Read back a simulation file: params, meta, fixed_point as dicts; the rest as arrays."""
+    with h5py.File(path, "r") as f:
+        out = io.read_group(f)
+        out["params"] = io.read_attrs(f["params"])
+        out["meta"] = io.read_attrs(f["meta"])
+        out["fixed_point"] = io.read_attrs(f["fixed_point"])
+        out["t_transient"] = float(f["time"].attrs["t_transient"])
+    return out
