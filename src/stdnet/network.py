@@ -62,7 +62,7 @@ def _floyd_rows(uniforms, n_pool, k, exclude, out, mark):
 
 def _draw(gen, N, n_pool, k, pool_offset, dtype):
     """For every neuron 0..N-1, k distinct inputs from a pool [pool_offset, pool_offset+n_pool)."""
-    out = np.empty((N, k), dtype=np.int64)
+    out = np.empty((N, k), dtype=dtype)
     mark = np.zeros(n_pool, dtype=np.bool_)
     for start in range(0, N, _ROWS_PER_BLOCK):
         stop = min(N, start + _ROWS_PER_BLOCK)
@@ -71,7 +71,7 @@ def _draw(gen, N, n_pool, k, pool_offset, dtype):
         exclude = np.where((local >= 0) & (local < n_pool), local, -1).astype(np.int64)
         uniforms = gen.random((stop - start, k))
         _floyd_rows(uniforms, n_pool, k, exclude, out[start:stop], mark)
-    return out.astype(dtype)
+    return out
 
 
 @dataclass(frozen=True)

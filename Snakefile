@@ -1,0 +1,24 @@
+# stdnet: balanced E/I rate networks with short-term depression.
+# Run:  snakemake --cores 2           (default sweep, config/params.yaml)
+#       snakemake --cores 32 --configfile config/paper.yaml
+from snakemake.utils import min_version
+
+min_version("8.10")
+
+
+configfile: "config/params.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/simulate.smk"
+include: "workflow/rules/stability.smk"
+include: "workflow/rules/lyapunov.smk"
+include: "workflow/rules/transition.smk"
+include: "workflow/rules/dmf.smk"
+include: "workflow/rules/figures.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        ALL_TARGETS,

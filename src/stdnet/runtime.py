@@ -1,0 +1,29 @@
+"""Plumbing shared by the workflow's scripts: logging to the rule's log, threads.
+
+A rule's script calls `setup(snakemake)` first: log records and uncaught
+exceptions go to snakemake.log[0] (so a failed job explains itself in its log),
+and numba uses exactly the threads the rule was given.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+
+
+def set_threads(n: int) -> None:
+    import numba
+
+    numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))
+
+
+def setup(snakemake) -> logging.Logger:
+    log_path = snakemake.log[0] if len(snakemake.log) else None
+    handlers = [logging.StreamHandler(sys.stderr)]
+    if log_path:
+        stream = open(log_path, "a", buffering=1)
+        sys.stderr = stream  # warnings and tracebacks end up in the rule's log too
+        handlers = [logging.StreamHandler(stream)]
+    logging.basicConfig(level=logging.INFO, handlers=handlers, force=True,
+                        format="%(asctime)s %(name)s %(levelname)s: %(message)s")
+    set_threads(getattr(snakemake, "threads", 1))
+    return logging.getLogger(f"stdnet.rule.{snakemake.rule}")

@@ -1,0 +1,44 @@
+# Shared helpers: validated config, the grid, result paths.
+import itertools
+from pathlib import Path
+
+from stdnet.config import validate_config
+from stdnet.params import ModelParams, RunParams, format_J0
+
+config.update(validate_config(config, Path(workflow.basedir) / "config" / "schema"))
+
+RESULTS = config["results"]
+GRID_N = [int(n) for n in config["grid"]["N"]]
+GRID_J0 = [format_J0(j) for j in config["grid"]["J0"]]
+GRID_SEEDS = [int(s) for s in config["grid"]["seeds"]]
+GRID = list(itertools.product(GRID_N, GRID_J0, GRID_SEEDS))
+
+# every stage appends the files `rule all` must produce
+ALL_TARGETS = []
+
+
+wildcard_constraints:
+    N=r"\d+",
+    J0=r"\d+(\.\d+)?",
+    seed=r"\d+",
+
+
+def run_dir(N, J0, seed):
+    return f"{RESULTS}/N~{N}/J0~{J0}/seed~{seed}"
+
+
+def grid_files(name, grid=None):
+    """One file `name` in the run folder of every grid point."""
+    return [f"{run_dir(N, J0, s)}/{name}" for N, J0, s in (grid or GRID)]
+
+
+def model_params(wildcards):
+    return {**config["model"], "N": int(wildcards.N), "J0": float(wildcards.J0)}
+
+
+def simulation_mem_mb(N):
+    """Memory of one simulation job: the index pattern (~c N^2 uint16/uint32) dominates."""
+    p = ModelParams.from_config(config["model"], N=N, J0=1.0)
+    itemsize = 2 if max(p.N_E, p.N_I) <= 65536 else 4
+    pattern = N * (p.K_E + p.K_I) * itemsize
+    return int(400 + 2.0 * pattern / 1e6)

@@ -1,0 +1,36 @@
+# One trajectory per grid point, and the table of all runs.
+
+
+rule simulate:
+    output:
+        h5=f"{RESULTS}/N~{{N}}/J0~{{J0}}/seed~{{seed}}/simulation.h5",
+    params:
+        model=model_params,
+        simulation=config["simulation"],
+        seed=lambda wc: int(wc.seed),
+        checkpoint=lambda wc: f"{run_dir(wc.N, wc.J0, wc.seed)}/simulation.checkpoint.h5",
+    log:
+        f"{RESULTS}/logs/simulate/N~{{N}}_J0~{{J0}}_seed~{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/simulate/N~{{N}}_J0~{{J0}}_seed~{{seed}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=lambda wc: simulation_mem_mb(int(wc.N)),
+    script:
+        "../../scripts/simulate.py"
+
+
+rule summarise:
+    input:
+        sims=grid_files("simulation.h5"),
+    output:
+        table=f"{RESULTS}/tables/runs.csv",
+    log:
+        f"{RESULTS}/logs/summarise.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/summarise.tsv"
+    script:
+        "../../scripts/summarise.py"
+
+
+ALL_TARGETS.append(rules.summarise.output.table)

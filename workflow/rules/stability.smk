@@ -1,0 +1,1 @@
+# stability stage (see its issue); appends its final outputs to ALL_TARGETS.
