@@ -1,0 +1,1 @@
+# Figures of the simulation stage (paper Figs 1 and 2).
