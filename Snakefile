@@ -16,6 +16,7 @@ include: "workflow/rules/lyapunov.smk"
 include: "workflow/rules/transition.smk"
 include: "workflow/rules/dmf.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:

@@ -1,0 +1,1 @@
+# Report and job-accounting rules (issue 7); appends its outputs to ALL_TARGETS.
