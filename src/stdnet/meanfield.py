@@ -95,13 +95,21 @@ def _unscaled_residual(h_E, h_I, p, G):
 
 
 def homogeneous_fixed_point(params: ModelParams, tol: float = 1e-13,
-                            continuation_steps: int = 60) -> FixedPoint:
+                            continuation_steps: int = 60,
+                            guess: FixedPoint | None = None) -> FixedPoint:
     """The finite-K homogeneous fixed point, followed from G = 0 by continuation.
 
+    With `guess` (a nearby solution, e.g. the previous point of a sweep) the
+    solver starts there and falls back to continuation only if that fails.
     Raises RuntimeError when the solver does not converge (never returns an
     unconverged point silently).
     """
     p = params
+    if guess is not None:
+        try:
+            return _solve_from(p, np.array([guess.h_E, guess.h_I]), tol)
+        except RuntimeError:
+            pass
     G_target = p.G
     guess = np.array([p.I0, p.I0])
     if G_target > 0:
@@ -114,6 +122,11 @@ def homogeneous_fixed_point(params: ModelParams, tol: float = 1e-13,
             if not sol.success and G == G_target:
                 break
             guess = sol.x
+    return _solve_from(p, guess, tol)
+
+
+def _solve_from(p: ModelParams, guess, tol: float) -> FixedPoint:
+    G_target = p.G
     sol = root(_scaled_residual, guess, args=(p, G_target), method="hybr",
                options={"xtol": 1e-15})
     h_E, h_I = sol.x
@@ -142,3 +155,125 @@ def population_vector_field(params: ModelParams, v) -> np.ndarray:
         (-h_I + p.I0 + G * (p.g_IE * nu_E - gam * p.g_II * nu_I)) / p.tau_I,
         (1.0 - x) / p.tau_D - p.u * x * nu_E,
     ])
+
+
+# ---- heterogeneous fixed point: self-consistent Gaussian theory (MODEL.md section 3) -------
+
+
+@dataclass(frozen=True)
+class HetFixedPoint:
+    """Stationary heterogeneous state: inputs h_i = mu_a + sigma_a z_i, z ~ N(0, 1)."""
+
+    mu_E: float
+    mu_I: float
+    sigma_E: float
+    sigma_I: float
+    nu_E: float  # population means of the rates
+    nu_I: float
+    x: float  # mean efficacy of the E neurons
+    xnu_E: float  # mean depressed output <x nu> of the E neurons
+    residual: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _gauss_nodes(n: int):
+    """Probabilists' Gauss-Hermite nodes and weights normalised to a N(0, 1) average."""
+    z, w = np.polynomial.hermite_e.hermegauss(n)
+    return z, w / w.sum()
+
+
+def het_moments(params: ModelParams, mu_E, sigma_E, mu_I, sigma_I, n_nodes: int = 80) -> dict:
+    """Gaussian averages <nu>, Var(nu), <x nu>, Var(x nu), <x> with x = 1/(1 + u tau_D nu)."""
+    p = params
+    z, w = _gauss_nodes(n_nodes)
+    nuE = phi(p.transfer, mu_E + sigma_E * z)
+    nuI = phi(p.transfer, mu_I + sigma_I * z)
+    x = 1.0 / (1.0 + p.u * p.tau_D * nuE)
+    xnu = x * nuE
+    m = {"nu_E": w @ nuE, "nu_I": w @ nuI, "xnu_E": w @ xnu, "x": w @ x}
+    m["var_nu_E"] = w @ (nuE - m["nu_E"]) ** 2
+    m["var_nu_I"] = w @ (nuI - m["nu_I"]) ** 2
+    m["var_xnu_E"] = w @ (xnu - m["xnu_E"]) ** 2
+    return m
+
+
+def _sampling_variances(p: ModelParams) -> tuple[float, float]:
+    """Row variance factors of a fixed-in-degree sum: Jc^2 K (N_pop - K)/(N_pop - 1)."""
+    Jc2 = p.coupling ** 2
+    return (Jc2 * p.K_E * (p.N_E - p.K_E) / (p.N_E - 1),
+            Jc2 * p.K_I * (p.N_I - p.K_I) / (p.N_I - 1))
+
+
+def _het_residual(v, p: ModelParams, n_nodes: int):
+    mu_E, mu_I, ls_E, ls_I = v
+    s_E, s_I = math.exp(ls_E), math.exp(ls_I)
+    m = het_moments(p, mu_E, s_E, mu_I, s_I, n_nodes)
+    vE, vI = _sampling_variances(p)
+    G, gam = p.G, p.gamma
+    var_E = vE * p.g_EE ** 2 * m["var_xnu_E"] + vI * p.g_EI ** 2 * m["var_nu_I"]
+    var_I = vE * p.g_IE ** 2 * m["var_nu_E"] + vI * p.g_II ** 2 * m["var_nu_I"]
+    tiny = 1e-300
+    return np.array([
+        (mu_E - p.I0) / G - (p.g_EE * m["xnu_E"] - gam * p.g_EI * m["nu_I"]),
+        (mu_I - p.I0) / G - (p.g_IE * m["nu_E"] - gam * p.g_II * m["nu_I"]),
+        2.0 * ls_E - math.log(max(var_E, tiny)),
+        2.0 * ls_I - math.log(max(var_I, tiny)),
+    ])
+
+
+def heterogeneous_fixed_point(params: ModelParams, guess: HetFixedPoint | None = None,
+                              n_nodes: int = 80, tol: float = 1e-10,
+                              sigma_min: float = 1e-4) -> HetFixedPoint:
+    """Solve the self-consistent Gaussian theory of a stationary heterogeneous state.
+
+    Means (balance, scaled by G as for the homogeneous point):
+        mu_a = I0 + G [g_aE <s^a>_E - gamma g_aI <nu>_I],  s^E = x nu, s^I = nu
+    Variances (quenched sampling of K_b of N_b inputs, fixed in-degree):
+        sigma_a^2 = sum_b Jc^2 K_b (N_b - K_b)/(N_b - 1) g_ab^2 Var_b(s^a)
+    The sigma's are solved in log form, so the trivial (homogeneous) solution
+    sigma = 0 is not reachable; raises RuntimeError if no nontrivial solution
+    (sigma > sigma_min) is found.
+    """
+    p = params
+    if p.J0 <= 0:
+        raise ValueError("J0: the heterogeneous fixed point needs J0 > 0")
+    if guess is None:
+        fp = homogeneous_fixed_point(p)
+        starts = [(fp.h_E, fp.h_I, s, s) for s in (1.0, 0.5, 2.0, 0.2)]
+    else:
+        starts = [(guess.mu_E, guess.mu_I, guess.sigma_E, guess.sigma_I)]
+    last = None
+    for mu_E, mu_I, s_E, s_I in starts:
+        v0 = np.array([mu_E, mu_I, math.log(s_E), math.log(s_I)])
+        sol = root(_het_residual, v0, args=(p, n_nodes), method="hybr",
+                   options={"xtol": 1e-13})
+        res = float(np.max(np.abs(_het_residual(sol.x, p, n_nodes))))
+        last = (sol, res)
+        s_E, s_I = np.exp(sol.x[2:])
+        if np.all(np.isfinite(sol.x)) and res < tol and min(s_E, s_I) > sigma_min:
+            m = het_moments(p, sol.x[0], s_E, sol.x[1], s_I, n_nodes)
+            return HetFixedPoint(mu_E=float(sol.x[0]), mu_I=float(sol.x[1]),
+                                 sigma_E=float(s_E), sigma_I=float(s_I),
+                                 nu_E=float(m["nu_E"]), nu_I=float(m["nu_I"]),
+                                 x=float(m["x"]), xnu_E=float(m["xnu_E"]), residual=res)
+    raise RuntimeError(
+        f"heterogeneous fixed point: no nontrivial solution for N={p.N}, J0={p.J0} "
+        f"(last residual {last[1]:.3g}, sigma = {np.exp(last[0].x[2:])}); below the "
+        "bifurcation only the homogeneous state (sigma = 0) exists")
+
+
+def heterogeneous_branch(params: ModelParams, J0_values, n_nodes: int = 80) -> list:
+    """The theory's branch over J0 values, followed by continuation from the largest J0
+    down; entries are None where no nontrivial solution exists."""
+    out: dict = {}
+    guess = None
+    for J0 in sorted(J0_values, reverse=True):
+        try:
+            hp = heterogeneous_fixed_point(params.replace(J0=float(J0)), guess, n_nodes)
+            guess = hp
+        except RuntimeError:
+            hp = None
+        out[float(J0)] = hp
+    return [out[float(J)] for J in J0_values]

@@ -25,6 +25,8 @@ rule summarise:
         sims=grid_files("simulation.h5"),
     output:
         table=f"{RESULTS}/tables/runs.csv",
+    params:
+        fp_tolerance=config["summary"]["fp_tolerance"],
     log:
         f"{RESULTS}/logs/summarise.log",
     benchmark:

@@ -1,0 +1,91 @@
+"""Configuration errors name the key, the value and what is allowed."""
+import copy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from stdnet.config import ConfigError, validate_config
+from stdnet.params import ModelParams, RunParams
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = ROOT / "config" / "schema"
+
+
+@pytest.fixture
+def default_config():
+    return yaml.safe_load((ROOT / "config" / "params.yaml").read_text())
+
+
+def _error(cfg):
+    with pytest.raises(ConfigError) as e:
+        validate_config(cfg, SCHEMA)
+    return str(e.value)
+
+
+def test_default_and_paper_configs_are_valid(default_config):
+    validate_config(default_config, SCHEMA)
+    paper = ROOT / "config" / "paper.yaml"
+    if paper.exists():
+        validate_config(yaml.safe_load(paper.read_text()), SCHEMA)
+
+
+def test_defaults_are_filled(default_config):
+    cfg = copy.deepcopy(default_config)
+    del cfg["simulation"]
+    out = validate_config(cfg, SCHEMA)
+    assert out["simulation"]["dt"] == 0.05 and out["simulation"]["method"] == "rk4"
+
+
+def test_negative_n(default_config):
+    default_config["grid"]["N"] = [1000, -5]
+    msg = _error(default_config)
+    assert "'grid.N[1]'" in msg and "-5" in msg and ">= 10" in msg
+
+
+def test_unknown_transfer_function(default_config):
+    default_config["model"]["transfer"] = "heaviside"
+    msg = _error(default_config)
+    assert "'model.transfer'" in msg and "heaviside" in msg and "softplus" in msg
+
+
+def test_string_in_j0_list(default_config):
+    default_config["grid"]["J0"] = [0.1, "strong", 1.5]
+    msg = _error(default_config)
+    assert "'grid.J0[1]'" in msg and "'strong'" in msg and "a number" in msg
+
+
+def test_unknown_key(default_config):
+    default_config["model"]["tau_x"] = 3
+    msg = _error(default_config)
+    assert "'model.tau_x'" in msg and "unknown key" in msg and "tau_D" in msg
+
+
+def test_semantic_errors(default_config):
+    default_config["simulation"]["record_interval"] = 0.07
+    default_config["figures"]["fig1"]["J0"] = [0.3]
+    msg = _error(default_config)
+    assert "record_interval" in msg and "whole multiple of dt" in msg
+    assert "'figures.fig1.J0'" in msg and "0.3" in msg
+
+
+def test_dataclass_errors_name_key_value_and_allowed():
+    with pytest.raises(ValueError, match=r"transfer: invalid value 'bogus'; allowed: softplus"):
+        ModelParams(N=1000, J0=1.0, transfer="bogus")
+    with pytest.raises(ValueError, match=r"N: invalid value -3; allowed: an integer >= 4"):
+        ModelParams(N=-3, J0=1.0)
+    with pytest.raises(ValueError, match=r"c: .*K_E"):
+        ModelParams(N=20, J0=1.0, c=0.01)
+    with pytest.raises(ValueError, match=r"method: invalid value 'rk45'"):
+        RunParams(method="rk45")
+
+
+def test_snakemake_reports_config_errors(tmp_path):
+    """A bad --config value stops the workflow at start with the message."""
+    out = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "1",
+                          "--config", "model={'transfer': 'heaviside'}"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode != 0
+    assert "model.transfer" in out.stdout + out.stderr

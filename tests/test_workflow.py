@@ -1,0 +1,52 @@
+"""The tiny workflow (tests/data/tiny.yaml: 2 N x 2 J0 x 2 seeds) runs end to end."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    work = tmp_path_factory.mktemp("workflow")
+    env = {**os.environ, "NUMBA_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-d", str(work),
+           "--configfile", str(ROOT / "tests" / "data" / "tiny.yaml"), "--cores", "2"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=1200, env=env)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-5000:]
+    return work / "results-tiny"
+
+
+def test_simulations_and_table(tiny_run):
+    sims = sorted(tiny_run.glob("N~*/J0~*/seed~*/simulation.h5"))
+    assert len(sims) == 8
+    table = pd.read_csv(tiny_run / "tables" / "runs.csv")
+    assert len(table) == 8
+    assert set(table["N"]) == {200, 400} and set(table["J0"]) == {0.1, 1.5}
+    # small coupling settles on the homogeneous fixed point, strong coupling does not
+    assert table.loc[table["J0"] == 0.1, "settled_homogeneous"].all()
+    assert not table.loc[table["J0"] == 1.5, "settled_homogeneous"].any()
+    assert (table.loc[table["J0"] == 1.5, "h_E_var_temporal"] > 1e-3).all()
+
+
+def test_figures(tiny_run):
+    for name in ("fig1_regimes", "fig2_fixed_point"):
+        for ext in ("png", "pdf"):
+            path = tiny_run / "figures" / f"{name}.{ext}"
+            assert path.stat().st_size > 10_000, path
+
+
+def test_every_job_logged_and_benchmarked(tiny_run):
+    logs = list((tiny_run / "logs" / "simulate").glob("*.log"))
+    assert len(logs) == 8
+    text = logs[0].read_text()
+    assert "steps of rk4" in text and "finished" in text
+    assert len(list((tiny_run / "benchmarks" / "simulate").glob("*.tsv"))) == 8
+
+
+def test_no_temporary_files_left(tiny_run):
+    assert not [p for p in tiny_run.rglob("*") if ".tmp-" in p.name]
