@@ -1,4 +1,7 @@
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")  # tests are single-threaded unless they say so
 
@@ -15,3 +18,16 @@ def small_params():
 @pytest.fixture
 def short_run():
     return RunParams(dt=0.05, t_transient=5.0, t_record=5.0, record_interval=0.5, n_record=3)
+
+
+@pytest.fixture(scope="session")
+def tiny_workflow_results(tmp_path_factory):
+    """The tiny workflow (tests/data/tiny.yaml), run once per test session, end to end."""
+    work = tmp_path_factory.mktemp("workflow")
+    root = Path(__file__).resolve().parents[1]
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(root / "Snakefile"), "-d", str(work),
+           "--configfile", str(root / "tests" / "data" / "tiny.yaml"), "--cores", "2"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=1800,
+                         env={**os.environ, "NUMBA_NUM_THREADS": "1"})
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-5000:]
+    return work / "results-tiny"

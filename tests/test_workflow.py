@@ -1,24 +1,11 @@
 """The tiny workflow (tests/data/tiny.yaml: 2 N x 2 J0 x 2 seeds) runs end to end."""
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 @pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    work = tmp_path_factory.mktemp("workflow")
-    env = {**os.environ, "NUMBA_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-d", str(work),
-           "--configfile", str(ROOT / "tests" / "data" / "tiny.yaml"), "--cores", "2"]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=1200, env=env)
-    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-5000:]
-    return work / "results-tiny"
+def tiny_run(tiny_workflow_results):
+    return tiny_workflow_results
 
 
 def test_simulations_and_table(tiny_run):

@@ -19,6 +19,7 @@ COMMANDS = {
     "simulate": ("stdnet.cli", "run one trajectory and write it to an HDF5 file"),
     "fixed-point": ("stdnet.cli", "print the homogeneous fixed point as JSON"),
     "bench": ("stdnet.bench", "benchmark the kernels against naive numpy and scipy"),
+    "status": ("stdnet.accounting", "status of every grid point of a config (done, failed, running)"),
 }
 
 
@@ -136,6 +137,9 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
+    from .runtime import exit_cleanly_on_sigterm
+
+    exit_cleanly_on_sigterm()
     try:
         if args.command in _LOCAL:
             return _LOCAL[args.command][1](args)

@@ -7,6 +7,7 @@ and numba uses exactly the threads the rule was given.
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 
 
@@ -14,6 +15,12 @@ def set_threads(n: int) -> None:
     import numba
 
     numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))
+
+
+def exit_cleanly_on_sigterm() -> None:
+    """Turn SIGTERM (a scheduler's time limit, a user's kill) into SystemExit, so that
+    atomic writers remove their temporary files and the last checkpoint stays valid."""
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 
 def setup(snakemake) -> logging.Logger:
@@ -26,4 +33,5 @@ def setup(snakemake) -> logging.Logger:
     logging.basicConfig(level=logging.INFO, handlers=handlers, force=True,
                         format="%(asctime)s %(name)s %(levelname)s: %(message)s")
     set_threads(getattr(snakemake, "threads", 1))
+    exit_cleanly_on_sigterm()
     return logging.getLogger(f"stdnet.rule.{snakemake.rule}")

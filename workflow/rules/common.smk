@@ -1,9 +1,15 @@
 # Shared helpers: validated config, the grid, result paths.
 import itertools
+import os
 from pathlib import Path
 
 from stdnet.config import validate_config
 from stdnet.params import ModelParams, RunParams, format_J0
+
+# One writer per HDF5 file and atomic renames make HDF5's file locks useless, and they fail
+# on network file systems (NFS, Lustre: "unable to lock file"). Set for every job, locally
+# and on a cluster (scripts inherit this environment, sbatch exports it).
+os.environ.setdefault("HDF5_USE_FILE_LOCKING", "FALSE")
 
 config.update(validate_config(config, Path(workflow.basedir) / "config" / "schema"))
 
@@ -42,3 +48,13 @@ def simulation_mem_mb(N):
     itemsize = 2 if max(p.N_E, p.N_I) <= 65536 else 4
     pattern = N * (p.K_E + p.K_I) * itemsize
     return int(400 + 2.0 * pattern / 1e6)
+
+
+def simulation_runtime(wildcards, attempt):
+    """SLURM wall-time request (min) from N (K_E + K_I) terms x steps; doubled on each retry."""
+    from stdnet.accounting import simulation_runtime_min
+
+    N = int(wildcards.N)
+    p = ModelParams.from_config(config["model"], N=N, J0=1.0)
+    steps = RunParams.from_config(config["simulation"]).total_steps
+    return simulation_runtime_min(N, p.K_E + p.K_I, steps) * attempt

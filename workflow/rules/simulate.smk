@@ -16,6 +16,7 @@ rule simulate:
     threads: 1
     resources:
         mem_mb=lambda wc: simulation_mem_mb(int(wc.N)),
+        runtime=simulation_runtime,
     script:
         "../../scripts/simulate.py"
 

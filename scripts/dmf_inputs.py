@@ -1,0 +1,25 @@
+"""Rule dmf_inputs: continue a simulation and record E/I input parts of sampled neurons."""
+import time
+
+from stdnet.correlations import analyse, record_inputs, write_inputs
+from stdnet.params import ModelParams
+from stdnet.runtime import setup
+from stdnet.simulate import read_simulation
+
+log = setup(snakemake)  # noqa: F821 (injected by Snakemake)
+p = snakemake.params  # noqa: F821
+model = ModelParams.from_config({k: v for k, v in p.model.items() if k not in ("N", "J0")},
+                                N=p.model["N"], J0=p.model["J0"])
+c = p.correlations
+sim = read_simulation(snakemake.input.sim)  # noqa: F821
+t0 = time.perf_counter()
+log.info("continuing N=%d J0=%g seed=%d for %g tau, %d neurons per population",
+         model.N, model.J0, p.seed, c["t_measure"], c["n_sample"])
+rec = record_inputs(model, sim["final"]["y"], p.seed, p.simulation, t_measure=c["t_measure"],
+                    sample_interval=c["sample_interval"], n_sample=c["n_sample"])
+stats = analyse(rec)
+n_lags = min(int(round(c["max_lag"] / c["sample_interval"])) + 1, rec["h"].shape[0] // 2)
+write_inputs(snakemake.output.h5, rec, stats, model, p.seed, c, n_lags,  # noqa: F821
+             c["sample_interval"], time.perf_counter() - t0)
+log.info("E-target total-input corr %.3g, I-target %.3g; wrote %s", stats["E.total.corr"],
+         stats["I.total.corr"], snakemake.output.h5)  # noqa: F821

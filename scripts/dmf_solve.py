@@ -1,0 +1,23 @@
+"""Rule dmf_solve: the DMF of one (J0, I0) point to HDF5 (docs/dmf.md)."""
+from stdnet.dmf import DMFSettings, network_problem, solve_dmf, write_dmf
+from stdnet.params import ModelParams
+from stdnet.runtime import setup
+
+log = setup(snakemake)  # noqa: F821 (injected by Snakemake)
+p = snakemake.params  # noqa: F821
+model = ModelParams.from_config(p.model, N=int(p.N), J0=p.J0)
+cfg = p.dmf
+try:
+    settings = DMFSettings.from_config(cfg["solver"])
+except ValueError as e:
+    raise ValueError(f"config key 'dmf.solver': {e}") from None
+log.info("DMF at J0=%g, I0=%g (finite_K=%s with N=%d, one_minus_c=%s, shared_input=%s); %s",
+         model.J0, model.I0, cfg["finite_K"], model.N, cfg["one_minus_c"], cfg["shared_input"],
+         settings)
+problem = network_problem(model, finite_K=cfg["finite_K"], one_minus_c=cfg["one_minus_c"],
+                          shared_input=cfg["shared_input"])
+result = solve_dmf(problem, settings)
+write_dmf(snakemake.output.h5, result)  # noqa: F821
+log.info("residual history: %s", " ".join(f"{r:.3g}" for r in result.residuals))
+log.info("wrote %s (converged=%s, %.1f s)", snakemake.output.h5, result.converged,  # noqa: F821
+         result.wall_time_s)

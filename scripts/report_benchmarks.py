@@ -1,0 +1,18 @@
+"""Rule benchmark_summary: every job's benchmark as a table, per-rule summary, figure vs N."""
+from stdnet.accounting import read_benchmarks, summarise_benchmarks
+from stdnet.io import atomic_path
+from stdnet.plotting import save_figure
+from stdnet.plotting.benchmarks import benchmark_figure
+from stdnet.runtime import setup
+
+log = setup(snakemake)  # noqa: F821 (injected by Snakemake)
+out = snakemake.output  # noqa: F821
+table = read_benchmarks(snakemake.params.benchmarks)  # noqa: F821
+table = table[~table["rule"].isin(snakemake.params.exclude)]  # noqa: F821 (our own benchmark)
+with atomic_path(out.jobs) as tmp:
+    table.to_csv(tmp, index=False, float_format="%.6g")
+with atomic_path(out.summary) as tmp:
+    summarise_benchmarks(table).to_csv(tmp, index=False, float_format="%.6g")
+fig = benchmark_figure(table, note=snakemake.params.note)  # noqa: F821
+save_figure(fig, out.png, out.pdf)
+log.info("%d benchmarked jobs of %d rules -> %s", len(table), table["rule"].nunique(), out.png)

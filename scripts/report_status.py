@@ -1,0 +1,11 @@
+"""Rule run_status: status, wall time, peak memory and last progress line of every grid point."""
+from stdnet.accounting import run_status
+from stdnet.io import atomic_path
+from stdnet.runtime import setup
+
+log = setup(snakemake)  # noqa: F821 (injected by Snakemake)
+table = run_status(snakemake.params.grid, snakemake.params.specs)  # noqa: F821
+with atomic_path(snakemake.output.table) as tmp:  # noqa: F821
+    table.to_csv(tmp, index=False, float_format="%.6g")
+counts = table["status"].value_counts().to_dict()
+log.info("run status of %d outputs: %s", len(table), counts)

@@ -1,0 +1,241 @@
+"""Job accounting: Snakemake benchmark files, run status of the grid, cluster requests.
+
+Every rule writes a benchmark TSV under {results}/benchmarks/<rule>/<wildcards>.tsv
+(or {results}/benchmarks/<rule>.tsv for a rule without wildcards). Read together
+they say what each job class costs as a function of N, which is what a user needs
+to size cluster requests; `simulation_runtime_min` turns the measured cost into the
+`runtime` resource of the simulate rule.
+
+The status table says, for every grid point and every per-point output, whether
+it is done, failed (log with an error, no output), incomplete (a log, checkpoint or
+temporary file, no output: killed or still running) or not run (no trace: not
+started yet, or not requested by the config).
+Run it any time, also while a workflow runs or after it failed:
+`python -m stdnet.accounting config/params.yaml`.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+#: columns of a Snakemake benchmark TSV that we keep (seconds, MB)
+BENCH_COLUMNS = ("s", "max_rss", "max_vms", "io_in", "io_out", "mean_load", "cpu_time")
+
+#: Synapse updates per second of one core in the RK4 kernel (one "update" = one
+#: presynaptic term of one neuron in one RK4 step, 4 vector-field evaluations).
+#: Measured here: N=1000 (K_E+K_I=100), 10^4 steps in 5.3 s; N=2000 in 18.3 s,
+#: i.e. 1.9e8 and 2.2e8 per s. Cluster cores may be slower and shared: the
+#: runtime estimate multiplies by RUNTIME_SAFETY.
+SYNAPSE_STEPS_PER_S = 2.0e8
+RUNTIME_SAFETY = 3.0
+#: assumed speed-up per thread of the prange kernels beyond one thread (an estimate,
+#: not measured here: 2 shared cores)
+PARALLEL_EFFICIENCY = 0.7
+#: start-up of one job: python, numba cache load, network construction (s)
+JOB_STARTUP_S = 60.0
+
+_WILDCARD = re.compile(r"(?:^|_)([A-Za-z][A-Za-z0-9]*)~([^_/]+)")
+
+
+def parse_wildcards(stem: str) -> dict:
+    """'N~200_J0~0.1_seed~1' -> {'N': '200', 'J0': '0.1', 'seed': '1'}."""
+    return {m.group(1): m.group(2) for m in _WILDCARD.finditer(stem)}
+
+
+def read_benchmarks(root) -> pd.DataFrame:
+    """All benchmark TSVs under the folder `root` ({results}/benchmarks) as one table.
+
+    One row per job (the last line of a file if it was benchmarked repeatedly),
+    with the rule name, the wildcards N, J0, seed (when present) and the
+    benchmark columns (s: wall seconds, max_rss: MB).
+    """
+    root = Path(root)
+    rows = []
+    for path in sorted(root.rglob("*.tsv")):
+        rel = path.relative_to(root)
+        wc = parse_wildcards(path.stem)
+        # <rule>/<wildcards>.tsv, or <rule>.tsv / <folder>/<name>.tsv without wildcards
+        rule = rel.parts[0] if wc and len(rel.parts) > 1 else str(rel.with_suffix(""))
+        try:
+            bench = pd.read_csv(path, sep="\t")
+        except (pd.errors.EmptyDataError, pd.errors.ParserError):
+            continue  # a job killed while writing its benchmark: not a measurement
+        if bench.empty or "s" not in bench:
+            continue
+        last = bench.iloc[-1]
+        row = {"rule": rule, "job": str(rel.with_suffix(""))}
+        row["N"] = int(wc["N"]) if "N" in wc and wc["N"].isdigit() else pd.NA
+        row["J0"] = wc.get("J0", pd.NA)
+        row["seed"] = int(wc["seed"]) if "seed" in wc and wc["seed"].isdigit() else pd.NA
+        for col in BENCH_COLUMNS:
+            row[col] = pd.to_numeric(last.get(col, float("nan")), errors="coerce")
+        rows.append(row)
+    columns = ["rule", "job", "N", "J0", "seed", *BENCH_COLUMNS]
+    table = pd.DataFrame(rows, columns=columns)
+    return table.astype({"N": "Int64", "seed": "Int64"})
+
+
+def summarise_benchmarks(table: pd.DataFrame) -> pd.DataFrame:
+    """Per rule and N: number of jobs, median and max wall time (s), max RSS (MB)."""
+    t = table.copy()
+    t["N"] = t["N"].astype("float")  # keep rules without N as NaN groups
+    g = t.groupby(["rule", "N"], dropna=False)
+    out = g.agg(jobs=("s", "size"), wall_median_s=("s", "median"), wall_max_s=("s", "max"),
+                cpu_time_s=("cpu_time", "sum"), max_rss_mb=("max_rss", "max")).reset_index()
+    out["N"] = out["N"].astype("Int64")
+    return out
+
+
+# ---- cluster requests ----------------------------------------------------------
+def simulation_runtime_min(N: int, K_total: int, total_steps: int, threads: int = 1,
+                           rate: float = SYNAPSE_STEPS_PER_S,
+                           safety: float = RUNTIME_SAFETY) -> int:
+    """Wall-time request (minutes) of one simulation: N (K_E+K_I) synapse terms per
+    step, `total_steps` steps, at `rate` per second and thread (parallel efficiency
+    PARALLEL_EFFICIENCY beyond one thread), times `safety`, plus start-up."""
+    for key, value in (("N", N), ("K_total", K_total), ("total_steps", total_steps),
+                       ("threads", threads)):
+        if not (isinstance(value, int) and value > 0):
+            raise ValueError(f"{key}: value {value!r} is not allowed; allowed: an integer > 0")
+    speedup = 1.0 if threads == 1 else threads * PARALLEL_EFFICIENCY
+    seconds = JOB_STARTUP_S + safety * N * K_total * total_steps / (rate * speedup)
+    return max(5, int(math.ceil(seconds / 60.0)))
+
+
+# ---- run status ----------------------------------------------------------------
+_ERROR = re.compile(r"Traceback|Error|error:|Killed|CANCELLED|DUE TO TIME LIMIT")
+
+
+def point_status(run_dir, name: str, log_path=None) -> str:
+    """Status of the output `name` of one grid point: done | failed |
+    incomplete (killed, or still running) | not run (no trace of it)."""
+    run_dir = Path(run_dir)
+    out = run_dir / name
+    if out.exists():
+        return "done"
+    stem = Path(name).stem
+    leftovers = list(run_dir.glob(f".{name}.tmp-*")) + list(run_dir.glob(f"{stem}.checkpoint*"))
+    if log_path is not None and Path(log_path).exists():
+        text = Path(log_path).read_text(errors="replace")
+        if _ERROR.search(text):
+            return "failed"
+        if text.strip():
+            return "incomplete"  # started, neither finished nor failed: killed or running
+    return "incomplete" if leftovers else "not run"
+
+
+def last_progress(log_path) -> str:
+    """The last progress line ('step ... ETA ...') of a log, or ''."""
+    if log_path is None or not Path(log_path).exists():
+        return ""
+    lines = [ln for ln in Path(log_path).read_text(errors="replace").splitlines()
+             if "ETA" in ln or "finished" in ln]
+    return lines[-1].split(": ", 1)[-1].strip() if lines else ""
+
+
+def run_status(grid, specs) -> pd.DataFrame:
+    """One row per grid point and per-point output: status, wall time, max RSS, progress.
+
+    grid: iterable of (N, J0 (canonical string), seed). specs: dicts with 'rule',
+    'output', 'log' and 'benchmark' path patterns containing {N}, {J0}, {seed}.
+    """
+    rows = []
+    for N, J0, seed in grid:
+        wc = {"N": N, "J0": J0, "seed": seed}
+        for spec in specs:
+            out = Path(spec["output"].format(**wc))
+            log_path = Path(spec["log"].format(**wc)) if spec.get("log") else None
+            wall = rss = None
+            if spec.get("benchmark"):
+                bench_path = Path(spec["benchmark"].format(**wc))
+                if bench_path.exists():
+                    try:
+                        b = pd.read_csv(bench_path, sep="\t").iloc[-1]
+                        wall, rss = float(b["s"]), float(b["max_rss"])
+                    except (pd.errors.EmptyDataError, pd.errors.ParserError, IndexError,
+                            KeyError, ValueError):
+                        pass
+            rows.append({"N": int(N), "J0": J0, "seed": int(seed), "rule": spec["rule"],
+                         "output": out.name,
+                         "status": point_status(out.parent, out.name, log_path),
+                         "wall_s": wall, "max_rss_mb": rss,
+                         "last_progress": last_progress(log_path)})
+    return pd.DataFrame(rows)
+
+
+def _plain(pattern) -> str:
+    """A path pattern without wildcard constraints ({N,\\d+} -> {N})."""
+    return re.sub(r"\{(\w+),[^}]*\}", r"{\1}", str(pattern))
+
+
+def point_specs(rules, prefix: str) -> list[dict]:
+    """Output, log and benchmark patterns of every Snakemake rule (workflow.rules)
+    that writes a file directly into a run folder `prefix` (.../N~{N}/J0~{J0}/seed~{seed}/)."""
+    specs = []
+    for r in rules:
+        for out in r.output:
+            out = _plain(out)
+            if out.startswith(prefix) and "{" not in out[len(prefix):]:
+                specs.append({"rule": r.name, "output": out,
+                              "log": _plain(r.log[0]) if len(r.log) else "",
+                              "benchmark": _plain(r.benchmark) if r.benchmark else ""})
+    return specs
+
+
+def simulate_spec(results) -> dict:
+    """The status spec of rule simulate (paths as in workflow/rules/simulate.smk)."""
+    point = "N~{N}_J0~{J0}_seed~{seed}"
+    return {"rule": "simulate",
+            "output": f"{results}/N~{{N}}/J0~{{J0}}/seed~{{seed}}/simulation.h5",
+            "log": f"{results}/logs/simulate/{point}.log",
+            "benchmark": f"{results}/benchmarks/simulate/{point}.tsv"}
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Arguments of the status command (`python -m stdnet.accounting`, or a CLI command)."""
+    p.add_argument("configfile", help="workflow config (e.g. config/params.yaml)")
+    p.add_argument("--results", default=None, help="results folder (default: from the config)")
+    p.add_argument("--benchmarks", action="store_true",
+                   help="print the benchmark summary per rule and N instead")
+
+
+def run(args) -> int:
+    """Print the status of every simulation of the config's grid; exit 1 unless all done."""
+    import yaml
+
+    from .params import format_J0
+
+    cfg = yaml.safe_load(Path(args.configfile).read_text())
+    results = args.results or cfg.get("results", "results")
+    if args.benchmarks:
+        with pd.option_context("display.max_rows", None, "display.width", 160):
+            table = read_benchmarks(Path(results) / "benchmarks")
+            print(summarise_benchmarks(table).to_string(index=False))
+        return 0
+    grid = [(int(n), format_J0(j), int(s)) for n in cfg["grid"]["N"] for j in cfg["grid"]["J0"]
+            for s in cfg["grid"]["seeds"]]
+    table = run_status(grid, [simulate_spec(results)])
+    with pd.option_context("display.max_rows", None, "display.width", 160):
+        print(table.to_string(index=False))
+    counts = table["status"].value_counts().to_dict()
+    print("\n" + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
+    return 0 if set(counts) <= {"done"} else 1
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(
+        prog="python -m stdnet.accounting",
+        description="Status of every grid point of a results folder: done, failed, "
+                    "incomplete (killed or still running) or not run (not started, or "
+                    "not requested).")
+    add_arguments(p)
+    return run(p.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
