@@ -56,6 +56,8 @@ def _add_simulate(p):
     g.add_argument("--n-record", type=int, default=d.n_record,
                    help=f"neurons per population whose traces are stored (default {d.n_record})")
     g.add_argument("--method", default=d.method, help="rk4 or euler (default rk4)")
+    g.add_argument("--precision", default=d.precision,
+                   help="float64 or float32 state arithmetic (default float64)")
     g.add_argument("--threads", type=int, default=1, help="numba threads (default 1)")
     g.add_argument("--checkpoint", default=None,
                    help="checkpoint file: resumed if it exists, removed at the end")
@@ -72,7 +74,7 @@ def _run_simulate(args) -> int:
     run = RunParams(dt=args.dt, method=args.method, t_transient=args.t_transient,
                     t_record=args.t_record, record_interval=args.record_interval,
                     n_record=args.n_record, perturbation=args.perturbation,
-                    checkpoint_interval=args.checkpoint_interval)
+                    checkpoint_interval=args.checkpoint_interval, precision=args.precision)
     set_threads(args.threads)
     result = simulate(model, run, args.seed, checkpoint_path=args.checkpoint,
                       progress_every_s=args.progress_every)

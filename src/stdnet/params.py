@@ -135,6 +135,7 @@ class RunParams:
     perturbation: float = 1e-3
     chunk_steps: int = 2000
     checkpoint_interval: float = 0.0  # simulated time between checkpoints; 0 = none
+    precision: str = "float64"  # state type in the kernels: float64 or float32
     extra: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self):
@@ -160,6 +161,8 @@ class RunParams:
                  self.chunk_steps, "an integer >= 1")
         _require(_is_number(self.checkpoint_interval) and self.checkpoint_interval >= 0,
                  "checkpoint_interval", self.checkpoint_interval, "a number >= 0")
+        _require(self.precision in ("float64", "float32"), "precision", self.precision,
+                 "float64, float32")
 
     @property
     def steps_per_record(self) -> int:

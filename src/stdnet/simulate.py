@@ -19,7 +19,7 @@ import h5py
 import numpy as np
 
 from . import io
-from .integrate import METHOD_CODES, advance, kernel_args, make_work
+from .integrate import METHOD_CODES, PRECISIONS, advance, kernel_args, make_work
 from .meanfield import homogeneous_fixed_point
 from .network import Network, build_network
 from .params import ModelParams, RunParams
@@ -103,10 +103,14 @@ class Simulator:
             y = initial_state(params, run, seed) if y0 is None else np.array(y0, dtype=float)
             if y.shape != (params.dim,):
                 raise ValueError(f"y0: wrong shape {y.shape}; allowed: ({params.dim},)")
+            # the state is kept in float64 but holds values of the kernel's type, so the
+            # conversions at every chunk boundary are exact (chunked == one run)
+            y = y.astype(PRECISIONS[run.precision]).astype(np.float64)
             state = self._fresh_state(y)
         self.state = state
         self._args = kernel_args(params, self.net)
-        self._work = make_work(params)
+        self._dtype = PRECISIONS[run.precision]
+        self._work = make_work(params, self._dtype)
         self._method = METHOD_CODES[run.method]
         if state.sample == 0:
             self._record()
@@ -184,7 +188,12 @@ class Simulator:
             # never step past the next sample time, so recording sees the same states
             next_sample = (st.step // spr + 1) * spr
             n = min(next_sample, target, st.step + run.chunk_steps) - st.step
-            bad = advance(st.y, n, self._method, run.dt, *self._args, self._work)
+            if self._dtype is np.float64:
+                bad = advance(st.y, n, self._method, run.dt, *self._args, self._work)
+            else:
+                y = st.y.astype(self._dtype)
+                bad = advance(y, n, self._method, run.dt, *self._args, self._work)
+                st.y[:] = y
             if bad >= 0:
                 step = st.step + bad + 1
                 p = self.params

@@ -1,0 +1,80 @@
+"""`stdnet bench`: it runs end to end on a tiny N and its ratios are the right ones.
+
+No timing is asserted (the machine is shared); the arithmetic of the report is
+checked on a synthetic result, the command on a real (tiny) run.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from stdnet import bench, cli
+
+
+def _fake_results():
+    run = {"N": 10000, "K_E": 800, "K_I": 200, "synapses": 10 ** 7, "build_s": 1.0,
+           "pattern_bytes": 2 * 10 ** 7, "bytes_per_synapse": 2.0, "index_dtype": "uint16",
+           "skipped": {},
+           "seconds_per_step": {"ours": 0.016, "dense": 0.16, "csr": 0.032,
+                                "tangent_m1": 0.032, "tangent_m8": 0.064}}
+    one = {"threads": 1, "bandwidth_Bps": 10e9, "bandwidth_probe_bytes": 2 ** 30,
+           "caches": {"L2": 2 * 2 ** 20, "L3": 260 * 2 ** 20}, "runs": [run]}
+    big1 = dict(run, N=40000, pattern_bytes=3.2e8, synapses=1.6e8,
+                seconds_per_step={"ours": 1.0})
+    big2 = dict(big1, seconds_per_step={"ours": 0.5})
+    one["runs"].append(big1)
+    two = dict(one, threads=2, runs=[run, big2])
+    return [one, two]
+
+
+def test_report_arithmetic():
+    one, two = _fake_results()
+    table = bench.format_table(one)
+    row = next(line for line in table.splitlines() if line.split()[0] == "10000")
+    f = row.split()
+    # N, K, size, where, dense, csr, ours, Gsyn/s, x dense, x csr, tan1, tan8, %bound
+    assert f[3] == "L3"
+    assert float(f[7]) == pytest.approx(4 * 1e7 / 0.016 / 1e9, abs=0.01)  # 2.5 Gsyn/s
+    assert float(f[8]) == pytest.approx(10.0)
+    assert float(f[9]) == pytest.approx(2.0)
+    assert (float(f[10]), float(f[11])) == (2.0, 4.0)
+    assert f[12] == "50%"  # 2.5e9 / (10 GB/s / 2 B)
+    goals = bench.goals([one, two])
+    assert "vs dense numpy: 10.0x (goal >= 8)  met" in goals
+    assert "m=8 tangent step: 4.00 trajectory steps (goal <= 3.7)  NOT met" in goals
+    assert "2 threads vs 1: 2.00x (goal >= 1.7)  met" in goals
+    assert "2 threads 2.00x" in bench.format_scaling([one, two])
+
+
+def test_where_fits():
+    caches = {"L2": 2 * 2 ** 20, "L3": 260 * 2 ** 20}
+    assert bench.where_fits(10 ** 6, caches) == "L2"
+    assert bench.where_fits(10 ** 8, caches) == "L3"
+    assert bench.where_fits(10 ** 9, caches) == "DRAM"
+
+
+def test_bad_option_names_the_key(capsys):
+    assert cli.main(["bench", "--N", "300", "--repeats", "0"]) == 2
+    assert "--repeats: invalid value 0" in capsys.readouterr().err
+
+
+def test_bench_runs_on_tiny_network(tmp_path, capsys):
+    """Dense, CSR and our kernel on N = 300 in a child process; the tangent step is
+    left out here (its compilation alone would exceed this test's time budget)."""
+    out = tmp_path / "bench.json"
+    rc = cli.main(["bench", "--N", "300", "--quick", "--threads", "1", "--repeats", "1",
+                   "--no-tangent", "--bandwidth-mib", "32", "--json", str(out)])
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "x dense" in text and "x csr" in text and "bandwidth probe" in text
+    row = next(line for line in text.splitlines() if re.match(r"\s+300\s", line))
+    fields = row.split()
+    assert float(fields[8]) > 0 and float(fields[9]) > 0  # ratios vs dense and CSR printed
+    data = json.loads(out.read_text())
+    (res,) = data["results"]
+    assert res["threads"] == 1
+    t = res["runs"][0]["seconds_per_step"]
+    assert {"ours", "dense", "csr"} <= set(t)
+    assert all(v > 0 for v in t.values())
