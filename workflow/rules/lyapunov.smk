@@ -1,1 +1,101 @@
-# lyapunov stage (see its issue); appends its final outputs to ALL_TARGETS.
+# Lyapunov stage: exponents of every run from its simulation's final state, one table,
+# figures (lambda_max vs J0, convergence, Kaplan-Yorke dimension).
+LYAP = config["lyapunov"]
+LYAP_NOTE = (
+    f"m = {LYAP['n_exponents']} exponents"
+    f"{' (' + str(LYAP['spectrum_exponents']) + ' at J0 = ' + str(LYAP['spectrum_J0']) + ')' if LYAP['spectrum_J0'] else ''}, QR every {LYAP['delta_t']} tau, basis aligned "
+    f"for {LYAP['t_align']} tau, averaged over {LYAP['t_average']} tau from the final state "
+    f"of a {config['simulation']['t_transient']}+{config['simulation']['t_record']} tau "
+    f"simulation; RK4 dt = {config['simulation']['dt']}; {LYAP['confidence']:.0%} CI from "
+    f"{LYAP['n_blocks']} block means. Model: {config['model']}."
+)
+
+
+# tangent scratch per neuron (MB): about 20 (N + N_E) max(m, 8) doubles, on top of a simulation
+LYAP_MB_PER_NEURON = (
+    20 * 1.8 * max(int(LYAP["n_exponents"]), int(LYAP["spectrum_exponents"]), 8) * 8 / 1e6
+)
+
+
+rule lyapunov:
+    input:
+        sim=f"{RESULTS}/N~{{N}}/J0~{{J0}}/seed~{{seed}}/simulation.h5",
+    output:
+        h5=f"{RESULTS}/N~{{N}}/J0~{{J0}}/seed~{{seed}}/lyapunov.h5",
+    params:
+        model=model_params,
+        lyapunov=LYAP,
+        simulation=config["simulation"],
+        seed=lambda wc: int(wc.seed),
+    log:
+        f"{RESULTS}/logs/lyapunov/N~{{N}}_J0~{{J0}}_seed~{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/lyapunov/N~{{N}}_J0~{{J0}}_seed~{{seed}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=lambda wc: simulation_mem_mb(int(wc.N)) + int(LYAP_MB_PER_NEURON * int(wc.N)),
+    script:
+        "../../scripts/lyapunov.py"
+
+
+rule lyapunov_table:
+    input:
+        runs=grid_files("lyapunov.h5"),
+    output:
+        table=report(
+            f"{RESULTS}/tables/lyapunov.csv",
+            caption="../report/lyapunov_table.rst",
+            category="3. Lyapunov exponents",
+        ),
+    log:
+        f"{RESULTS}/logs/lyapunov/table.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/lyapunov/table.tsv"
+    script:
+        "../../scripts/lyapunov_table.py"
+
+
+rule lyapunov_figures:
+    input:
+        table=rules.lyapunov_table.output.table,
+        # convergence panel: every J0 of the largest N, first seed
+        convergence=[
+            f"{run_dir(GRID_N[-1], j, GRID_SEEDS[0])}/lyapunov.h5" for j in GRID_J0
+        ],
+    output:
+        lambda_png=report(
+            f"{RESULTS}/figures/lyapunov_lambda_max.png",
+            caption="../report/lyapunov_lambda_max.rst",
+            category="3. Lyapunov exponents",
+        ),
+        lambda_pdf=f"{RESULTS}/figures/lyapunov_lambda_max.pdf",
+        convergence_png=report(
+            f"{RESULTS}/figures/lyapunov_convergence.png",
+            caption="../report/lyapunov_convergence.rst",
+            category="3. Lyapunov exponents",
+        ),
+        convergence_pdf=f"{RESULTS}/figures/lyapunov_convergence.pdf",
+        ky_png=report(
+            f"{RESULTS}/figures/lyapunov_kaplan_yorke.png",
+            caption="../report/lyapunov_kaplan_yorke.rst",
+            category="3. Lyapunov exponents",
+        ),
+        ky_pdf=f"{RESULTS}/figures/lyapunov_kaplan_yorke.pdf",
+    params:
+        note=LYAP_NOTE,
+    log:
+        f"{RESULTS}/logs/lyapunov/figures.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/lyapunov/figures.tsv"
+    script:
+        "../../scripts/lyapunov_figures.py"
+
+
+ALL_TARGETS.extend(
+    [
+        rules.lyapunov_table.output.table,
+        rules.lyapunov_figures.output.lambda_png,
+        rules.lyapunov_figures.output.convergence_png,
+        rules.lyapunov_figures.output.ky_png,
+    ]
+)

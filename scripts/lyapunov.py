@@ -1,0 +1,25 @@
+"""Rule lyapunov: exponents of one (N, J0, seed) run from the simulation's final state."""
+import numpy as np
+
+from stdnet.lyapunov import LyapunovSettings, network_lyapunov, state_observables, write_lyapunov
+from stdnet.network import build_network
+from stdnet.params import ModelParams
+from stdnet.runtime import setup
+from stdnet.simulate import read_simulation
+
+log = setup(snakemake)  # noqa: F821 (injected by Snakemake)
+p = snakemake.params  # noqa: F821
+model = ModelParams.from_config({k: v for k, v in p.model.items() if k not in ("N", "J0")},
+                                N=p.model["N"], J0=p.model["J0"])
+settings = LyapunovSettings.from_config(p.lyapunov, p.simulation, J0=model.J0)
+sim = read_simulation(snakemake.input.sim)  # noqa: F821
+y0 = np.asarray(sim["final"]["y"], dtype=np.float64)  # float64 tangent dynamics always
+if y0.shape != (model.dim,):
+    raise ValueError(f"{snakemake.input.sim}: /final/y has shape {y0.shape}, expected "  # noqa: F821
+                     f"({model.dim},) for N={model.N}")
+net = build_network(model, p.seed)
+res, _ = network_lyapunov(model, net, y0, settings, p.seed)
+obs = state_observables(sim, model)
+obs["t_simulation"] = float(sim["final"]["t"])
+write_lyapunov(snakemake.output.h5, res, model, settings, p.seed, obs)  # noqa: F821
+log.info("wrote %s", snakemake.output.h5)  # noqa: F821

@@ -1,0 +1,14 @@
+"""Rule lyapunov_table: one row per run with its exponents, CIs, spreads and K-Y dimension."""
+from stdnet.lyapunov import lyapunov_table
+from stdnet.io import atomic_path
+from stdnet.runtime import setup
+
+log = setup(snakemake)  # noqa: F821
+table = lyapunov_table(snakemake.input.runs)  # noqa: F821
+with atomic_path(snakemake.output.table) as tmp:  # noqa: F821
+    table.to_csv(tmp, index=False)
+n_bad = int((~table["converged"]).sum())
+if n_bad:
+    log.warning("%d of %d runs have lambda_max not converged (see column 'converged')",
+                n_bad, len(table))
+log.info("wrote %s (%d runs)", snakemake.output.table, len(table))  # noqa: F821

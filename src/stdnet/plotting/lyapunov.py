@@ -1,0 +1,168 @@
+"""Figures of the Lyapunov and transition stages: each takes tables/arrays, returns a Figure."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.colors import BoundaryNorm, ListedColormap
+from matplotlib.patches import Patch
+
+from ..regimes import REGIMES
+from . import caption, use_style
+
+REGIME_COLORS = {"homogeneous FP": "#bdbdbd", "heterogeneous FP": "#6baed6",
+                 "periodic": "#74c476", "quasi-periodic": "#fd8d3c", "chaos": "#cb181d"}
+
+
+def _n_colors(Ns):
+    cmap = plt.get_cmap("viridis")
+    Ns = sorted(Ns)
+    return {N: cmap(0.15 + 0.7 * k / max(len(Ns) - 1, 1)) for k, N in enumerate(Ns)}
+
+
+def fig_lambda_vs_J0(table: pd.DataFrame, note: str = ""):
+    """lambda_max vs J0 per N: seeds faint (with CI bars), mean and +-sd band over seeds."""
+    use_style()
+    Ns = sorted(table["N"].unique())
+    fig, axes = plt.subplots(1, len(Ns), figsize=(4.2 * len(Ns), 3.4), sharey=True,
+                             squeeze=False)
+    colors = _n_colors(Ns)
+    for ax, N in zip(axes[0], Ns):
+        t = table[table["N"] == N]
+        c = colors[N]
+        for seed, g in t.groupby("seed"):
+            g = g.sort_values("J0")
+            ax.errorbar(g["J0"], g["lambda_max"], yerr=g["ci_max"], color=c, alpha=0.3, lw=0.8,
+                        marker=".", ms=3, capsize=1.5)
+        agg = t.groupby("J0")["lambda_max"].agg(["mean", "std"]).reset_index()
+        agg["std"] = agg["std"].fillna(0.0)
+        ax.fill_between(agg["J0"], agg["mean"] - agg["std"], agg["mean"] + agg["std"], color=c,
+                        alpha=0.25, lw=0, label="mean ± sd over seeds")
+        ax.plot(agg["J0"], agg["mean"], color=c, lw=2, marker="o", ms=4, label="mean")
+        ax.axhline(0.0, color="k", lw=0.7, ls="--")
+        ax.set_title(f"N = {N}")
+        ax.set_xlabel(r"coupling $J_0$")
+    axes[0][0].set_ylabel(r"$\lambda_{max}$ (1/$\tau$)")
+    axes[0][0].legend(loc="upper left", frameon=False, fontsize=8)
+    caption(fig, "Maximal Lyapunov exponent vs J0; faint lines: single seeds with their "
+            "confidence intervals; band: mean ± sd over seeds. " + note)
+    return fig
+
+
+def fig_regime_map(regimes: pd.DataFrame, note: str = ""):
+    """Regime of every run: J0 (x) by seed (y), one panel per N."""
+    use_style()
+    Ns = sorted(regimes["N"].unique())
+    fig, axes = plt.subplots(len(Ns), 1, figsize=(6.5, 1.0 + 0.45 * regimes["seed"].nunique()
+                                                      * len(Ns) + 0.6 * len(Ns)),
+                             squeeze=False)
+    cmap = ListedColormap([REGIME_COLORS[r] for r in REGIMES])
+    norm = BoundaryNorm(np.arange(len(REGIMES) + 1) - 0.5, cmap.N)
+    code = {r: k for k, r in enumerate(REGIMES)}
+    for ax, N in zip(axes[:, 0], Ns):
+        t = regimes[regimes["N"] == N]
+        J0s = sorted(t["J0"].unique())
+        seeds = sorted(t["seed"].unique())
+        grid = np.full((len(seeds), len(J0s)), np.nan)
+        for _, r in t.iterrows():
+            grid[seeds.index(r["seed"]), J0s.index(r["J0"])] = code[r["regime"]]
+        ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, norm=norm, aspect="auto",
+                  origin="lower")
+        ax.set_xticks(range(len(J0s)), [f"{j:g}" for j in J0s])
+        ax.set_yticks(range(len(seeds)), [str(s) for s in seeds])
+        ax.set_ylabel("seed")
+        ax.set_title(f"N = {N}", fontsize=10)
+    axes[-1][0].set_xlabel(r"coupling $J_0$")
+    fig.subplots_adjust(hspace=0.8)
+    handles = [Patch(color=REGIME_COLORS[r], label=r) for r in REGIMES]
+    fig.legend(handles=handles, loc="upper center", ncol=3, frameon=False, fontsize=8,
+               bbox_to_anchor=(0.5, 1.06))
+    caption(fig, "Regime of each realization (rows) and coupling (columns), classified from "
+            "the Lyapunov exponents and the spatial/temporal spreads of the inputs. " + note)
+    return fig
+
+
+def fig_width_vs_N(trans: pd.DataFrame, per_N: pd.DataFrame, fit: dict, note: str = ""):
+    """Transition width J_ch - J_FP vs N (log-log): seeds, mean +- sd, power-law fit."""
+    use_style()
+    fig, ax = plt.subplots(figsize=(4.6, 3.6))
+    ok = trans[np.isfinite(trans["width"]) & (trans["width"] > 0)]
+    ax.plot(ok["N"], ok["width"], "o", color="0.6", alpha=0.5, ms=4, label="single seeds")
+    good = per_N[np.isfinite(per_N["width_mean"]) & (per_N["width_mean"] > 0)]
+    ax.errorbar(good["N"], good["width_mean"], yerr=good["width_sd"].fillna(0.0), fmt="s",
+                color="k", capsize=3, label="mean ± sd")
+    if np.isfinite(fit.get("a", np.nan)):
+        Ns = np.geomspace(trans["N"].min() * 0.8, trans["N"].max() * 1.25, 50)
+        ax.plot(Ns, fit["A"] * Ns ** (-fit["a"]), "r-",
+                label=rf"fit $\propto N^{{-a}}$, a = {fit['a']:.2f} ± {fit['a_se']:.2f}")
+    if len(ok):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+    else:
+        ax.text(0.5, 0.5, "no realization with a positive finite width\n(no chaos onset above "
+                "the loss of the homogeneous FP on this grid)", ha="center", va="center",
+                transform=ax.transAxes, fontsize=8)
+    ax.set_xlabel("network size N")
+    ax.set_ylabel(r"width $J_{ch} - J_{FP}$")
+    if len(ok):
+        ax.legend(frameon=False, fontsize=8)
+    jc = fit.get("J_c", np.nan)
+    extra = (f"Extrapolated J_c(N→∞) = {jc:.3f} ± {fit.get('J_c_se', np.nan):.3f}. "
+             if np.isfinite(jc) else "J_c not extrapolated (too few N or no chaos onset). ")
+    caption(fig, "Width of the transition region vs N; J_FP: loss of the homogeneous fixed "
+            "point, J_ch: smallest J0 from which every larger J0 is chaotic. " + extra
+            + (f"Points with a non-positive or missing width are left out "
+               f"({len(trans) - len(ok)} of {len(trans)}). ") + note)
+    return fig
+
+
+def fig_convergence(runs: list, note: str = ""):
+    """Running estimate of lambda_max vs averaging time for a few runs.
+
+    runs: dicts with label, times (tau), local (n, m), lambda_max, ci.
+    """
+    use_style()
+    fig, ax = plt.subplots(figsize=(5.6, 3.6))
+    cmap = plt.get_cmap("plasma")
+    for k, r in enumerate(runs):
+        c = cmap(0.1 + 0.8 * k / max(len(runs) - 1, 1))
+        loc = np.asarray(r["local"])[:, 0]
+        running = np.cumsum(loc) / np.arange(1, len(loc) + 1)
+        ax.plot(r["times"], running, color=c, lw=1.3, label=r["label"])
+        ax.fill_between([r["times"][-1] * 0.97, r["times"][-1]],
+                        r["lambda_max"] - r["ci"], r["lambda_max"] + r["ci"], color=c, alpha=0.4)
+    ax.axhline(0.0, color="k", lw=0.7, ls="--")
+    ax.set_xlabel(r"averaging time ($\tau$)")
+    ax.set_ylabel(r"running $\lambda_{max}$ (1/$\tau$)")
+    ax.legend(frameon=False, fontsize=7, ncol=2)
+    caption(fig, "Convergence of the maximal exponent: running mean of the local exponents "
+            "after the basis alignment; bars at the right end: final confidence intervals. "
+            + note)
+    return fig
+
+
+def fig_kaplan_yorke(table: pd.DataFrame, note: str = ""):
+    """Kaplan-Yorke dimension vs J0 per N (mean over seeds); open markers: lower bounds."""
+    use_style()
+    fig, ax = plt.subplots(figsize=(5.0, 3.6))
+    colors = _n_colors(table["N"].unique())
+    for N, t in table.groupby("N"):
+        agg = t.groupby("J0").agg(D=("kaplan_yorke", "mean"),
+                                  sd=("kaplan_yorke", "std"),
+                                  complete=("kaplan_yorke_complete", "all")).reset_index()
+        ax.errorbar(agg["J0"], agg["D"], yerr=agg["sd"].fillna(0.0), color=colors[N], lw=1.3,
+                    capsize=2, label=f"N = {N}")
+        lb = agg[~agg["complete"]]
+        ax.plot(lb["J0"], lb["D"], "o", mfc="white", mec=colors[N], ms=6)
+    ms = sorted(int(v) for v in table["m"].unique())
+    if len(ms) == 1:
+        ax.axhline(ms[0], color="0.5", lw=0.7, ls=":")
+    m = "/".join(str(v) for v in ms)
+    ax.set_xlabel(r"coupling $J_0$")
+    ax.set_ylabel(r"Kaplan–Yorke dimension $D_{KY}$")
+    ax.legend(frameon=False, fontsize=8)
+    caption(fig, f"Kaplan–Yorke dimension from the first m = {m} exponents (mean ± sd over "
+            "seeds). Open circles: the sum of all m computed exponents is still >= 0, so "
+            f"D_KY >= m is only a lower bound. Extensive chaos would make "
+            "D_KY grow in proportion to N. " + note)
+    return fig
