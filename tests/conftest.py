@@ -3,7 +3,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-os.environ.setdefault("NUMBA_NUM_THREADS", "1")  # tests are single-threaded unless they say so
+# tests are single-threaded unless they say so; idle OpenBLAS threads spin and slow the dense
+# linear algebra several times on a loaded 2-core machine (set before numpy is imported)
+for _var in ("NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 import pytest  # noqa: E402
 

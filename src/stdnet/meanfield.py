@@ -20,7 +20,7 @@ import numpy as np
 from scipy.optimize import root
 
 from .params import ModelParams
-from .transfer import dphi, phi, phi_inverse
+from .transfer import phi, phi_inverse
 
 
 @dataclass(frozen=True)
@@ -277,3 +277,29 @@ def heterogeneous_branch(params: ModelParams, J0_values, n_nodes: int = 80) -> l
             hp = None
         out[float(J0)] = hp
     return [out[float(J)] for J in J0_values]
+
+
+def fixed_point_branch(params: ModelParams, J0_values) -> list[FixedPoint]:
+    """Homogeneous fixed points along increasing J0 (same N, I0), by continuation:
+    each point starts from the previous one (one root call instead of a full
+    continuation from G = 0); falls back to homogeneous_fixed_point if that fails."""
+    out = []
+    guess = None
+    for J0 in J0_values:
+        p = params.replace(J0=float(J0))
+        fp = None
+        if guess is not None and p.G > 0:
+            sol = root(_scaled_residual, guess, args=(p, p.G), method="hybr",
+                       options={"xtol": 1e-15})
+            h_E, h_I = sol.x
+            res = _unscaled_residual(h_E, h_I, p, p.G)
+            if np.all(np.isfinite(sol.x)) and res <= 1e-10 * (1.0 + abs(h_E) + abs(h_I)):
+                nu_E = phi(p.transfer, h_E)
+                fp = FixedPoint(h_E=float(h_E), h_I=float(h_I), nu_E=float(nu_E),
+                                nu_I=float(phi(p.transfer, h_I)),
+                                x=float(1.0 / (1.0 + p.u * p.tau_D * nu_E)), residual=float(res))
+        if fp is None:
+            fp = homogeneous_fixed_point(p)
+        guess = np.array([fp.h_E, fp.h_I])
+        out.append(fp)
+    return out

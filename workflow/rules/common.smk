@@ -19,6 +19,9 @@ GRID_J0 = [format_J0(j) for j in config["grid"]["J0"]]
 GRID_SEEDS = [int(s) for s in config["grid"]["seeds"]]
 GRID = list(itertools.product(GRID_N, GRID_J0, GRID_SEEDS))
 
+# the software of every rule, for `--sdm conda` (plain runs use the active environment)
+CONDA_ENV = "../../envs/stdnet.yaml"
+
 # every stage appends the files `rule all` must produce
 ALL_TARGETS = []
 

@@ -23,6 +23,8 @@ wildcard_constraints:
 
 
 rule dmf_solve:
+    conda:
+        CONDA_ENV
     output:
         h5=f"{RESULTS}/dmf/J0~{{J0}}_I0~{{I0}}/dmf.h5",
     params:
@@ -40,6 +42,8 @@ rule dmf_solve:
 
 
 rule dmf_inputs:
+    conda:
+        CONDA_ENV
     input:
         sim=f"{RESULTS}/N~{{N}}/J0~{{J0}}/seed~{{seed}}/simulation.h5",
     output:
@@ -61,6 +65,8 @@ rule dmf_inputs:
 
 
 rule dmf_correlations:
+    conda:
+        CONDA_ENV
     input:
         inputs=grid_files("inputs.h5", CORR_GRID),
     output:
@@ -78,6 +84,8 @@ rule dmf_correlations:
 
 
 rule dmf_compare:
+    conda:
+        CONDA_ENV
     input:
         dmf=DMF_FILES,
         sims=grid_files("simulation.h5"),

@@ -18,6 +18,8 @@ LYAP_MB_PER_NEURON = (
 
 
 rule lyapunov:
+    conda:
+        CONDA_ENV
     input:
         sim=f"{RESULTS}/N~{{N}}/J0~{{J0}}/seed~{{seed}}/simulation.h5",
     output:
@@ -39,6 +41,8 @@ rule lyapunov:
 
 
 rule lyapunov_table:
+    conda:
+        CONDA_ENV
     input:
         runs=grid_files("lyapunov.h5"),
     output:
@@ -56,6 +60,8 @@ rule lyapunov_table:
 
 
 rule lyapunov_figures:
+    conda:
+        CONDA_ENV
     input:
         table=rules.lyapunov_table.output.table,
         # convergence panel: every J0 of the largest N, first seed

@@ -14,6 +14,8 @@ POINT_SPECS = point_specs(workflow.rules, f"{RESULTS}/N~{{N}}/J0~{{J0}}/seed~{{s
 
 
 rule benchmark_summary:
+    conda:
+        CONDA_ENV
     # seconds of work: run on the submitting host, not as a cluster job
     localrule: True
     input:
@@ -50,6 +52,8 @@ rule benchmark_summary:
 
 
 rule run_status:
+    conda:
+        CONDA_ENV
     localrule: True
     input:
         done=UPSTREAM_TARGETS,

@@ -2,6 +2,8 @@
 
 
 rule simulate:
+    conda:
+        CONDA_ENV
     output:
         h5=f"{RESULTS}/N~{{N}}/J0~{{J0}}/seed~{{seed}}/simulation.h5",
     params:
@@ -22,6 +24,8 @@ rule simulate:
 
 
 rule summarise:
+    conda:
+        CONDA_ENV
     input:
         sims=grid_files("simulation.h5"),
     output:

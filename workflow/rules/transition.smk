@@ -20,6 +20,8 @@ TRANS_NOTE = (
 
 
 rule regimes:
+    conda:
+        CONDA_ENV
     input:
         table=rules.lyapunov_table.output.table,
     output:
@@ -39,6 +41,8 @@ rule regimes:
 
 
 rule transition:
+    conda:
+        CONDA_ENV
     input:
         regimes=rules.regimes.output.table,
         **TRANS_JFP,
@@ -72,6 +76,8 @@ rule transition:
 
 
 rule transition_figures:
+    conda:
+        CONDA_ENV
     input:
         regimes=rules.regimes.output.table,
         table=rules.transition.output.table,
