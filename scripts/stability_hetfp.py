@@ -1,10 +1,5 @@
 """Rule hetfp_compare: simulations that settle on a stationary heterogeneous state, polished
 by Newton, against the self-consistent Gaussian theory (paper Fig 8C-D)."""
-import os
-
-# BLAS threads = the rule's threads; must be set before numpy is first imported
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, str(snakemake.threads))  # noqa: F821
 import numpy as np
 import pandas as pd
 

@@ -1,9 +1,4 @@
 """Rule jfp_search: J_FP of one realization (N, seed) from its sparse Jacobian."""
-import os
-
-# BLAS threads = the rule's threads; must be set before numpy is first imported
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, str(snakemake.threads))  # noqa: F821
 import time
 
 import numpy as np

@@ -1,10 +1,5 @@
 """Rule fig8_routes: spectra just below/above J_FP for one realization of each crossing
 kind, with the activity just above it (paper Fig 8A-B)."""
-import os
-
-# BLAS threads = the rule's threads; must be set before numpy is first imported
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, str(snakemake.threads))  # noqa: F821
 import numpy as np
 import pandas as pd
 

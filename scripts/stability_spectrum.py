@@ -1,10 +1,5 @@
 """Rule jacobian_spectrum: rightmost eigenvalues of one realization at fixed J0, with the
 bulk-theory edge at the same J0."""
-import os
-
-# BLAS threads = the rule's threads; must be set before numpy is first imported
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, str(snakemake.threads))  # noqa: F821
 import time
 
 from stdnet.bulk import bulk_edge

@@ -30,7 +30,7 @@ import numpy as np
 import numba
 from numba import njit, prange
 
-from .integrate import METHOD_CODES, kernel_args, row_sum
+from .integrate import METHOD_CODES, _all_finite, kernel_args, row_sum
 from .transfer import dphi_scalar, phi_scalar
 
 
@@ -173,14 +173,6 @@ def _stage_update(K, Q, T, acc, c, w, first):
         kj = Kf[j]
         af[j] = w * kj if first else af[j] + w * kj
         Tf[j] = Qf[j] + c * kj
-
-
-@njit(cache=True)
-def _all_finite(y):
-    for v in y:
-        if not (abs(v) < 1e300):
-            return False
-    return True
 
 
 @njit(cache=True)
