@@ -166,8 +166,10 @@ def _stage(z, y, out, acc, mode, c, pre_E, pre_I, N_E, Jc, g_EE, g_EI, g_IE, g_I
 
 @njit(cache=True)
 def _all_finite(y):
+    """False on NaN, inf, or a value whose square would overflow (the running variances
+    of the recorder square the state): such a state has diverged for any purpose here."""
     for v in y:
-        if not (abs(v) < 1e300):
+        if not (abs(v) < 1e150):
             return False
     return True
 
