@@ -105,6 +105,8 @@ def _snakemake(workdir, *extra, timeout):
     res = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
                          timeout=timeout)
     assert res.returncode == 0, f"{' '.join(extra)}: {res.stderr[-4000:]}"
+    # docutils reports caption mistakes (e.g. a bare |x|) as "(ERROR/3)" and goes on
+    assert "(ERROR/" not in res.stderr, res.stderr[-4000:]
 
 
 @pytest.fixture(scope="module")
