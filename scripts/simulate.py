@@ -10,11 +10,5 @@ model = ModelParams.from_config({k: v for k, v in p.model.items() if k not in ("
 run = RunParams.from_config(p.simulation)
 ckpt = p.checkpoint if run.checkpoint_interval > 0 else None
 result = simulate(model, run, p.seed, checkpoint_path=ckpt)
-write_simulation(snakemake.output.h5, result, model, run, p.seed)  # noqa: F821
-if ckpt:
-    import contextlib
-    import os
-
-    with contextlib.suppress(FileNotFoundError):
-        os.remove(ckpt)
+write_simulation(snakemake.output.h5, result, model, run, p.seed, checkpoint_path=ckpt)  # noqa: F821
 log.info("wrote %s", snakemake.output.h5)  # noqa: F821

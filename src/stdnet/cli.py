@@ -78,13 +78,7 @@ def _run_simulate(args) -> int:
     set_threads(args.threads)
     result = simulate(model, run, args.seed, checkpoint_path=args.checkpoint,
                       progress_every_s=args.progress_every)
-    write_simulation(args.output, result, model, run, args.seed)
-    if args.checkpoint:
-        import contextlib
-        import os
-
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(args.checkpoint)
+    write_simulation(args.output, result, model, run, args.seed, checkpoint_path=args.checkpoint)
     pop = result["population"]
     print(json.dumps({"output": args.output, "wall_time_s": round(result["wall_time_s"], 3),
                       "final_nu_E": float(pop["nu_E"][-1]), "final_nu_I": float(pop["nu_I"][-1])}))

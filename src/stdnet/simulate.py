@@ -8,6 +8,7 @@ step * dt, never an accumulated float.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -91,6 +92,15 @@ def initial_state(params: ModelParams, run: RunParams, seed: int) -> np.ndarray:
     return y
 
 
+def run_fingerprint(params: ModelParams, run: RunParams, seed: int) -> dict:
+    """Everything that determines a run's bytes; chunking and checkpoint spacing do not."""
+    d = {"seed": int(seed)}
+    d.update({f"model.{k}": v for k, v in params.to_dict().items()})
+    d.update({f"run.{k}": v for k, v in run.to_dict().items()
+              if k not in ("chunk_steps", "checkpoint_interval")})
+    return d
+
+
 class Simulator:
     def __init__(self, params: ModelParams, run: RunParams, seed: int,
                  network: Network | None = None, state: SimState | None = None,
@@ -128,11 +138,7 @@ class Simulator:
 
     def fingerprint(self) -> dict:
         """What a checkpoint must match to be resumed by this run."""
-        d = {"seed": self.seed}
-        d.update({f"model.{k}": v for k, v in self.params.to_dict().items()})
-        d.update({f"run.{k}": v for k, v in self.run.to_dict().items()
-                  if k not in ("chunk_steps", "checkpoint_interval")})
-        return d
+        return run_fingerprint(self.params, self.run, self.seed)
 
     @property
     def t(self) -> float:
@@ -254,14 +260,13 @@ def simulate(params: ModelParams, run: RunParams, seed: int, *, checkpoint_path=
     """Run one trajectory to the end and return its observables.
 
     With `checkpoint_path`, the state is saved there every `run.checkpoint_interval`
-    and a matching checkpoint found at start is resumed; it is removed at the end.
+    and a matching checkpoint found at start is resumed; `write_simulation` removes
+    it once the output is safely written.
     """
     t0 = time.perf_counter()
     state = None
     if checkpoint_path is not None and Path(checkpoint_path).exists():
-        sim0 = Simulator.__new__(Simulator)
-        sim0.params, sim0.run, sim0.seed = params, run, int(seed)
-        state = SimState.load(checkpoint_path, Simulator.fingerprint(sim0))
+        state = SimState.load(checkpoint_path, run_fingerprint(params, run, seed))
         log.info("resuming from checkpoint %s at step %d", checkpoint_path, state.step)
     sim = Simulator(params, run, seed, network=network, state=state)
     log.info("N=%d (N_E=%d, K_E=%d, K_I=%d), J0=%g, seed=%d: %d steps of %s, dt=%g",
@@ -279,8 +284,20 @@ def simulate(params: ModelParams, run: RunParams, seed: int, *, checkpoint_path=
     return out
 
 
-def write_simulation(path, result: dict, params: ModelParams, run: RunParams, seed: int) -> None:
-    """Write a simulation result to HDF5, atomically (layout: README 'Output layout')."""
+def write_simulation(path, result: dict, params: ModelParams, run: RunParams, seed: int,
+                     checkpoint_path=None) -> None:
+    """Write a simulation result to HDF5, atomically (layout: README 'Output layout').
+
+    The run's checkpoint, if any, is removed only after the output is complete, so a
+    job killed at any moment leaves either the checkpoint or the finished file.
+    """
+    _write_simulation_file(path, result, params, run, seed)
+    if checkpoint_path is not None:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(checkpoint_path)
+
+
+def _write_simulation_file(path, result, params, run, seed) -> None:
     with io.atomic_h5(path) as f:
         io.write_attrs(f.create_group("params"), {**params.to_dict(), **run.to_dict(),
                                                   "seed": int(seed), "N_E": params.N_E,
