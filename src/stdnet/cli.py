@@ -29,8 +29,9 @@ def _model_arguments(p: argparse.ArgumentParser, need_n: bool = True) -> None:
     g.add_argument("--N", type=int, required=need_n, default=None if need_n else 10000,
                    help="number of neurons")
     g.add_argument("--J0", type=float, required=True, help="coupling strength")
-    for key in ("f_E", "c", "g_EE", "g_EI", "g_IE", "g_II", "u", "tau_D", "tau_E", "tau_I",
-                "I0"):
+    for key in ModelParams.constant_names():
+        if key == "transfer":
+            continue
         g.add_argument(f"--{key}", type=float, default=getattr(d, key),
                        help=f"(default {getattr(d, key)})")
     g.add_argument("--transfer", default=d.transfer,
@@ -38,9 +39,8 @@ def _model_arguments(p: argparse.ArgumentParser, need_n: bool = True) -> None:
 
 
 def _model_from(args) -> ModelParams:
-    keys = ("f_E", "c", "g_EE", "g_EI", "g_IE", "g_II", "u", "tau_D", "tau_E", "tau_I", "I0",
-            "transfer")
-    return ModelParams(N=args.N, J0=args.J0, **{k: getattr(args, k) for k in keys})
+    return ModelParams(N=args.N, J0=args.J0,
+                       **{k: getattr(args, k) for k in ModelParams.constant_names()})
 
 
 # ---- simulate -----------------------------------------------------------------

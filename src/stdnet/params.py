@@ -114,8 +114,13 @@ class ModelParams:
         return dataclasses.asdict(self)
 
     @classmethod
+    def constant_names(cls) -> tuple[str, ...]:
+        """The model constants: every field but the grid point (N, J0)."""
+        return tuple(f.name for f in dataclasses.fields(cls) if f.name not in ("N", "J0"))
+
+    @classmethod
     def from_config(cls, model: dict, N: int, J0: float) -> "ModelParams":
-        known = {f.name for f in dataclasses.fields(cls)} - {"N", "J0"}
+        known = set(cls.constant_names())
         unknown = set(model) - known
         if unknown:
             raise ValueError(f"model: unknown key(s) {sorted(unknown)}; allowed: {sorted(known)}")

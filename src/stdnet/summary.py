@@ -19,10 +19,9 @@ from .params import ModelParams
 
 
 def params_from_file(sim: dict) -> ModelParams:
-    keys = ("f_E", "c", "g_EE", "g_EI", "g_IE", "g_II", "u", "tau_D", "tau_E", "tau_I", "I0",
-            "transfer")
     p = sim["params"]
-    return ModelParams(N=int(p["N"]), J0=float(p["J0"]), **{k: p[k] for k in keys})
+    return ModelParams(N=int(p["N"]), J0=float(p["J0"]),
+                       **{k: p[k] for k in ModelParams.constant_names()})
 
 
 def summarise_simulation(sim: dict, fp_tolerance: float = 1e-6) -> dict:
