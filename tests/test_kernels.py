@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 
 from stdnet.integrate import (METHOD_CODES, PRECISIONS, advance, kernel_args, make_work,
-                              network_vector_field, row_sum)
+                              network_vector_field, packed_rows, packing_pays,
+                              row_sum)
 from stdnet.meanfield import homogeneous_fixed_point
 from stdnet.network import build_network, index_dtype
 from stdnet.params import ModelParams, RunParams
@@ -92,7 +93,49 @@ def test_row_sum_order_and_value():
         expect = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
         got = row_sum(src, row)
         assert got == expect
+        if K % 4 == 0:  # four indices per uint64 word: the same lanes, the same bits
+            assert row_sum(src, row.view(np.uint64)) == expect
+            assert row_sum(src.astype(np.float32), row.view(np.uint64)) == \
+                row_sum(src.astype(np.float32), row)
         assert abs(got - v.sum()) <= 1e-12 * max(1.0, np.abs(v).sum())
+
+
+def test_packed_rows_only_where_exact():
+    rows = np.arange(24, dtype=np.uint16).reshape(3, 8)
+    words = packed_rows(rows)
+    assert words.dtype == np.uint64 and words.shape == (3, 2)
+    assert np.shares_memory(words, rows)  # a view: no second copy of the pattern
+    assert words[1, 0] == 8 | 9 << 16 | 10 << 32 | 11 << 48  # first index in the low bits
+    for other in (rows[:, :6], rows.astype(np.uint32), rows[:, 2:]):  # K % 4, wide, unaligned
+        assert packed_rows(other) is other
+    with pytest.raises(ValueError, match="at most 2\\*\\*32"):
+        index_dtype(2**32 + 1)
+
+
+def test_packing_follows_the_l1_cache():
+    kib = 1024
+    assert not packing_pays(4000, np.float64, l1d=48 * kib)  # 31 KiB of rates: L1 hits
+    assert packing_pays(8000, np.float64, l1d=48 * kib)  # 62 KiB: L2 hits
+    assert not packing_pays(8000, np.float32, l1d=48 * kib)  # 31 KiB again
+    p = ModelParams(N=10000, J0=1.0)  # auto: the choice of packing_pays on this machine
+    args = kernel_args(p, build_network(p, 1))
+    assert (args[0].dtype == np.uint64) == packing_pays(p.N_E, np.float64)
+
+
+@pytest.mark.parametrize("N, c", [(400, 0.1), (310, 0.1)])  # K_I = 8 (packed), 6 (plain)
+def test_packed_and_plain_rows_give_the_same_bytes(N, c):
+    p = ModelParams(N=N, J0=1.5, c=c)
+    net = build_network(p, 2)
+    packed, plain = kernel_args(p, net, packed=True), kernel_args(p, net, packed=False)
+    assert (packed[1].dtype == np.uint64) == (p.K_I % 4 == 0)
+    assert plain[0].dtype == np.uint16
+    for dtype in PRECISIONS.values():
+        y0 = _state(p).astype(dtype)
+        a, b = y0.copy(), y0.copy()
+        advance(a, 20, 0, 0.05, *packed, make_work(p, dtype))
+        advance(b, 20, 0, 0.05, *plain, make_work(p, dtype))
+        assert np.array_equal(a, b)
+        assert not np.array_equal(a, y0)
 
 
 def test_chunked_equals_one_call_both_precisions():

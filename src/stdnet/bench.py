@@ -29,6 +29,8 @@ import time
 import numpy as np
 from numba import njit, prange
 
+from .hardware import cache_sizes, cpu_name, mem_available
+
 log = logging.getLogger("stdnet.bench")
 
 DEFAULT_N = (2000, 5000, 10000, 20000, 40000)
@@ -37,58 +39,11 @@ GOAL_N = 10000
 
 
 # ---- machine facts ----------------------------------------------------------------
-def cache_sizes() -> dict:
-    """Per-level data/unified cache sizes in bytes from sysfs ({} where unknown)."""
-    out = {}
-    base = "/sys/devices/system/cpu/cpu0/cache"
-    try:
-        for d in sorted(os.listdir(base)):
-            if not d.startswith("index"):
-                continue
-            with open(f"{base}/{d}/type") as f:
-                kind = f.read().strip()
-            if kind == "Instruction":
-                continue
-            with open(f"{base}/{d}/level") as f:
-                level = int(f.read())
-            with open(f"{base}/{d}/size") as f:
-                size = f.read().strip()
-            mult = {"K": 1024, "M": 1024 ** 2, "G": 1024 ** 3}.get(size[-1], 1)
-            out[f"L{level}"] = int(size.rstrip("KMG")) * mult
-    except OSError:
-        pass
-    return out
-
-
-def mem_available() -> int:
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
-
-
 def where_fits(nbytes: int, caches: dict) -> str:
     for level in ("L2", "L3"):
         if level in caches and nbytes <= caches[level]:
             return level
     return "DRAM"
-
-
-def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    import platform
-
-    return platform.processor() or platform.machine()
 
 
 # ---- measurement ------------------------------------------------------------------
@@ -159,6 +114,7 @@ def measure_N(N: int, opts) -> dict:
 
     # (c) ours
     args = kernel_args(p, net)
+    res["index_load"] = "packed" if args[0].dtype == np.uint64 else "plain"
     work = make_work(p)
     y_ours = y0.copy()
     rk4 = METHOD_CODES["rk4"]
@@ -451,6 +407,10 @@ def run(args) -> int:
           f"for N={r0['N']}" + "".join(
               f"; {r['bytes_per_synapse']:.0f} ({r['index_dtype']}) for N={r['N']}"
               for r in info["runs"][1:] if r["index_dtype"] != r0["index_dtype"]))
+    packed = [str(r["N"]) for r in info["runs"] if r.get("index_load") == "packed"]
+    print("index loads: " + (f"packed, 4 uint16 per 8-byte load, for N={', '.join(packed)} "
+                             "(the E rates exceed 80% of L1d); " if packed else "")
+          + "one per synapse otherwise")
     for res in results:
         print()
         print(format_table(res))

@@ -25,10 +25,13 @@ rows of the Network, which is >95% of the work for K >= 100. So:
 """
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 from numba import njit, prange, types
 from numba.extending import overload
 
+from . import hardware
 from .transfer import phi_scalar
 
 
@@ -46,13 +49,29 @@ def _zero_overload(a):
 
 @njit(cache=True, inline="always")
 def row_sum(src, row):
-    """sum_k src[row[k]] in the package's fixed order (see the module docstring)."""
-    K = row.shape[0]
-    K4 = K - K % 4
+    """sum_k src[row[k]] in the package's fixed order (see the module docstring).
+
+    `row` is a row of indices (uint16/uint32), or the same uint16 row packed four to
+    a uint64 word (`packed_rows`); both give the same bits. The branch is on the
+    element size, a compile-time constant: each specialisation keeps one loop.
+    """
     a0 = _zero(src)
     a1 = _zero(src)
     a2 = _zero(src)
     a3 = _zero(src)
+    K = row.shape[0]
+    if row.itemsize == 8:
+        # one 8-byte load brings four uint16 indices (little-endian: the first in
+        # the low bits); shifts and masks run on the ALU ports, which leaves the
+        # load ports to the gathers. Index 4k + l goes to lane l, as below.
+        for k in range(K):
+            w = row[k]
+            a0 += src[w & 0xFFFF]
+            a1 += src[(w >> 16) & 0xFFFF]
+            a2 += src[(w >> 32) & 0xFFFF]
+            a3 += src[w >> 48]
+        return (a0 + a1) + (a2 + a3)
+    K4 = K - K % 4
     for k in range(0, K4, 4):
         a0 += src[row[k]]
         a1 += src[row[k + 1]]
@@ -61,6 +80,27 @@ def row_sum(src, row):
     for k in range(K4, K):
         a0 += src[row[k]]
     return (a0 + a1) + (a2 + a3)
+
+
+def packed_rows(rows: np.ndarray) -> np.ndarray:
+    """A zero-copy uint64 view of a uint16 index block with four indices per word, or
+    `rows` itself where that is impossible (wider indices, K not a multiple of 4)."""
+    if (rows.dtype == np.uint16 and rows.ndim == 2 and rows.shape[1] % 4 == 0
+            and rows.flags.c_contiguous and rows.ctypes.data % 8 == 0
+            and sys.byteorder == "little"):
+        return rows.view(np.uint64)
+    return rows
+
+
+def packing_pays(n_sources: int, dtype=np.float64, l1d: int | None = None) -> bool:
+    """Whether packed rows are faster: where the gathered rates of one population do
+    not fit the L1 cache, each gather is an L2 hit and the load ports are the limit, so
+    a quarter of the index loads is worth 1.15-1.2x (float64, N = 1e4). Where the rates
+    fit L1 the extra shifts cost 3-8% instead. Measured crossover on a 48 KiB L1d:
+    between 38 and 44 KiB of rates (docs/performance.md); we switch at 80% of L1d.
+    Either layout gives the same bits, so this choice never changes a result."""
+    l1d = hardware.l1d_bytes() if l1d is None else l1d
+    return n_sources * np.dtype(dtype).itemsize > 0.8 * l1d
 
 
 @njit(cache=True, parallel=True)
@@ -218,9 +258,19 @@ METHOD_CODES = {"rk4": 0, "euler": 1}
 PRECISIONS = {"float64": np.float64, "float32": np.float32}
 
 
-def kernel_args(params, net):
-    """The scalar/array argument tuple shared by vector_field and advance (after y)."""
-    return (net.pre_E, net.pre_I, params.N_E, params.transfer_code, params.coupling,
+def kernel_args(params, net, packed=None, dtype=np.float64):
+    """The scalar/array argument tuple shared by vector_field and advance (after y).
+
+    packed: pass the index rows as `packed_rows` (True), as stored (False), or where
+    `packing_pays` for a state of `dtype` (None). Kernels that index single synapses
+    (the tangent gather) need packed=False.
+    """
+    pre_E, pre_I = net.pre_E, net.pre_I
+    if packed is None:
+        packed = packing_pays(params.N_E, dtype)
+    if packed:
+        pre_E, pre_I = packed_rows(pre_E), packed_rows(pre_I)
+    return (pre_E, pre_I, params.N_E, params.transfer_code, params.coupling,
             params.g_EE, params.g_EI, params.g_IE, params.g_II, params.I0,
             params.tau_E, params.tau_I, params.tau_D, params.u)
 

@@ -118,8 +118,8 @@ class Simulator:
             y = y.astype(PRECISIONS[run.precision]).astype(np.float64)
             state = self._fresh_state(y)
         self.state = state
-        self._args = kernel_args(params, self.net)
         self._dtype = PRECISIONS[run.precision]
+        self._args = kernel_args(params, self.net, dtype=self._dtype)
         self._work = make_work(params, self._dtype)
         self._method = METHOD_CODES[run.method]
         if state.sample == 0:

@@ -341,7 +341,7 @@ class TangentStepper:
         self.params, self.net, self.m, self.dt, self.method = params, net, m, float(dt), method
         self.dim = params.dim
         self._code = METHOD_CODES[method]
-        self._args = kernel_args(params, net)
+        self._args = kernel_args(params, net, packed=False)  # the gather indexes synapses
         self._work = np.zeros((6, self.dim))
         self._twork = _aligned_zeros((3, self.dim, m))
         self._gwork = _aligned_zeros((2, -(-m // W), params.N, W))

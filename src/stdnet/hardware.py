@@ -1,0 +1,65 @@
+"""What the machine is: CPU name, cache sizes, free memory (from /proc and sysfs).
+
+Used by `stdnet bench` to label its tables and by the kernels to pick the index
+layout that suits the L1 cache (integrate.kernel_args). Every function answers
+something sensible where the files are missing (other OSes, containers).
+"""
+from __future__ import annotations
+
+import functools
+import os
+import platform
+
+L1D_FALLBACK = 32 * 1024  # the common L1d size, used where sysfs does not say
+
+
+def cache_sizes() -> dict:
+    """Per-level data/unified cache sizes in bytes from sysfs ({} where unknown)."""
+    out = {}
+    base = "/sys/devices/system/cpu/cpu0/cache"
+    try:
+        for d in sorted(os.listdir(base)):
+            if not d.startswith("index"):
+                continue
+            with open(f"{base}/{d}/type") as f:
+                kind = f.read().strip()
+            if kind == "Instruction":
+                continue
+            with open(f"{base}/{d}/level") as f:
+                level = int(f.read())
+            with open(f"{base}/{d}/size") as f:
+                size = f.read().strip()
+            mult = {"K": 1024, "M": 1024 ** 2, "G": 1024 ** 3}.get(size[-1], 1)
+            out[f"L{level}"] = int(size.rstrip("KMG")) * mult
+    except (OSError, ValueError):
+        pass
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def l1d_bytes() -> int:
+    """Size of the level-1 data cache of one core."""
+    return cache_sizes().get("L1", L1D_FALLBACK)
+
+
+def mem_available() -> int:
+    """MemAvailable in bytes (0 where unknown)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
