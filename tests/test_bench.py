@@ -78,3 +78,18 @@ def test_bench_runs_on_tiny_network(tmp_path, capsys):
     t = res["runs"][0]["seconds_per_step"]
     assert {"ours", "dense", "csr"} <= set(t)
     assert all(v > 0 for v in t.values())
+
+
+def test_cache_sizes_from_a_sysfs_tree(tmp_path):
+    from stdnet.hardware import cache_sizes
+
+    for i, (kind, level, size) in enumerate([("Data", 1, "48K"), ("Instruction", 1, "32K"),
+                                             ("Unified", 2, "2048K"), ("Unified", 3, "260M")]):
+        d = tmp_path / f"index{i}"
+        d.mkdir()
+        (d / "type").write_text(kind + "\n")
+        (d / "level").write_text(f"{level}\n")
+        (d / "size").write_text(size + "\n")
+    assert cache_sizes(str(tmp_path)) == {"L1": 48 * 1024, "L2": 2 * 2 ** 20,
+                                          "L3": 260 * 2 ** 20}  # instruction cache ignored
+    assert cache_sizes(str(tmp_path / "missing")) == {}

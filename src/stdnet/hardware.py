@@ -13,10 +13,12 @@ import platform
 L1D_FALLBACK = 32 * 1024  # the common L1d size, used where sysfs does not say
 
 
-def cache_sizes() -> dict:
+SYSFS_CACHE = "/sys/devices/system/cpu/cpu0/cache"
+
+
+def cache_sizes(base: str = SYSFS_CACHE) -> dict:
     """Per-level data/unified cache sizes in bytes from sysfs ({} where unknown)."""
     out = {}
-    base = "/sys/devices/system/cpu/cpu0/cache"
     try:
         for d in sorted(os.listdir(base)):
             if not d.startswith("index"):

@@ -17,6 +17,9 @@ rows of the Network, which is >95% of the work for K >= 100. So:
   chunking of a run or the SIMD width of the machine: results are bit-identical
   for any number of threads. Any kernel that must reproduce the trajectory
   bit for bit (e.g. the tangent step) uses `row_sum`.
+- Where the gathered rates spill out of L1, the index rows are read four
+  uint16 at a time from one 8-byte word (`packed_rows`, `packing_pays`): the
+  load ports, not the adds, are then the limit. Same lanes, same bits.
 - `advance` fuses each RK4 stage into one parallel pass over the rows: row i
   gathers its inputs, forms its slope k_i, accumulates k1 + 2k2 + 2k3 + k4 in
   place and writes the next stage's state; a short O(N) pass then evaluates the
