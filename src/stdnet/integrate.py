@@ -55,8 +55,9 @@ def row_sum(src, row):
     """sum_k src[row[k]] in the package's fixed order (see the module docstring).
 
     `row` is a row of indices (uint16/uint32), or the same uint16 row packed four to
-    a uint64 word (`packed_rows`); both give the same bits. The branch is on the
-    element size, a compile-time constant: each specialisation keeps one loop.
+    a uint64 word (`packed_rows`); both give the same bits. Any 8-byte row is read as
+    packed (index rows are never 8 bytes wide: network.index_dtype). The branch is on
+    the element size, a compile-time constant: each specialisation keeps one loop.
     """
     a0 = _zero(src)
     a1 = _zero(src)
