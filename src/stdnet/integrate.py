@@ -117,31 +117,6 @@ def _rates(y, N, N_E, code, nu, s):
             s[j] = y[N + j] * r
 
 
-@njit(cache=True, parallel=True)
-def _field(y, dy, pre_E, pre_I, N_E, Jc, g_EE, g_EI, g_IE, g_II, I0, tau_E, tau_I,
-           tau_D, u, nu, s):
-    """dy = F(y) given the rates nu = phi(h) and s = x nu of the same y."""
-    N = pre_E.shape[0]
-    nu_I = nu[N_E:]
-    a_E = Jc * g_EE
-    b_E = Jc * g_EI
-    a_I = Jc * g_IE
-    b_I = Jc * g_II
-    inv_E = 1.0 / tau_E
-    inv_I = 1.0 / tau_I
-    inv_D = 1.0 / tau_D
-    for i in prange(N):
-        inh = row_sum(nu_I, pre_I[i])
-        if i < N_E:
-            exc = row_sum(s, pre_E[i])
-            dy[i] = (-y[i] + I0 + a_E * exc - b_E * inh) * inv_E
-            x = y[N + i]
-            dy[N + i] = (1.0 - x) * inv_D - u * x * nu[i]
-        else:
-            exc = row_sum(nu, pre_E[i])
-            dy[i] = (-y[i] + I0 + a_I * exc - b_I * inh) * inv_I
-
-
 @njit(cache=True)
 def vector_field(y, dy, pre_E, pre_I, N_E, code, Jc, g_EE, g_EI, g_IE, g_II,
                  I0, tau_E, tau_I, tau_D, u, nu, s):
@@ -152,8 +127,9 @@ def vector_field(y, dy, pre_E, pre_I, N_E, code, Jc, g_EE, g_EI, g_IE, g_II,
     """
     N = pre_E.shape[0]
     _rates(y, N, N_E, code, nu, s)
-    _field(y, dy, pre_E, pre_I, N_E, Jc, g_EE, g_EI, g_IE, g_II, I0, tau_E, tau_I,
-           tau_D, u, nu, s)
+    # the first RK stage leaves its slope k = F(y) in acc = dy; out is not needed
+    _stage(y, y, np.empty_like(y), dy, 0, 0.0, pre_E, pre_I, N_E, Jc, g_EE, g_EI, g_IE,
+           g_II, I0, tau_E, tau_I, tau_D, u, nu, s)
 
 
 @njit(cache=True, parallel=True)

@@ -28,6 +28,18 @@ from numba import njit
 log = logging.getLogger("stdnet.lyapunov")
 
 
+@njit(cache=True, inline="always")
+def _reflect(Q, j, V, k, vnorm2):
+    """Column j of Q <- H_k Q[:, j], H_k = I - 2 v v^T / |v|^2 with v = V[k:, k]."""
+    n = Q.shape[0]
+    dot = 0.0
+    for i in range(k, n):
+        dot += V[i, k] * Q[i, j]
+    f = 2.0 * dot / vnorm2
+    for i in range(k, n):
+        Q[i, j] -= f * V[i, k]
+
+
 @njit(cache=True)
 def _householder_qr(Q, V, logr):
     """Q (n, m) <- its orthonormal QR factor with diag(R) > 0; logr <- log|R_kk|.
@@ -52,12 +64,7 @@ def _householder_qr(Q, V, logr):
         logr[k] = math.log(norm) if norm > 0.0 else -np.inf
         if vnorm2 > 0.0:
             for j in range(k + 1, m):
-                dot = 0.0
-                for i in range(k, n):
-                    dot += V[i, k] * Q[i, j]
-                f = 2.0 * dot / vnorm2
-                for i in range(k, n):
-                    Q[i, j] -= f * V[i, k]
+                _reflect(Q, j, V, k, vnorm2)
         V[k, k] = V[k, k] if vnorm2 > 0.0 else 0.0
         Q[k, k] = alpha  # remember the sign of R_kk
     signs = np.empty(m)
@@ -74,12 +81,7 @@ def _householder_qr(Q, V, logr):
         if vnorm2 == 0.0:
             continue
         for j in range(k, m):
-            dot = 0.0
-            for i in range(k, n):
-                dot += V[i, k] * Q[i, j]
-            f = 2.0 * dot / vnorm2
-            for i in range(k, n):
-                Q[i, j] -= f * V[i, k]
+            _reflect(Q, j, V, k, vnorm2)
     # flip columns so that diag(R) > 0: orientations stay continuous between calls
     for i in range(n):
         for j in range(m):
