@@ -67,6 +67,51 @@ def _aligned_zeros(shape, align=64):
     return buf[off:off + n].reshape(shape)
 
 
+@njit(cache=True, inline="always")
+def _gather_block(src, row, off):
+    """sum over the row's synapses q of the W-vector src[off + row[q], :].
+
+    Two interleaved accumulator sets (even / odd synapses) added at the end: two
+    independent add chains per vector lane; the order is fixed per row. The 8
+    scalars become one SIMD register with SLP. Unsigned indices: no wraparound code.
+    """
+    K = row.shape[0]
+    e0 = e1 = e2 = e3 = e4 = e5 = e6 = e7 = 0.0
+    g0 = g1 = g2 = g3 = g4 = g5 = g6 = g7 = 0.0
+    one = np.uint64(1)
+    for p in range(K // 2):
+        q = np.uint64(2 * p)
+        j = off + row[q]
+        e0 += src[j, 0]
+        e1 += src[j, 1]
+        e2 += src[j, 2]
+        e3 += src[j, 3]
+        e4 += src[j, 4]
+        e5 += src[j, 5]
+        e6 += src[j, 6]
+        e7 += src[j, 7]
+        j = off + row[q + one]
+        g0 += src[j, 0]
+        g1 += src[j, 1]
+        g2 += src[j, 2]
+        g3 += src[j, 3]
+        g4 += src[j, 4]
+        g5 += src[j, 5]
+        g6 += src[j, 6]
+        g7 += src[j, 7]
+    if K % 2:
+        j = off + row[K - 1]
+        e0 += src[j, 0]
+        e1 += src[j, 1]
+        e2 += src[j, 2]
+        e3 += src[j, 3]
+        e4 += src[j, 4]
+        e5 += src[j, 5]
+        e6 += src[j, 6]
+        e7 += src[j, 7]
+    return (e0 + g0, e1 + g1, e2 + g2, e3 + g3, e4 + g4, e5 + g5, e6 + g6, e7 + g7)
+
+
 @njit(cache=True, parallel=True)
 def field_tangent(y, V, dy, dV, pre_E, pre_I, N_E, code, Jc, g_EE, g_EI, g_IE, g_II,
                   I0, tau_E, tau_I, tau_D, u, nu, s, dnu, ds):
@@ -80,10 +125,6 @@ def field_tangent(y, V, dy, dV, pre_E, pre_I, N_E, code, Jc, g_EE, g_EI, g_IE, g
     the row's (cached) index list. Padding columns hold zeros.
     """
     N = pre_E.shape[0]
-    K_E = pre_E.shape[1]
-    K_I = pre_I.shape[1]
-    K_E2 = K_E - K_E % 2
-    K_I2 = K_I - K_I % 2
     m = V.shape[1]
     nc = dnu.shape[0]
     for j in prange(N):
@@ -107,7 +148,6 @@ def field_tangent(y, V, dy, dV, pre_E, pre_I, N_E, code, Jc, g_EE, g_EI, g_IE, g
     inv_I = 1.0 / tau_I
     inv_D = 1.0 / tau_D
     off_I = np.uint64(N_E)
-    one = np.uint64(1)
     nu_I = nu[N_E:]
     for i in prange(N):
         # the trajectory: integrate.row_sum's fixed order, so bit-identical to advance
@@ -122,113 +162,12 @@ def field_tangent(y, V, dy, dV, pre_E, pre_I, N_E, code, Jc, g_EE, g_EI, g_IE, g
             dy[i] = (-y[i] + I0 + a_I * exc - b_I * inh) * inv_I
             a, b, inv = a_I, b_I, inv_I
             srcE = dnu
-        rowE = pre_E[i]
-        rowI = pre_I[i]
         for c in range(nc):
-            src = srcE[c]  # indexed with unsigned ints: no wraparound branch, SLP-friendly
-            # two interleaved accumulator sets (even / odd synapses), added at the
-            # end: two independent add chains per vector lane; fixed order per row
-            e0 = e1 = e2 = e3 = e4 = e5 = e6 = e7 = 0.0
-            g0 = g1 = g2 = g3 = g4 = g5 = g6 = g7 = 0.0
-            for p in range(K_E2 // 2):
-                q = np.uint64(2 * p)  # unsigned index: no wraparound code
-                j = rowE[q]
-                e0 += src[j, 0]
-                e1 += src[j, 1]
-                e2 += src[j, 2]
-                e3 += src[j, 3]
-                e4 += src[j, 4]
-                e5 += src[j, 5]
-                e6 += src[j, 6]
-                e7 += src[j, 7]
-                j = rowE[q + one]
-                g0 += src[j, 0]
-                g1 += src[j, 1]
-                g2 += src[j, 2]
-                g3 += src[j, 3]
-                g4 += src[j, 4]
-                g5 += src[j, 5]
-                g6 += src[j, 6]
-                g7 += src[j, 7]
-            for q in range(K_E2, K_E):
-                j = pre_E[i, q]
-                e0 += src[j, 0]
-                e1 += src[j, 1]
-                e2 += src[j, 2]
-                e3 += src[j, 3]
-                e4 += src[j, 4]
-                e5 += src[j, 5]
-                e6 += src[j, 6]
-                e7 += src[j, 7]
-            e0 += g0
-            e1 += g1
-            e2 += g2
-            e3 += g3
-            e4 += g4
-            e5 += g5
-            e6 += g6
-            e7 += g7
-            src = dnu[c]
-            f0 = f1 = f2 = f3 = f4 = f5 = f6 = f7 = 0.0
-            g0 = g1 = g2 = g3 = g4 = g5 = g6 = g7 = 0.0
-            for p in range(K_I2 // 2):
-                q = np.uint64(2 * p)  # unsigned index: no wraparound code
-                j = off_I + rowI[q]
-                f0 += src[j, 0]
-                f1 += src[j, 1]
-                f2 += src[j, 2]
-                f3 += src[j, 3]
-                f4 += src[j, 4]
-                f5 += src[j, 5]
-                f6 += src[j, 6]
-                f7 += src[j, 7]
-                j = off_I + rowI[q + one]
-                g0 += src[j, 0]
-                g1 += src[j, 1]
-                g2 += src[j, 2]
-                g3 += src[j, 3]
-                g4 += src[j, 4]
-                g5 += src[j, 5]
-                g6 += src[j, 6]
-                g7 += src[j, 7]
-            for q in range(K_I2, K_I):
-                j = off_I + pre_I[i, q]
-                f0 += src[j, 0]
-                f1 += src[j, 1]
-                f2 += src[j, 2]
-                f3 += src[j, 3]
-                f4 += src[j, 4]
-                f5 += src[j, 5]
-                f6 += src[j, 6]
-                f7 += src[j, 7]
-            f0 += g0
-            f1 += g1
-            f2 += g2
-            f3 += g3
-            f4 += g4
-            f5 += g5
-            f6 += g6
-            f7 += g7
+            E = _gather_block(srcE[c], pre_E[i], np.uint64(0))
+            I = _gather_block(dnu[c], pre_I[i], off_I)
             base = c * W
-            top = min(W, m - base)
-            for k in range(top):
-                if k == 0:
-                    e, f = e0, f0
-                elif k == 1:
-                    e, f = e1, f1
-                elif k == 2:
-                    e, f = e2, f2
-                elif k == 3:
-                    e, f = e3, f3
-                elif k == 4:
-                    e, f = e4, f4
-                elif k == 5:
-                    e, f = e5, f5
-                elif k == 6:
-                    e, f = e6, f6
-                else:
-                    e, f = e7, f7
-                dV[i, base + k] = (-V[i, base + k] + a * e - b * f) * inv
+            for k in range(min(W, m - base)):
+                dV[i, base + k] = (-V[i, base + k] + a * E[k] - b * I[k]) * inv
     for j in prange(N_E):
         x = y[N + j]
         dy[N + j] = (1.0 - x) * inv_D - u * x * nu[j]
