@@ -1,7 +1,13 @@
-"""Rule lyapunov: exponents of one (N, J0, seed) run from the simulation's final state."""
+"""Rule lyapunov: exponents of one (N, J0, seed) run from the simulation's final state.
+
+The chaos decision (stdnet.regimes.chaos_decision with transition.zero_tol) is made
+here: while undecided the same run is continued by t_average, at most
+lyapunov.max_extensions times (stdnet.lyapunov.onset_lyapunov); the file records the
+decision, the total averaging time and the number of extensions.
+"""
 import numpy as np
 
-from stdnet.lyapunov import LyapunovSettings, network_lyapunov, state_observables, write_lyapunov
+from stdnet.lyapunov import LyapunovSettings, onset_lyapunov, state_observables, write_lyapunov
 from stdnet.network import build_network
 from stdnet.params import ModelParams
 from stdnet.runtime import setup
@@ -18,7 +24,7 @@ if y0.shape != (model.dim,):
     raise ValueError(f"{snakemake.input.sim}: /final/y has shape {y0.shape}, expected "  # noqa: F821
                      f"({model.dim},) for N={model.N}")
 net = build_network(model, p.seed)
-res, _ = network_lyapunov(model, net, y0, settings, p.seed)
+res, _ = onset_lyapunov(model, net, y0, settings, p.seed, zero_tol=float(p.zero_tol))
 obs = state_observables(sim, model)
 obs["t_simulation"] = float(sim["final"]["t"])
 write_lyapunov(snakemake.output.h5, res, model, settings, p.seed, obs)  # noqa: F821

@@ -11,4 +11,9 @@ n_bad = int((~table["converged"]).sum())
 if n_bad:
     log.warning("%d of %d runs have lambda_max not converged (see column 'converged')",
                 n_bad, len(table))
+n_undecided = int((table["decision"] == "undecided").sum())
+if n_undecided:
+    log.warning("%d of %d runs are undecided (chaotic or not) after their extensions (see "
+                "columns 'decision', 't_average_total', 'n_batches')", n_undecided, len(table))
+log.info("decisions: %s", table["decision"].value_counts().to_dict())
 log.info("wrote %s (%d runs)", snakemake.output.table, len(table))  # noqa: F821

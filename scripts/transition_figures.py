@@ -1,17 +1,20 @@
-"""Rule transition_figures: regime map per N and the transition width vs N with its fit."""
+"""Rule transition_figures: regime map per N; the transition width and both ends vs N with
+the fitted models, the bulk theory and the verdict."""
 import pandas as pd
 
 from stdnet.plotting import save_figure
-from stdnet.plotting.lyapunov import fig_regime_map, fig_width_vs_N
+from stdnet.plotting.lyapunov import fig_regime_map
+from stdnet.plotting.width import fig_width
 from stdnet.runtime import setup
 
-log = setup(snakemake)  # noqa: F821
-out = snakemake.output  # noqa: F821
+log = setup(snakemake)  # noqa: F821 (injected by Snakemake)
+inp, out = snakemake.input, snakemake.output  # noqa: F821
 note = snakemake.params.note  # noqa: F821
-regimes = pd.read_csv(snakemake.input.regimes)  # noqa: F821
-save_figure(fig_regime_map(regimes, note), out.map_png, out.map_pdf)
-trans = pd.read_csv(snakemake.input.table)  # noqa: F821
-per_N = pd.read_csv(snakemake.input.per_N)  # noqa: F821
-fit = pd.read_csv(snakemake.input.fit).iloc[0].to_dict()  # noqa: F821
-save_figure(fig_width_vs_N(trans, per_N, fit, note), out.width_png, out.width_pdf)
+save_figure(fig_regime_map(pd.read_csv(inp.regimes), note), out.map_png, out.map_pdf)
+limits = {r["quantity"]: r for r in pd.read_csv(inp.limits).to_dict("records")}
+verdict = open(inp.verdict).read().strip()
+fig = fig_width(pd.read_csv(inp.table), pd.read_csv(inp.per_N), pd.read_csv(inp.fit),
+                limits.get("J_ch"), limits.get("J_FP"), pd.read_csv(inp.bulk), verdict,
+                note=note)
+save_figure(fig, out.width_png, out.width_pdf)
 log.info("wrote the transition figures")

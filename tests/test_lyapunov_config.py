@@ -18,7 +18,7 @@ def _base():
 def test_defaults_are_filled():
     cfg = validate_config(_base(), SCHEMA)
     assert cfg["lyapunov"]["n_exponents"] == 8 and cfg["lyapunov"]["delta_t"] == 1.0
-    assert cfg["transition"]["refine"] is False and cfg["transition"]["zero_tol"] == 0.005
+    assert cfg["transition"]["onset"]["search"] is True and cfg["transition"]["zero_tol"] == 0.005
     s = LyapunovSettings.from_config(cfg["lyapunov"], cfg["simulation"])
     assert s.dt == cfg["simulation"]["dt"] and s.t_average == 200.0
 
@@ -26,7 +26,7 @@ def test_defaults_are_filled():
 @pytest.mark.parametrize("section,key,value", [
     ("lyapunov", "n_exponents", 0), ("lyapunov", "delta_t", -1.0),
     ("lyapunov", "n_blocks", 1), ("transition", "jfp_source", "guess"),
-    ("transition", "refine_steps", 0),
+    ("transition", "onset", {"resolution": 0}),
 ])
 def test_bad_values_name_the_key(section, key, value):
     cfg = _base()

@@ -1,13 +1,12 @@
-"""Regime classification, J_FP / J_ch / width / route, bisection, and the width fit."""
+"""Regime classification, the chaos decision, J_FP / J_ch / width / route per realization."""
 import math
 
-import numpy as np
 import pandas as pd
 import pytest
 
-from stdnet.regimes import (CHAOS, HET_FP, HOM_FP, PERIODIC, QUASI, Thresholds, bisect_onset,
-                            chaos_onset, classify, classify_table, extrapolate, fp_loss,
-                            power_law_fit, route, transition_table, width_summary)
+from stdnet.regimes import (CHAOS, CHAOTIC, HET_FP, HOM_FP, NOT_CHAOTIC, PERIODIC, QUASI,
+                            UNDECIDED, Thresholds, chaos_decision, chaos_onset, classify,
+                            classify_table, fp_loss, route, transition_table)
 
 TH = Thresholds(zero_tol=0.005, temporal_sd_tol=1e-3, spatial_sd_tol=1e-3)
 
@@ -23,6 +22,31 @@ TH = Thresholds(zero_tol=0.005, temporal_sd_tol=1e-3, spatial_sd_tol=1e-3)
 ])
 def test_classify(lam, ci, tsd, ssd, expected):
     assert classify(lam, ci, tsd, ssd, TH) == expected
+
+
+@pytest.mark.parametrize("lam,h,zero_tol,expected", [
+    (0.2, 0.05, 0.005, CHAOTIC),
+    (0.007, 0.001, 0.005, CHAOTIC),  # lower bound 0.006 above zero_tol
+    (0.0, 0.002, 0.005, NOT_CHAOTIC),  # consistent with 0 (periodic), resolved to zero_tol
+    (-0.1, 0.01, 0.005, NOT_CHAOTIC),  # fixed point
+    (0.003, 0.001, 0.005, NOT_CHAOTIC),  # > 0 but below the resolution: not called chaos
+    (0.0044, 0.0035, 0.005, UNDECIDED),  # a periodic orbit's biased estimate (docs/onset.md)
+    (0.01, 0.008, 0.005, UNDECIDED),  # interval contains zero_tol
+    (0.2, math.inf, 0.005, UNDECIDED),  # too few batches: undecidable, not guessed
+    (math.nan, 0.01, 0.005, UNDECIDED),
+    (0.2, math.nan, 0.005, UNDECIDED),
+    (0.01, 0.005, 0.0, CHAOTIC),  # zero_tol = 0: the plain "interval above 0" rule
+    (0.0, 0.0, 0.0, UNDECIDED),  # ... under which a zero exponent is never certified
+])
+def test_chaos_decision(lam, h, zero_tol, expected):
+    assert chaos_decision(lam, h, zero_tol) == expected
+    th = Thresholds(zero_tol=zero_tol)
+    assert (classify([lam, -0.5], [h, 0.01], 1.0, 1.0, th) == CHAOS) == (expected == CHAOTIC)
+
+
+def test_chaos_decision_rejects_bad_zero_tol():
+    with pytest.raises(ValueError, match="transition.zero_tol.*-0.1"):
+        chaos_decision(0.1, 0.01, -0.1)
 
 
 def test_thresholds_reject_bad_values():
@@ -41,13 +65,7 @@ def test_onsets_and_route():
     assert math.isnan(chaos_onset([0.1, 0.2], [CHAOS, CHAOS])[1])
 
 
-def test_bisection_brackets_a_step():
-    upper, lower, tried = bisect_onset(lambda J: J > 1.234, 1.0, 1.5, 5)
-    assert lower < 1.234 <= upper and upper - lower == pytest.approx(0.5 / 2**5)
-    assert len(tried) == 5
-
-
-def test_transition_table_and_jfp_source():
+def test_transition_table_ends_and_sources():
     rows = []
     for seed, jch in ((1, 1.0), (2, 1.5)):
         for J in (0.1, 0.5, 1.0, 1.5, 2.0):
@@ -56,25 +74,24 @@ def test_transition_table_and_jfp_source():
     t = transition_table(pd.DataFrame(rows))
     assert list(t["J_ch"]) == [1.0, 1.5] and list(t["J_FP"]) == [0.5, 0.5]
     assert list(t["width"]) == [0.5, 1.0] and set(t["J_FP_source"]) == {"regimes"}
-    jfp = pd.DataFrame({"N": [100], "seed": [2], "J_FP": [0.8]})
-    t2 = transition_table(pd.DataFrame(rows), jfp)
-    assert t2.loc[t2["seed"] == 2, "J_FP"].item() == 0.8
-    assert t2.loc[t2["seed"] == 2, "J_FP_source"].item() == "stability"
-    assert t2.loc[t2["seed"] == 1, "J_FP_source"].item() == "regimes"
-
-
-def test_power_law_fit_and_extrapolation():
-    N = np.repeat([1000, 2000, 4000, 8000], 3)
-    gen = np.random.default_rng(0)
-    w = 3.0 * N ** -0.4 * np.exp(0.05 * gen.standard_normal(N.size))
-    fit = power_law_fit(N, w)
-    # 12 points, log-noise sd 0.05 over a factor 8 in N: se(a) ~ 0.02
-    assert fit["a"] == pytest.approx(0.4, abs=4 * fit["a_se"]) and 0 < fit["a_se"] < 0.05
-    exact = power_law_fit([1000, 4000], [2 * 1000**-0.5, 2 * 4000**-0.5])
-    assert exact["a"] == pytest.approx(0.5) and exact["A"] == pytest.approx(2.0)
-    assert math.isnan(power_law_fit([1000, 1000], [0.1, 0.2])["a"])  # one N: no fit
-    J = 0.9 + 2.0 * N ** -0.4
-    assert extrapolate(N, J, 0.4)["J_inf"] == pytest.approx(0.9)
+    # grid ends: resolution is the grid step below them
+    assert list(t["J_ch_resolution"]) == [0.5, 0.5] and list(t["J_FP_resolution"]) == [0.4, 0.4]
+    jfp = pd.DataFrame({"N": [100], "seed": [2], "J_FP": [0.8], "J0_lo": [0.799],
+                        "J0_hi": [0.801], "crossing": ["hopf"]})
+    onset = pd.DataFrame({"N": [100], "seed": [2], "J_ch": [1.2], "J_ch_lo": [1.19],
+                          "J_ch_hi": [1.21], "J_ch_resolution": [0.02],
+                          "onset_status": ["resolved"]})
+    t2 = transition_table(pd.DataFrame(rows), jfp, onset).set_index("seed")
+    assert t2.loc[2, "J_FP"] == 0.8 and t2.loc[2, "J_FP_source"] == "stability"
+    assert t2.loc[2, "J_FP_resolution"] == pytest.approx(0.002)
+    assert t2.loc[2, "J_ch"] == 1.2 and t2.loc[2, "J_ch_source"] == "onset search"
+    assert t2.loc[2, "width"] == pytest.approx(0.4)  # kept whatever its sign
+    assert t2.loc[1, "J_FP_source"] == "regimes" and t2.loc[1, "J_ch_source"] == "grid"
+    # the onset search found no chaos: no width, never a grid value in its place
+    onset.loc[0, ["J_ch", "J_ch_hi", "J_ch_resolution", "onset_status"]] = [
+        math.nan, math.nan, math.nan, "no chaos in range"]
+    t3 = transition_table(pd.DataFrame(rows), jfp, onset).set_index("seed")
+    assert math.isnan(t3.loc[2, "width"])
 
 
 def test_classify_table_and_summary():
@@ -84,6 +101,5 @@ def test_classify_table_and_summary():
                          "temporal_sd": [0.0, 1.0], "spatial_sd": [0.0, 1.0]})
     out = classify_table(runs, TH)
     assert list(out["regime"]) == [HOM_FP, CHAOS]
-    per_N, fit = width_summary(transition_table(out))
-    assert per_N["width_mean"].item() == 0.0  # FP lost and chaos at the same grid point
-    assert math.isnan(fit["a"])
+    t = transition_table(out)
+    assert t["width"].item() == 0.0  # FP lost and chaos at the same grid point

@@ -28,11 +28,16 @@ def test_figures(tiny_run):
 
 
 def test_every_job_logged_and_benchmarked(tiny_run):
+    # the 8 grid points and every onset-search probe at a J0 off the grid
+    probes = pd.read_csv(tiny_run / "tables" / "onset_probes.csv")
+    points = {(n, round(j, 6), s) for n, j, s in probes[["N", "J0", "seed"]].itertuples(
+        index=False)}
+    assert len(points) > 8
     logs = list((tiny_run / "logs" / "simulate").glob("*.log"))
-    assert len(logs) == 8
+    assert len(logs) == len(points)
     text = logs[0].read_text()
     assert "steps of rk4" in text and "finished" in text
-    assert len(list((tiny_run / "benchmarks" / "simulate").glob("*.tsv"))) == 8
+    assert len(list((tiny_run / "benchmarks" / "simulate").glob("*.tsv"))) == len(points)
 
 
 def test_no_temporary_files_left(tiny_run):

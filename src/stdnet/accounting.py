@@ -107,6 +107,59 @@ def simulation_runtime_min(N: int, K_total: int, total_steps: int, threads: int 
     return max(5, int(math.ceil(seconds / 60.0)))
 
 
+# ---- predicted cost of a sweep -------------------------------------------------
+#: synapse terms per second of one core in one RK4 step (4 vector-field evaluations per
+#: step): `stdnet bench` measured 2.3-2.9e9 evaluations/s for N = 2000-4e4, i.e. ~6.5e8
+#: synapse-steps/s; a prediction, not a cluster request (those add RUNTIME_SAFETY)
+EXPECTED_SYNAPSE_STEPS_PER_S = 6.5e8
+#: one tangent step (trajectory + m <= 8 vectors) costs this many trajectory steps
+TANGENT_STEP_COST = 3.4
+#: start-up of one small job on a warm machine: python, imports, numba cache (s)
+EXPECTED_STARTUP_S = 8.0
+
+
+def run_core_seconds(N: int, K_total: int, sim_steps: int, tangent_steps: int) -> float:
+    """Expected core-seconds of one grid point: its simulation and its exponents."""
+    step = N * K_total / EXPECTED_SYNAPSE_STEPS_PER_S
+    return 2 * EXPECTED_STARTUP_S + step * (sim_steps + TANGENT_STEP_COST * tangent_steps)
+
+
+def jfp_core_seconds(N: int, K_total: int, evaluations: int = 12) -> float:
+    """Expected core-seconds of one J_FP search: `evaluations` eigen-solves, each a dense
+    complex LU of the N x N Schur complement (~(8/3) N^3 flops at ~2e10 flop/s) for
+    N <= 4000, else ~2000 matrix-free products with the Jacobian (pattern gathers)."""
+    if N <= 4000:
+        solve = (8.0 / 3.0) * N ** 3 / 2e10
+    else:
+        solve = 2000 * N * K_total / (4 * EXPECTED_SYNAPSE_STEPS_PER_S)
+    return EXPECTED_STARTUP_S + evaluations * solve
+
+
+def sweep_cost(config: dict, probes_per_realization: int = 0) -> pd.DataFrame:
+    """Predicted core-hours per N of a validated config's grid: simulations and exponents
+    of the grid points, of up to `probes_per_realization` onset probes per realization,
+    and one J_FP search per realization. Undecided runs that get extended cost more
+    (up to lyapunov.max_extensions more averaging windows each)."""
+    from .params import ModelParams, RunParams
+
+    sim = RunParams.from_config(config["simulation"])
+    ly = config["lyapunov"]
+    tangent_steps = int(round((ly["t_align"] + ly["t_average"]) / sim.dt))
+    n_J0, seeds = len(config["grid"]["J0"]), len(config["grid"]["seeds"])
+    rows = []
+    for N in config["grid"]["N"]:
+        p = ModelParams.from_config(config["model"], N=int(N), J0=1.0)
+        K = p.K_E + p.K_I
+        runs = seeds * (n_J0 + probes_per_realization)
+        run_s = run_core_seconds(int(N), K, sim.total_steps, tangent_steps)
+        rows.append({"N": int(N), "realizations": seeds, "runs": runs,
+                     "runs_core_h": runs * run_s / 3600,
+                     "jfp_core_h": seeds * jfp_core_seconds(int(N), K) / 3600})
+    table = pd.DataFrame(rows)
+    table["total_core_h"] = table["runs_core_h"] + table["jfp_core_h"]
+    return table
+
+
 # ---- run status ----------------------------------------------------------------
 _ERROR = re.compile(r"Traceback|Error|error:|Killed|CANCELLED|DUE TO TIME LIMIT")
 

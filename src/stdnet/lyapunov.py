@@ -10,9 +10,26 @@ Protocol: Q starts orthonormal; every `delta_t` (steps of the system) Q is
 re-orthonormalised by QR, and log|R_kk| / delta_t is the local exponent k of that
 interval. The first `t_align` only aligns the basis with the most expanding
 directions and is discarded; the estimate is the mean of the local exponents over
-`t_average`, its confidence interval comes from the spread of `n_blocks`
-contiguous block means (Student t), and the run is flagged as not converged when
-the half width of lambda_max exceeds max(tol_abs, tol_rel |lambda_max|).
+`t_average`. Its confidence interval (ci_method):
+
+* "batch_means" (default): batches whose length is 10 integrated autocorrelation
+  times of that exponent's local series (stdnet.batchmeans; docs/onset.md). With
+  fewer than 5 such batches there is no statistical interval; the half width is
+  then the envelope of the local series, max_k |lambda_k(t_k) - mean| (flagged in
+  `ci_envelope`): every sub-window mean lies inside it whatever the correlations.
+  It decides only runs whose every local exponent lies on one side of the
+  threshold, e.g. fixed points, whose local exponents drift slowly and smoothly
+  while the basis aligns (tau_int estimates ~n/7 at any n) and would otherwise
+  stay undecided at every length;
+* "blocks": the spread of `n_blocks` contiguous block means (Student t) whatever
+  their length; kept for comparison, not valid when the blocks are shorter than the
+  correlations (near the onset of chaos, periods up to ~280 tau).
+
+The run is flagged as not converged when the half width of lambda_max exceeds
+max(tol_abs, tol_rel |lambda_max|). A run can be continued (`continue_spectrum`:
+same state, same basis, more local exponents appended) with exactly the result of
+one longer run; `onset_lyapunov` does so while the chaos decision
+(stdnet.regimes.chaos_decision) is undecided.
 """
 from __future__ import annotations
 
@@ -153,6 +170,17 @@ class LyapunovResult:
     divergence: np.ndarray = field(default_factory=lambda: np.zeros(0))  # optional trace series
     wall_time_s: float = float("nan")
     qr_time_s: float = float("nan")
+    ci_method: str = "batch_means"
+    tau_int: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (m,) in intervals
+    batch_length: np.ndarray = field(  # (m,) in intervals
+        default_factory=lambda: np.zeros(0, dtype=np.int64))
+    n_batches: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    ci_envelope: np.ndarray = field(  # (m,) True: half width is the local series' envelope
+        default_factory=lambda: np.zeros(0, dtype=bool))
+    tol_abs: float = 0.005
+    tol_rel: float = 0.1
+    n_extensions: int = 0  # continuations by continue_spectrum
+    decision: str = ""  # chaos decision (onset_lyapunov); "" when not decided
 
     @property
     def lambda_max(self) -> float:
@@ -183,6 +211,38 @@ def kaplan_yorke(exponents) -> tuple[float, bool]:
     return float(k + csum[k - 1] / abs(lam[k])), True
 
 
+CI_METHODS = ("batch_means", "blocks")
+
+
+def exponent_ci(local: np.ndarray, *, ci_method: str = "batch_means", n_blocks: int = 10,
+                confidence: float = 0.95):
+    """Mean, CI half width, tau_int, batch length, number of batches, envelope flag per column.
+
+    local: (n, m) local exponents. tau_int (in intervals) is always estimated, as a
+    diagnostic; with ci_method "blocks" the batches are the n_blocks fixed blocks.
+    batch_means: where there are too few batches for an interval (half width inf),
+    the half width is the envelope max_k |local[k] - mean| instead and the flag is
+    set (module docstring); it stays inf where the series is not finite.
+    """
+    from .batchmeans import batch_means_ci
+
+    if ci_method not in CI_METHODS:
+        raise ValueError(f"ci_method: invalid value {ci_method!r}; allowed: "
+                         f"{', '.join(CI_METHODS)}")
+    bm = batch_means_ci(local, confidence)
+    m = local.shape[1]
+    if ci_method == "batch_means":
+        half = bm.half_width.copy()
+        envelope = np.isinf(half) & np.all(np.isfinite(local), axis=0)
+        if envelope.any():
+            half[envelope] = np.abs(local[:, envelope] - bm.mean[envelope]).max(axis=0)
+        return bm.mean, half, bm.tau_int, bm.batch_length, bm.n_batches, envelope
+    mean, half = block_ci(local, n_blocks, confidence)
+    B = min(int(n_blocks), local.shape[0])
+    return (mean, half, bm.tau_int, np.full(m, local.shape[0] // max(B, 1), dtype=np.int64),
+            np.full(m, B, dtype=np.int64), np.zeros(m, dtype=bool))
+
+
 def _steps(t: float, dt: float, key: str) -> int:
     n = int(round(t / dt))
     if abs(n * dt - t) > 1e-9 * max(1.0, abs(t)):
@@ -190,16 +250,69 @@ def _steps(t: float, dt: float, key: str) -> int:
     return n
 
 
+def _run_intervals(system, y, Q, n_step: int, delta_t: float, n: int, divergence,
+                   progress_every_s: float, n_skip: int = 0, t_offset: float = 0.0):
+    """n QR intervals from (y, Q) (both advanced): local exponents (n, m), divergence,
+    QR seconds. n_skip leading intervals are left out of the logged running mean."""
+    m = Q.shape[1]
+    local = np.empty((n, m))
+    div = np.empty(n) if divergence is not None else np.zeros(0)
+    t0 = last = time.perf_counter()
+    t_qr = 0.0
+    scratch = np.empty_like(Q)
+    for k in range(n):
+        system.advance(y, Q, n_step)
+        tq = time.perf_counter()
+        local[k] = reorthonormalise(Q, scratch) / delta_t
+        t_qr += time.perf_counter() - tq
+        if divergence is not None:
+            div[k] = divergence(y)
+        now = time.perf_counter()
+        if now - last >= progress_every_s:
+            last = now
+            rate = (k + 1) / (now - t0)
+            log.info("interval %d/%d  t = %.1f/%.1f tau  lambda_1 (running) = %.4f  ETA %.0f s",
+                     k + 1, n, t_offset + (k + 1) * delta_t, t_offset + n * delta_t,
+                     local[n_skip:k + 1, 0].mean() if k >= n_skip else float("nan"),
+                     (n - k - 1) / rate)
+    return local, div, t_qr
+
+
+def _result(local_align, avg, div, *, delta_t, t_align, t_average, n_blocks, confidence,
+            tol_abs, tol_rel, ci_method, wall, t_qr, n_extensions=0) -> LyapunovResult:
+    """The statistics of the averaging window `avg` (n, m) as a LyapunovResult."""
+    mean, half, tau, b, B, env = exponent_ci(avg, ci_method=ci_method, n_blocks=n_blocks,
+                                             confidence=confidence)
+    tol = max(tol_abs, tol_rel * abs(mean[0]))
+    converged = bool(np.isfinite(half[0]) and half[0] <= tol)
+    if not converged:
+        log.warning("lambda_max = %.4g +- %.2g not converged (tolerance %.2g) after %g tau "
+                    "(tau_int %.3g intervals, %d batches%s); increase t_average", mean[0],
+                    half[0], tol, t_average, tau[0], B[0],
+                    ": envelope of the local exponents" if env[0] else "")
+    return LyapunovResult(
+        exponents=mean, half_width=half, local=avg, local_align=local_align,
+        times=np.arange(1, len(avg) + 1) * delta_t, delta_t=float(delta_t),
+        t_align=float(t_align), t_average=float(t_average), n_blocks=int(n_blocks),
+        confidence=float(confidence), converged=converged, tolerance=float(tol),
+        divergence=div, wall_time_s=wall, qr_time_s=t_qr, ci_method=ci_method, tau_int=tau,
+        batch_length=b, n_batches=B, ci_envelope=env, tol_abs=float(tol_abs),
+        tol_rel=float(tol_rel),
+        n_extensions=int(n_extensions))
+
+
 def lyapunov_spectrum(system, y: np.ndarray, Q: np.ndarray, *, delta_t: float,
                       t_align: float, t_average: float, n_blocks: int = 10,
                       confidence: float = 0.95, tol_abs: float = 0.005, tol_rel: float = 0.1,
-                      divergence=None, progress_every_s: float = 10.0) -> LyapunovResult:
+                      ci_method: str = "batch_means", divergence=None,
+                      progress_every_s: float = 10.0) -> LyapunovResult:
     """The first m exponents of `system` from state y and orthonormal basis Q (both advanced).
 
     delta_t: re-orthonormalisation interval (a multiple of system.dt); t_align: basis
     alignment before averaging (a multiple of delta_t, may be 0); t_average: averaging
-    time (a multiple of delta_t, at least 2 intervals). `divergence(y)`, if given, is
-    recorded at the end of every interval (for the sum-of-exponents check).
+    time (a multiple of delta_t, at least 2 intervals); ci_method: "batch_means" or
+    "blocks" (n_blocks fixed blocks). `divergence(y)`, if given, is recorded at the
+    end of every interval (for the sum-of-exponents check).
     """
     dt = system.dt
     n_step = _steps(delta_t, dt, "delta_t")
@@ -212,43 +325,53 @@ def lyapunov_spectrum(system, y: np.ndarray, Q: np.ndarray, *, delta_t: float,
                          f"intervals of delta_t ({delta_t})")
     if n_blocks < 2:
         raise ValueError(f"n_blocks: invalid value {n_blocks}; allowed: an integer >= 2")
-    m = Q.shape[1]
-    local = np.empty((n_align + n_avg, m))
-    div = np.empty(n_align + n_avg) if divergence is not None else np.zeros(0)
-    t0 = last = time.perf_counter()
-    t_qr = 0.0
-    total = n_align + n_avg
-    scratch = np.empty_like(Q)
-    for k in range(total):
-        system.advance(y, Q, n_step)
-        tq = time.perf_counter()
-        local[k] = reorthonormalise(Q, scratch) / delta_t
-        t_qr += time.perf_counter() - tq
-        if divergence is not None:
-            div[k] = divergence(y)
-        now = time.perf_counter()
-        if now - last >= progress_every_s:
-            last = now
-            rate = (k + 1) / (now - t0)
-            log.info("interval %d/%d  t = %.1f/%.1f tau  lambda_1 (running) = %.4f  ETA %.0f s",
-                     k + 1, total, (k + 1) * delta_t, total * delta_t,
-                     local[max(n_align, 0):k + 1, 0].mean() if k >= n_align else float("nan"),
-                     (total - k - 1) / rate)
+    if ci_method not in CI_METHODS:
+        raise ValueError(f"ci_method: invalid value {ci_method!r}; allowed: "
+                         f"{', '.join(CI_METHODS)}")
+    t0 = time.perf_counter()
+    local, div, t_qr = _run_intervals(system, y, Q, n_step, delta_t, n_align + n_avg,
+                                      divergence, progress_every_s, n_skip=n_align)
     wall = time.perf_counter() - t0
-    avg = local[n_align:]
-    mean, half = block_ci(avg, n_blocks, confidence)
-    tol = max(tol_abs, tol_rel * abs(mean[0]))
-    converged = bool(np.isfinite(half[0]) and half[0] <= tol)
-    if not converged:
-        log.warning("lambda_max = %.4g +- %.2g not converged (tolerance %.2g) after %g tau; "
-                    "increase t_average", mean[0], half[0], tol, t_average)
-    return LyapunovResult(
-        exponents=mean, half_width=half, local=avg, local_align=local[:n_align],
-        times=np.arange(1, n_avg + 1) * delta_t, delta_t=float(delta_t), t_align=float(t_align),
-        t_average=float(t_average), n_blocks=int(n_blocks), confidence=float(confidence),
-        converged=converged, tolerance=float(tol),
-        divergence=div[n_align:] if divergence is not None else div, wall_time_s=wall,
-        qr_time_s=t_qr)
+    return _result(local[:n_align], local[n_align:],
+                   div[n_align:] if divergence is not None else div, delta_t=delta_t,
+                   t_align=t_align, t_average=t_average, n_blocks=n_blocks,
+                   confidence=confidence, tol_abs=tol_abs, tol_rel=tol_rel,
+                   ci_method=ci_method, wall=wall, t_qr=t_qr)
+
+
+def continue_spectrum(system, y: np.ndarray, Q: np.ndarray, res: LyapunovResult,
+                      t_more: float, *, divergence=None,
+                      progress_every_s: float = 10.0) -> LyapunovResult:
+    """Continue the run that gave `res` by t_more (a multiple of res.delta_t).
+
+    y and Q must be the state and basis as that run left them (both advanced again):
+    the new local exponents are appended, nothing restarts, so the result equals
+    that of one run with t_average = res.t_average + t_more, bit for bit (only the
+    timings and n_extensions, raised by one, differ). Pass `divergence` again if the
+    run recorded it.
+    """
+    n_step = _steps(res.delta_t, system.dt, "delta_t")
+    n_more = _steps(t_more, res.delta_t, "t_more")
+    if n_more < 1:
+        raise ValueError(f"t_more: invalid value {t_more}; allowed: at least one interval of "
+                         f"delta_t ({res.delta_t})")
+    if Q.shape[1] != res.local.shape[1]:
+        raise ValueError(f"Q: {Q.shape[1]} columns; allowed: {res.local.shape[1]}, as in the "
+                         "run being continued")
+    if (divergence is None) != (res.divergence.size == 0):
+        raise ValueError("divergence: allowed: given exactly when the run being continued "
+                         "recorded it")
+    t0 = time.perf_counter()
+    local, div, t_qr = _run_intervals(system, y, Q, n_step, res.delta_t, n_more, divergence,
+                                      progress_every_s, t_offset=res.t_average)
+    wall = time.perf_counter() - t0
+    return _result(res.local_align, np.concatenate([res.local, local]),
+                   np.concatenate([res.divergence, div]), delta_t=res.delta_t,
+                   t_align=res.t_align, t_average=res.t_average + t_more,
+                   n_blocks=res.n_blocks, confidence=res.confidence, tol_abs=res.tol_abs,
+                   tol_rel=res.tol_rel, ci_method=res.ci_method,
+                   wall=res.wall_time_s + wall, t_qr=res.qr_time_s + t_qr,
+                   n_extensions=res.n_extensions + 1)
 
 
 def two_trajectory_exponent(advance_fn, y: np.ndarray, v: np.ndarray, *, d0: float,
@@ -290,6 +413,8 @@ class LyapunovSettings:
     confidence: float = 0.95
     tol_abs: float = 0.005
     tol_rel: float = 0.1
+    ci_method: str = "batch_means"
+    max_extensions: int = 2
     dt: float = 0.05
     method: str = "rk4"
 
@@ -297,6 +422,16 @@ class LyapunovSettings:
         if not (isinstance(self.n_exponents, int) and self.n_exponents >= 1):
             raise ValueError(f"lyapunov.n_exponents: invalid value {self.n_exponents!r}; "
                              "allowed: an integer >= 1")
+        if self.ci_method not in CI_METHODS:
+            raise ValueError(f"lyapunov.ci_method: invalid value {self.ci_method!r}; allowed: "
+                             f"{', '.join(CI_METHODS)}")
+        if not (isinstance(self.max_extensions, int) and not isinstance(self.max_extensions, bool)
+                and self.max_extensions >= 0):
+            raise ValueError(f"lyapunov.max_extensions: invalid value {self.max_extensions!r}; "
+                             "allowed: an integer >= 0")
+        if not (isinstance(self.n_blocks, int) and self.n_blocks >= 2):
+            raise ValueError(f"lyapunov.n_blocks: invalid value {self.n_blocks!r}; "
+                             "allowed: an integer >= 2")
         for key, t, unit, name in (("delta_t", self.delta_t, self.dt, "simulation.dt"),
                                    ("t_align", self.t_align, self.delta_t, "lyapunov.delta_t"),
                                    ("t_average", self.t_average, self.delta_t,
@@ -314,7 +449,7 @@ class LyapunovSettings:
                     ) -> "LyapunovSettings":
         """Settings of one run; at a J0 listed in spectrum_J0, spectrum_exponents exponents."""
         keys = {"n_exponents", "delta_t", "t_align", "t_average", "n_blocks", "confidence",
-                "tol_abs", "tol_rel"}
+                "tol_abs", "tol_rel", "ci_method", "max_extensions"}
         extra = {"spectrum_J0", "spectrum_exponents"}
         unknown = set(section) - keys - extra
         if unknown:
@@ -327,13 +462,8 @@ class LyapunovSettings:
                    method=simulation.get("method", "rk4"))
 
 
-def network_lyapunov(params, net, y0, settings: LyapunovSettings, seed: int):
-    """Exponents of one network from state y0 (not modified); returns (result, final y).
-
-    The tangent basis is drawn from the seed's own "tangent_basis" stream; the
-    first settings.t_align only aligns it (no second trajectory transient: y0 is
-    the simulation's final state).
-    """
+def _network_start(params, net, y0, settings: LyapunovSettings, seed: int):
+    """Tangent stepper, copy of the state and the seed's basis ("tangent_basis" stream)."""
     from .seeding import rng
     from .tangent import TangentStepper
 
@@ -341,16 +471,75 @@ def network_lyapunov(params, net, y0, settings: LyapunovSettings, seed: int):
     stepper = TangentStepper(params, net, m, settings.dt, settings.method)
     Q = random_basis(params.dim, m, rng(seed, "tangent_basis"))
     y = np.array(y0, dtype=np.float64)
-    log.info("N=%d J0=%g seed=%d: %d exponents, delta_t=%g, align %g + average %g tau",
+    log.info("N=%d J0=%g seed=%d: %d exponents, delta_t=%g, align %g + average %g tau, CI %s",
              params.N, params.J0, seed, m, settings.delta_t, settings.t_align,
-             settings.t_average)
-    res = lyapunov_spectrum(stepper, y, Q, delta_t=settings.delta_t, t_align=settings.t_align,
-                            t_average=settings.t_average, n_blocks=settings.n_blocks,
-                            confidence=settings.confidence, tol_abs=settings.tol_abs,
-                            tol_rel=settings.tol_rel, divergence=stepper.divergence)
-    log.info("lambda_max = %.4f +- %.4f (converged: %s), wall %.1f s, QR %.2f%%",
-             res.lambda_max, res.half_width[0], res.converged, res.wall_time_s,
+             settings.t_average, settings.ci_method)
+    return stepper, y, Q
+
+
+def _spectrum_kwargs(settings: LyapunovSettings) -> dict:
+    return dict(delta_t=settings.delta_t, t_align=settings.t_align,
+                t_average=settings.t_average, n_blocks=settings.n_blocks,
+                confidence=settings.confidence, tol_abs=settings.tol_abs,
+                tol_rel=settings.tol_rel, ci_method=settings.ci_method)
+
+
+def _log_result(res: LyapunovResult) -> None:
+    log.info("lambda_max = %.4f +- %.4f%s (converged: %s; tau_int %.3g tau, %d batches of %d), "
+             "%g tau averaged, wall %.1f s, QR %.2f%%", res.lambda_max, res.half_width[0],
+             " (envelope)" if res.ci_envelope[0] else "", res.converged,
+             res.tau_int[0] * res.delta_t, res.n_batches[0], res.batch_length[0],
+             res.t_average, res.wall_time_s,
              100 * res.qr_time_s / max(res.wall_time_s, 1e-12))
+
+
+def network_lyapunov(params, net, y0, settings: LyapunovSettings, seed: int):
+    """Exponents of one network from state y0 (not modified); returns (result, final y).
+
+    The tangent basis is drawn from the seed's own "tangent_basis" stream; the
+    first settings.t_align only aligns it (no second trajectory transient: y0 is
+    the simulation's final state).
+    """
+    stepper, y, Q = _network_start(params, net, y0, settings, seed)
+    res = lyapunov_spectrum(stepper, y, Q, **_spectrum_kwargs(settings),
+                            divergence=stepper.divergence)
+    _log_result(res)
+    return res, y
+
+
+def onset_lyapunov(params, net, y0, settings: LyapunovSettings, seed: int, zero_tol: float,
+                   max_extensions: int | None = None):
+    """network_lyapunov with the chaos decision; extended while it is undecided.
+
+    Runs t_align + t_average (as network_lyapunov, same seed -> same numbers), applies
+    stdnet.regimes.chaos_decision(lambda_max, half width, zero_tol) and, while that
+    is "undecided", continues the same run (same state, same basis, local exponents
+    appended: continue_spectrum) by another t_average, at most max_extensions times
+    (default settings.max_extensions). The result carries the final decision
+    ("undecided" if it still is: never a guess) and n_extensions; its t_average is
+    the total averaging time. Returns (result, final y).
+    """
+    from .regimes import UNDECIDED, chaos_decision
+
+    n_max = settings.max_extensions if max_extensions is None else max_extensions
+    if not (isinstance(n_max, (int, np.integer)) and not isinstance(n_max, bool) and n_max >= 0):
+        raise ValueError(f"max_extensions: invalid value {n_max!r}; allowed: an integer >= 0")
+    stepper, y, Q = _network_start(params, net, y0, settings, seed)
+    res = lyapunov_spectrum(stepper, y, Q, **_spectrum_kwargs(settings),
+                            divergence=stepper.divergence)
+    decision = chaos_decision(res.lambda_max, res.half_width[0], zero_tol)
+    while decision == UNDECIDED and res.n_extensions < n_max:
+        log.info("undecided after %g tau (lambda_max %.4f +- %.3g, zero_tol %g): extension "
+                 "%d/%d by %g tau", res.t_average, res.lambda_max, res.half_width[0], zero_tol,
+                 res.n_extensions + 1, n_max, settings.t_average)
+        res = continue_spectrum(stepper, y, Q, res, settings.t_average,
+                                divergence=stepper.divergence)
+        decision = chaos_decision(res.lambda_max, res.half_width[0], zero_tol)
+    res = dataclasses.replace(res, decision=decision)
+    _log_result(res)
+    log.info("decision: %s (lambda_max %.4f +- %.3g, zero_tol %g) after %g tau, %d extension(s)",
+             decision, res.lambda_max, res.half_width[0], zero_tol, res.t_average,
+             res.n_extensions)
     return res, y
 
 
@@ -372,7 +561,12 @@ def state_observables(sim: dict, params) -> dict:
 
 def write_lyapunov(path, res: LyapunovResult, params, settings: LyapunovSettings, seed: int,
                    observables: dict | None = None) -> None:
-    """Write one run's exponents, CI, local series and observables (atomically)."""
+    """Write one run's exponents, CI, local series and observables (atomically).
+
+    summary holds lambda_max with its CI diagnostics (ci_method, tau_int and
+    batch_length in tau, n_batches, ci_envelope), t_average_total, n_extensions and,
+    when onset_lyapunov made one, the chaos decision.
+    """
     from . import io
 
     ky, ky_complete = res.kaplan_yorke()
@@ -387,17 +581,32 @@ def write_lyapunov(path, res: LyapunovResult, params, settings: LyapunovSettings
         summary = {
             "lambda_max": res.lambda_max, "lambda_max_ci": float(res.half_width[0]),
             "converged": res.converged, "tolerance": res.tolerance,
+            "ci_method": res.ci_method,
+            "tau_int": float(res.tau_int[0] * res.delta_t) if res.tau_int.size else np.nan,
+            "batch_length": (float(res.batch_length[0] * res.delta_t)
+                             if res.batch_length.size else np.nan),
+            "n_batches": int(res.n_batches[0]) if res.n_batches.size else -1,
+            "ci_envelope": bool(res.ci_envelope[0]) if res.ci_envelope.size else False,
+            "t_average_total": res.t_average,
+            "n_extensions": int(res.n_extensions),
             "kaplan_yorke": ky, "kaplan_yorke_complete": ky_complete,
             "sum_exponents": float(res.exponents.sum()),
             "mean_divergence": float(res.divergence.mean()) if res.divergence.size else np.nan,
             "m": int(res.exponents.size),
         }
+        if res.decision:  # absent when no decision was made (readers apply the rule)
+            summary["decision"] = res.decision
         io.write_attrs(f.create_group("summary"), summary)
         io.write_attrs(f.create_group("observables"), observables or {})
         io.write_datasets(f, {"exponents": res.exponents, "half_width": res.half_width,
                               "local": res.local, "local_align": res.local_align,
-                              "times": res.times, "divergence": res.divergence})
+                              "times": res.times, "divergence": res.divergence,
+                              "tau_int": res.tau_int * res.delta_t,
+                              "batch_length": res.batch_length * res.delta_t,
+                              "n_batches": res.n_batches, "ci_envelope": res.ci_envelope})
         f["times"].attrs["unit"] = "tau"
+        f["tau_int"].attrs["unit"] = "tau"
+        f["batch_length"].attrs["unit"] = "tau"
         f["local"].attrs["description"] = "local exponents log|R_kk|/delta_t per QR interval"
 
 
@@ -415,7 +624,14 @@ def read_lyapunov(path) -> dict:
 
 
 def lyapunov_table(paths):
-    """One row per lyapunov.h5: N, J0, seed, lambda_k, ci_k, summary and observables."""
+    """One row per lyapunov.h5: N, J0, seed, lambda_k, ci_k, summary and observables.
+
+    Among the summary columns: decision (chaos decision, "" if none was recorded),
+    t_average_total (averaging time after extensions), n_extensions, ci_method, and
+    for lambda_max tau_int and batch_length (tau), n_batches and ci_envelope (whether
+    ci_max is the envelope of the local exponents; -1 / NaN / "" / False for files
+    written before these were recorded).
+    """
     import pandas as pd
 
     rows = []
@@ -430,6 +646,14 @@ def lyapunov_table(paths):
                    kaplan_yorke_complete=bool(s["kaplan_yorke_complete"]),
                    sum_exponents=s["sum_exponents"], mean_divergence=s["mean_divergence"],
                    t_average=float(d["settings"]["t_average"]),
+                   t_average_total=float(s.get("t_average_total", d["settings"]["t_average"])),
+                   n_extensions=int(s.get("n_extensions", 0)),
+                   decision=str(s.get("decision", "")),
+                   ci_method=str(s.get("ci_method", "blocks")),
+                   tau_int=float(s.get("tau_int", np.nan)),
+                   batch_length=float(s.get("batch_length", np.nan)),
+                   n_batches=int(s.get("n_batches", -1)),
+                   ci_envelope=bool(s.get("ci_envelope", False)),
                    wall_time_s=float(d["meta"].get("wall_time_s", np.nan)),
                    qr_time_s=float(d["meta"].get("qr_time_s", np.nan)))
         row.update({k: float(v) for k, v in d["observables"].items()})

@@ -1,8 +1,34 @@
 """Regime of each run, and the transition per realization: J_FP, J_ch, width, fit vs N.
 
+Chaos decision of one run (`chaos_decision`; the one rule for chaos, used by
+`classify` and recorded in every lyapunov.h5 by stdnet.lyapunov.onset_lyapunov),
+from lambda_max and the half width h of its confidence interval (batch means,
+stdnet.batchmeans) with the resolution zero_tol (config transition.zero_tol):
+
+    "chaotic"       lambda_max - h > zero_tol   the whole interval lies above zero_tol
+    "not chaotic"   lambda_max + h < zero_tol   the whole interval lies below zero_tol:
+                                                lambda_max is consistent with 0 (periodic
+                                                and quasi-periodic orbits have lambda_max =
+                                                0 exactly) or negative (fixed point)
+    "undecided"     otherwise: the interval contains zero_tol, or h is inf or NaN
+
+h is the batch-means half width or, with too few batches for one, the envelope
+of the local exponents (stdnet.lyapunov); an undecided run needs a longer average.
+
+Both sides use the same threshold, so the outcomes exclude each other, and
+"undecided" is never turned into a guess. zero_tol is the margin on the chaotic
+side rather than 0 because (a) a zero exponent can only be certified to a
+resolution (with zero_tol = 0 no periodic orbit could ever be "not chaotic"), and
+one threshold for both sides avoids runs that are both; (b) the finite-time
+estimate has systematic errors of order 1/t_average that the interval does not
+cover (basis alignment when lambda_2 is close to lambda_1, as near the onset, and
+the RK4 map instead of the flow); (c) it is the rule the grid stage used before.
+The price: chaos with 0 < lambda_max < zero_tol is reported as "not chaotic", i.e.
+J_ch is where lambda_max first exceeds zero_tol (0.005 / tau by default).
+
 Classification of one run (thresholds in config section `transition`):
 
-1. chaos            lambda_1 - CI_1 > zero_tol (positive beyond its interval)
+1. chaos            chaos_decision(lambda_1, CI_1, zero_tol) == "chaotic"
 2. fixed point      lambda_1 + CI_1 < -zero_tol (all exponents negative), or the
                     inputs do not move (temporal_sd < temporal_sd_tol);
                     homogeneous if the neurons' time-mean inputs agree within a
@@ -11,13 +37,13 @@ Classification of one run (thresholds in config section `transition`):
                     (|lambda_k| <= zero_tol + CI_k)
 4. periodic         otherwise (one zero exponent: the direction of the flow)
 
-Per realization (N, seed), over the J0 grid: J_ch is the smallest J0 from which
-every larger grid point is chaotic; J_FP is where the homogeneous fixed point is
-lost (from the stability stage's table when present, else the first grid J0
-that is not a homogeneous fixed point); the width is J_ch - J_FP; the route is
-the sequence of regimes crossed. Per N: mean and sd of the width, and the fit
-width = A N^-a (least squares in log-log over all realizations) with J_c, the
-N -> infinity limit of J_ch = J_c + B N^-a.
+Per realization (N, seed), `transition_table` puts both ends together: J_FP where
+the homogeneous fixed point is lost (the stability stage's Jacobian search when its
+table is given, else the first grid J0 that is not a homogeneous fixed point) and
+J_ch, the onset of chaos (the onset search's bracket, stdnet.onset, when its table
+is given, else the smallest grid J0 from which every larger grid point is chaotic),
+each with its resolution; the width J_ch - J_FP whatever its sign; the route, the
+sequence of regimes crossed on the grid. Its statistics vs N: stdnet.widthstats.
 """
 from __future__ import annotations
 
@@ -48,12 +74,41 @@ class Thresholds:
                 raise ValueError(f"transition.{k}: invalid value {v!r}; allowed: a number >= 0")
 
 
+CHAOTIC, NOT_CHAOTIC, UNDECIDED = "chaotic", "not chaotic", "undecided"
+DECISIONS = (CHAOTIC, NOT_CHAOTIC, UNDECIDED)
+
+
+def chaos_decision(lambda_max: float, half_width: float, zero_tol: float) -> str:
+    """"chaotic", "not chaotic" or "undecided" for lambda_max +- half_width (module docstring).
+
+    chaotic: lambda_max - half_width > zero_tol; not chaotic: lambda_max + half_width
+    < zero_tol; undecided otherwise, and whenever lambda_max or half_width is NaN or
+    the half width is infinite.
+    """
+    if not (isinstance(zero_tol, (int, float, np.floating, np.integer))
+            and math.isfinite(zero_tol) and zero_tol >= 0):
+        raise ValueError(f"transition.zero_tol: invalid value {zero_tol!r}; allowed: a number "
+                         ">= 0")
+    lam, h = float(lambda_max), float(half_width)
+    if not (math.isfinite(lam) and math.isfinite(h)) or h < 0:
+        return UNDECIDED
+    if lam - h > zero_tol:
+        return CHAOTIC
+    if lam + h < zero_tol:
+        return NOT_CHAOTIC
+    return UNDECIDED
+
+
 def classify(exponents, half_width, temporal_sd: float, spatial_sd: float,
              th: Thresholds = Thresholds()) -> str:
-    """The regime of one run from its exponents (descending) with CIs and its spreads."""
+    """The regime of one run from its exponents (descending) with CIs and its spreads.
+
+    Chaos exactly when chaos_decision says "chaotic"; an undecided run goes on to the
+    other tests (the `decision` column of the lyapunov table keeps the verdict).
+    """
     lam = np.asarray(exponents, dtype=float)
     ci = np.nan_to_num(np.asarray(half_width, dtype=float), nan=np.inf, posinf=np.inf)
-    if lam[0] - ci[0] > th.zero_tol:
+    if chaos_decision(lam[0], ci[0], th.zero_tol) == CHAOTIC:
         return CHAOS
     if lam[0] + ci[0] < -th.zero_tol or temporal_sd < th.temporal_sd_tol:
         return HOM_FP if spatial_sd < th.spatial_sd_tol else HET_FP
@@ -107,97 +162,49 @@ def fp_loss(J0, regimes) -> float:
     return math.nan
 
 
-def bisect_onset(is_chaotic, lower: float, upper: float, steps: int):
-    """Refine the chaos onset in (lower, upper] where is_chaotic(upper) holds.
+def transition_table(regimes: pd.DataFrame, jfp: pd.DataFrame | None = None,
+                     onset: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per realization (N, seed): J_FP with its source and resolution, J_ch with
+    its bracket, resolution and search status, the width J_ch - J_FP and the route.
 
-    is_chaotic(J) runs one new point; returns (upper, lower, list of (J, chaotic)).
+    regimes: classify_table's output; jfp: the stability stage's table (J_FP, J0_lo, J0_hi,
+    crossing); onset: stdnet.onset rows (J_ch, J_ch_lo, J_ch_hi, J_ch_resolution,
+    onset_status). A realization missing from jfp / onset keeps the grid value (source
+    column says which).
     """
-    tried = []
-    for _ in range(int(steps)):
-        mid = 0.5 * (lower + upper)
-        ok = bool(is_chaotic(mid))
-        tried.append((mid, ok))
-        if ok:
-            upper = mid
-        else:
-            lower = mid
-    return upper, lower, tried
+    def lookup(table, N, seed):
+        if table is None:
+            return None
+        hit = table[(table["N"] == N) & (table["seed"] == seed)]
+        return hit.iloc[0] if len(hit) else None
 
-
-def transition_table(regimes: pd.DataFrame, jfp: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Per realization (N, seed): J_FP (and its source), J_ch, the bracket below, width, route."""
     rows = []
     for (N, seed), g in regimes.groupby(["N", "seed"], sort=True):
         g = g.sort_values("J0")
         J = g["J0"].to_numpy(float)
         reg = list(g["regime"])
         J_ch, J_below = chaos_onset(J, reg)
-        source = "regimes"
-        J_FP = fp_loss(J, reg)
-        if jfp is not None:
-            hit = jfp[(jfp["N"] == N) & (jfp["seed"] == seed)]
-            if len(hit):
-                J_FP = float(hit["J_FP"].iloc[0])
-                source = "stability"
-        rows.append({"N": int(N), "seed": int(seed), "J_FP": J_FP, "J_FP_source": source,
-                     "J_ch": J_ch, "J_ch_lower": J_below, "width": J_ch - J_FP,
-                     "route": route(reg), "n_J0": len(J)})
+        row = {"N": int(N), "seed": int(seed), "J_FP": fp_loss(J, reg),
+               "J_FP_source": "regimes", "J_FP_resolution": _grid_step_below(J, fp_loss(J, reg)),
+               "crossing": "", "J_ch": J_ch, "J_ch_lo": J_below, "J_ch_hi": J_ch,
+               "J_ch_source": "grid", "J_ch_resolution": J_ch - J_below,
+               "onset_status": "grid"}
+        if (hit := lookup(jfp, N, seed)) is not None:
+            row.update(J_FP=float(hit["J_FP"]), J_FP_source="stability",
+                       J_FP_resolution=float(hit["J0_hi"] - hit["J0_lo"])
+                       if "J0_lo" in hit else math.nan,
+                       crossing=str(hit.get("crossing", "")))
+        if (hit := lookup(onset, N, seed)) is not None:
+            row.update(J_ch=float(hit["J_ch"]), J_ch_lo=float(hit["J_ch_lo"]),
+                       J_ch_hi=float(hit["J_ch_hi"]), J_ch_source="onset search",
+                       J_ch_resolution=float(hit["J_ch_resolution"]),
+                       onset_status=str(hit["onset_status"]))
+        row.update(width=row["J_ch"] - row["J_FP"], route=route(reg), n_J0=len(J))
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
-def power_law_fit(N, width) -> dict:
-    """width = A N^-a by least squares of log width on log N; a with its standard error.
-
-    Uses every finite positive width; needs >= 2 distinct N (the error needs >= 3
-    points). Returns NaNs where the data do not allow a fit.
-    """
-    N = np.asarray(N, dtype=float)
-    w = np.asarray(width, dtype=float)
-    ok = np.isfinite(w) & (w > 0) & np.isfinite(N) & (N > 0)
-    res = {"a": math.nan, "a_se": math.nan, "A": math.nan, "n_points": int(ok.sum()),
-           "n_N": int(np.unique(N[ok]).size)}
-    if res["n_N"] < 2:
-        return res
-    x, yv = np.log(N[ok]), np.log(w[ok])
-    X = np.column_stack([np.ones_like(x), x])
-    coef, *_ = np.linalg.lstsq(X, yv, rcond=None)
-    res["a"], res["A"] = float(-coef[1]), float(math.exp(coef[0]))
-    dof = len(x) - 2
-    if dof > 0:
-        resid = yv - X @ coef
-        s2 = float(resid @ resid) / dof
-        cov = s2 * np.linalg.inv(X.T @ X)
-        res["a_se"] = float(math.sqrt(cov[1, 1]))
-    return res
-
-
-def extrapolate(N, J, a: float) -> dict:
-    """J(N) = J_inf + B N^-a by least squares (a given); J_inf with its standard error."""
-    N = np.asarray(N, dtype=float)
-    J = np.asarray(J, dtype=float)
-    ok = np.isfinite(J) & np.isfinite(N)
-    out = {"J_inf": math.nan, "J_inf_se": math.nan}
-    if not math.isfinite(a) or np.unique(N[ok]).size < 2:
-        return out
-    X = np.column_stack([np.ones(ok.sum()), N[ok] ** (-a)])
-    coef, *_ = np.linalg.lstsq(X, J[ok], rcond=None)
-    out["J_inf"] = float(coef[0])
-    dof = ok.sum() - 2
-    if dof > 0:
-        resid = J[ok] - X @ coef
-        cov = float(resid @ resid) / dof * np.linalg.inv(X.T @ X)
-        out["J_inf_se"] = float(math.sqrt(cov[0, 0]))
-    return out
-
-
-def width_summary(trans: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
-    """Per N: mean, sd and count of the width (and of J_FP, J_ch); plus the fits."""
-    per_N = trans.groupby("N").agg(
-        width_mean=("width", "mean"), width_sd=("width", "std"), n=("width", "count"),
-        J_FP_mean=("J_FP", "mean"), J_ch_mean=("J_ch", "mean"), J_ch_sd=("J_ch", "std"),
-    ).reset_index()
-    fit = power_law_fit(trans["N"], trans["width"])
-    a = fit["a"]
-    ext = extrapolate(trans["N"], trans["J_ch"], a)
-    fit.update({"J_c": ext["J_inf"], "J_c_se": ext["J_inf_se"]})
-    return per_N, fit
+def _grid_step_below(J, J0) -> float:
+    """The grid spacing below the grid point J0 (the resolution of a grid-located end)."""
+    i = np.searchsorted(J, J0)
+    return float(J[i] - J[i - 1]) if 0 < i < len(J) and J[i] == J0 else math.nan

@@ -1,6 +1,7 @@
 # Shared helpers: validated config, the grid, result paths.
 import itertools
 import os
+import sys
 from pathlib import Path
 
 from stdnet.config import validate_config
@@ -22,8 +23,15 @@ GRID = list(itertools.product(GRID_N, GRID_J0, GRID_SEEDS))
 # the software of every rule, for `--sdm conda` (plain runs use the active environment)
 CONDA_ENV = "../../envs/stdnet.yaml"
 
-# every stage appends the files `rule all` must produce
+# every stage appends the files `rule all` must produce, if config `stages` lists it
 ALL_TARGETS = []
+STAGES = set(config["stages"])
+
+
+def add_targets(stage, targets):
+    """Ask `rule all` for a stage's final outputs when the config selects the stage."""
+    if stage in STAGES:
+        ALL_TARGETS.extend(targets)
 
 
 wildcard_constraints:

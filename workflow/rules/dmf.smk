@@ -113,4 +113,4 @@ rule dmf_compare:
         "../../scripts/dmf_compare.py"
 
 
-ALL_TARGETS.extend([rules.dmf_compare.output.table, rules.dmf_correlations.output.table])
+add_targets("dmf", [rules.dmf_compare.output.table, rules.dmf_correlations.output.table])

@@ -49,4 +49,4 @@ rule fig2_fixed_point:
         "../../scripts/fig2_fixed_point.py"
 
 
-ALL_TARGETS.extend([rules.fig1_regimes.output.png, rules.fig2_fixed_point.output.png])
+add_targets("figures", [rules.fig1_regimes.output.png, rules.fig2_fixed_point.output.png])

@@ -6,8 +6,15 @@ LYAP_NOTE = (
     f"{' (' + str(LYAP['spectrum_exponents']) + ' at J0 = ' + str(LYAP['spectrum_J0']) + ')' if LYAP['spectrum_J0'] else ''}, QR every {LYAP['delta_t']} tau, basis aligned "
     f"for {LYAP['t_align']} tau, averaged over {LYAP['t_average']} tau from the final state "
     f"of a {config['simulation']['t_transient']}+{config['simulation']['t_record']} tau "
-    f"simulation; RK4 dt = {config['simulation']['dt']}; {LYAP['confidence']:.0%} CI from "
-    f"{LYAP['n_blocks']} block means. Model: {config['model']}."
+    f"simulation (extended up to {LYAP['max_extensions']} times by {LYAP['t_average']} tau while "
+    f"the chaos decision is undecided); RK4 dt = {config['simulation']['dt']}; "
+    f"{LYAP['confidence']:.0%} CI from "
+    + (
+        "batch means (batches of 10 integrated autocorrelation times)"
+        if LYAP["ci_method"] == "batch_means"
+        else f"{LYAP['n_blocks']} block means"
+    )
+    + f". Model: {config['model']}."
 )
 
 
@@ -29,6 +36,7 @@ rule lyapunov:
         lyapunov=LYAP,
         simulation=config["simulation"],
         seed=lambda wc: int(wc.seed),
+        zero_tol=config["transition"]["zero_tol"],  # the chaos decision (extensions while undecided)
     log:
         f"{RESULTS}/logs/lyapunov/N~{{N}}_J0~{{J0}}_seed~{{seed}}.log",
     benchmark:
@@ -97,11 +105,12 @@ rule lyapunov_figures:
         "../../scripts/lyapunov_figures.py"
 
 
-ALL_TARGETS.extend(
+add_targets(
+    "lyapunov",
     [
         rules.lyapunov_table.output.table,
         rules.lyapunov_figures.output.lambda_png,
         rules.lyapunov_figures.output.convergence_png,
         rules.lyapunov_figures.output.ky_png,
-    ]
+    ],
 )

@@ -40,4 +40,4 @@ rule summarise:
         "../../scripts/summarise.py"
 
 
-ALL_TARGETS.append(rules.summarise.output.table)
+add_targets("simulate", [rules.summarise.output.table])

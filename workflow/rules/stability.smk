@@ -2,19 +2,37 @@
 # (issue 4; MODEL.md section 3; paper Figs 3 and 8). Appends its final outputs to ALL_TARGETS.
 # Interface used by the transition stage: rule jfp_table, output `table` (tables/jfp.csv),
 # one row per (N, seed) with N, seed, J_FP, crossing (hopf | real | none), frequency.
+from stdnet.spectrum import DENSE_N_MAX
+from stdnet.stability import JFP_DENSE_N_MAX, jfp_memory_mb, jfp_method
+
 STAB = config["stability"]
-# the eigen-solver factorises a dense N x N Schur complement: N <= 4000 (stdnet.spectrum)
-JFP_N_MAX = 4000
-JFP_N = [int(n) for n in (STAB["jfp"]["N"] or [n for n in GRID_N if n <= JFP_N_MAX])]
-if max(JFP_N, default=0) > JFP_N_MAX:
-    raise ValueError(
-        f"config key 'stability.jfp.N': value {JFP_N} is not allowed; allowed: sizes "
-        f"<= {JFP_N_MAX} (dense Schur complement of the shift-invert solver)"
-    )
+# J_FP solver (stability.jfp.method): the dense ones factorise N x N matrices and stop at
+# JFP_DENSE_N_MAX (dense eig 1500, shift-invert 4000); matrix_free (and auto, which uses it
+# above dense_max_N) takes any N, so grid.N is used whole
+JFP_METHOD = STAB["jfp"]["method"]
+JFP_N_LIMIT = JFP_DENSE_N_MAX.get(JFP_METHOD)
+JFP_N = [int(n) for n in (STAB["jfp"]["N"]
+                          or [n for n in GRID_N if JFP_N_LIMIT is None or n <= JFP_N_LIMIT])]
+for _N in JFP_N:
+    try:
+        jfp_method(JFP_METHOD, _N, STAB["jfp"]["dense_max_N"])
+    except ValueError as err:
+        raise ValueError(f"config key 'stability.jfp.method' (with stability.jfp.N = {JFP_N}): "
+                         f"{err}") from None
 JFP_SEEDS = [int(s) for s in (STAB["jfp"]["seeds"] or GRID_SEEDS)]
 ROUTES_N = int(STAB["routes"]["N"] or min(JFP_N, default=min(GRID_N)))
 MAP_N = int(STAB["homogeneous"]["map_N"] or max(GRID_N))
 STAB_RUNS = [f"{RESULTS}/stability/N~{N}/seed~{s}" for N in JFP_N for s in JFP_SEEDS]
+# the fixed-J0 spectra (scripts/stability_spectrum.py) still use the dense shift-invert
+# solver: only sizes it can take
+SPECTRUM_RUNS = [f"{RESULTS}/stability/N~{N}/seed~{s}" for N in JFP_N if N <= DENSE_N_MAX
+                 for s in JFP_SEEDS]
+
+
+def jfp_mem_mb(N, method):
+    """The network (as a simulation job) plus the eigen-solver's matrices or vectors."""
+    p = ModelParams.from_config(config["model"], N=int(N), J0=1.0)
+    return simulation_mem_mb(int(N)) + jfp_memory_mb(p, method, STAB["jfp"]["dense_max_N"])
 
 
 rule homogeneous_modes:
@@ -75,7 +93,7 @@ rule jfp_search:
         f"{RESULTS}/benchmarks/stability/jfp_search/N~{{N}}_seed~{{seed}}.tsv"
     threads: 1
     resources:
-        mem_mb=lambda wc: simulation_mem_mb(int(wc.N)) + int(40e-6 * int(wc.N) ** 2),
+        mem_mb=lambda wc: jfp_mem_mb(wc.N, JFP_METHOD),
     script:
         "../../scripts/stability_jfp.py"
 
@@ -97,7 +115,7 @@ rule jacobian_spectrum:
         f"{RESULTS}/benchmarks/stability/jacobian_spectrum/N~{{N}}_seed~{{seed}}.tsv"
     threads: 1
     resources:
-        mem_mb=lambda wc: simulation_mem_mb(int(wc.N)) + int(40e-6 * int(wc.N) ** 2),
+        mem_mb=lambda wc: jfp_mem_mb(wc.N, "shift_invert"),
     script:
         "../../scripts/stability_spectrum.py"
 
@@ -121,7 +139,7 @@ rule spectrum_table:
     conda:
         CONDA_ENV
     input:
-        spectra=[f"{d}/spectrum.h5" for d in STAB_RUNS],
+        spectra=[f"{d}/spectrum.h5" for d in SPECTRUM_RUNS],
     output:
         table=f"{RESULTS}/tables/spectrum_edge.csv",
     log:
@@ -233,12 +251,13 @@ rule fig8_hetfp:
         "../../scripts/stability_fig_hetfp.py"
 
 
-ALL_TARGETS.extend(
+add_targets(
+    "stability",
     [
         rules.jfp_table.output.table,
         rules.fig3_homogeneous.output.png,
         rules.fig8_jfp.output.png,
         rules.fig8_routes.output.png,
         rules.fig8_hetfp.output.png,
-    ]
+    ],
 )

@@ -1,5 +1,6 @@
-# Transition stage: regime of every run, J_FP / J_ch / width / route per realization,
-# width vs N with a power-law fit, figures (regime map, width vs N).
+# Transition stage: regime of every run; per realization J_FP (stability stage), J_ch (the
+# checkpointed onset search of onset.smk, else the J0 grid) and the width J_ch - J_FP; the
+# width vs N compared across models (stdnet.widthstats); the power of the design; figures.
 TRANS = config["transition"]
 # J_FP from the stability stage when the workflow has its table (stability.smk is included
 # before this file), else from our own regimes.
@@ -10,12 +11,15 @@ TRANS_JFP = (
     if TRANS_HAS_JFP and TRANS["jfp_source"] == "auto"
     else {}
 )
+TRANS_ONSET = {"onset": rules.onset_table.output.table} if ONSET["search"] else {}
 TRANS_NOTE = (
-    f"Thresholds: zero_tol = {TRANS['zero_tol']}, temporal_sd_tol = {TRANS['temporal_sd_tol']}, "
-    f"spatial_sd_tol = {TRANS['spatial_sd_tol']}; J_FP from "
-    f"{'the stability stage' if TRANS_JFP else 'the regimes'}; "
-    f"J_ch {'refined by ' + str(TRANS['refine_steps']) + ' bisection steps' if TRANS['refine'] else 'on the J0 grid'}. "
-    f"Grid N = {GRID_N}, J0 = {GRID_J0}, seeds = {GRID_SEEDS}."
+    f"Chaos when the lower {config['lyapunov']['confidence']:.0%} confidence bound of "
+    f"lambda_max > 0 (batch means, extended while undecided); zero_tol = {TRANS['zero_tol']}, "
+    f"temporal_sd_tol = {TRANS['temporal_sd_tol']}, spatial_sd_tol = {TRANS['spatial_sd_tol']}; "
+    f"J_FP from {'the Jacobian of each realization (tol ' + str(config['stability']['jfp']['tol']) + ')' if TRANS_JFP else 'the regimes (grid)'}; "
+    f"J_ch {'by bisection to ' + str(ONSET['resolution']) if ONSET['search'] else 'on the J0 grid'}. "
+    f"Grid N = {GRID_N}, J0 = {GRID_J0}, seeds = {GRID_SEEDS}; "
+    f"t_transient = {config['simulation']['t_transient']} tau, RK4 dt = {config['simulation']['dt']}."
 )
 
 
@@ -43,9 +47,11 @@ rule regimes:
 rule transition:
     conda:
         CONDA_ENV
+    localrule: True
     input:
         regimes=rules.regimes.output.table,
         **TRANS_JFP,
+        **TRANS_ONSET,
     output:
         table=report(
             f"{RESULTS}/tables/transition.csv",
@@ -54,25 +60,38 @@ rule transition:
         ),
         per_N=f"{RESULTS}/tables/transition_width.csv",
         fit=f"{RESULTS}/tables/transition_fit.csv",
-        refined=f"{RESULTS}/tables/transition_refined.csv",
+        lrt=f"{RESULTS}/tables/transition_lrt.csv",
+        limits=f"{RESULTS}/tables/transition_limits.csv",
+        verdict=f"{RESULTS}/tables/transition_verdict.txt",
+        bulk=f"{RESULTS}/tables/transition_bulk.csv",
     params:
         transition=TRANS,
         model=config["model"],
-        simulation=config["simulation"],
-        lyapunov=config["lyapunov"],
+        J0_range=config["stability"]["jfp"]["J0_range"],
     log:
         f"{RESULTS}/logs/transition/transition.log",
     benchmark:
         f"{RESULTS}/benchmarks/transition/transition.tsv"
-    threads: 1
-    resources:
-        mem_mb=lambda wc: (
-            simulation_mem_mb(GRID_N[-1]) + int(LYAP_MB_PER_NEURON * GRID_N[-1])
-            if TRANS["refine"]
-            else 1000
-        ),
     script:
         "../../scripts/transition.py"
+
+
+rule width_power:
+    conda:
+        CONDA_ENV
+    localrule: True
+    input:
+        table=rules.transition.output.table,
+    output:
+        table=f"{RESULTS}/tables/width_power.csv",
+    params:
+        width=TRANS["width"],
+    log:
+        f"{RESULTS}/logs/transition/width_power.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/transition/width_power.tsv"
+    script:
+        "../../scripts/width_power.py"
 
 
 rule transition_figures:
@@ -83,6 +102,9 @@ rule transition_figures:
         table=rules.transition.output.table,
         per_N=rules.transition.output.per_N,
         fit=rules.transition.output.fit,
+        limits=rules.transition.output.limits,
+        verdict=rules.transition.output.verdict,
+        bulk=rules.transition.output.bulk,
     output:
         map_png=report(
             f"{RESULTS}/figures/transition_regime_map.png",
@@ -106,12 +128,14 @@ rule transition_figures:
         "../../scripts/transition_figures.py"
 
 
-ALL_TARGETS.extend(
+add_targets(
+    "transition",
     [
         rules.regimes.output.table,
         rules.transition.output.table,
         rules.transition.output.fit,
+        rules.width_power.output.table,
         rules.transition_figures.output.map_png,
         rules.transition_figures.output.width_png,
-    ]
+    ],
 )

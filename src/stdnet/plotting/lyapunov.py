@@ -82,40 +82,6 @@ def fig_regime_map(regimes: pd.DataFrame, note: str = ""):
     return fig
 
 
-def fig_width_vs_N(trans: pd.DataFrame, per_N: pd.DataFrame, fit: dict, note: str = ""):
-    """Transition width J_ch - J_FP vs N (log-log): seeds, mean +- sd, power-law fit."""
-    use_style()
-    fig, ax = plt.subplots(figsize=(4.6, 3.6))
-    ok = trans[np.isfinite(trans["width"]) & (trans["width"] > 0)]
-    ax.plot(ok["N"], ok["width"], "o", color="0.6", alpha=0.5, ms=4, label="single seeds")
-    good = per_N[np.isfinite(per_N["width_mean"]) & (per_N["width_mean"] > 0)]
-    ax.errorbar(good["N"], good["width_mean"], yerr=good["width_sd"].fillna(0.0), fmt="s",
-                color="k", capsize=3, label="mean ± sd")
-    if np.isfinite(fit.get("a", np.nan)):
-        Ns = np.geomspace(trans["N"].min() * 0.8, trans["N"].max() * 1.25, 50)
-        ax.plot(Ns, fit["A"] * Ns ** (-fit["a"]), "r-",
-                label=rf"fit $\propto N^{{-a}}$, a = {fit['a']:.2f} ± {fit['a_se']:.2f}")
-    if len(ok):
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-    else:
-        ax.text(0.5, 0.5, "no realization with a positive finite width\n(no chaos onset above "
-                "the loss of the homogeneous FP on this grid)", ha="center", va="center",
-                transform=ax.transAxes, fontsize=8)
-    ax.set_xlabel("network size N")
-    ax.set_ylabel(r"width $J_{ch} - J_{FP}$")
-    if len(ok):
-        ax.legend(frameon=False, fontsize=8)
-    jc = fit.get("J_c", np.nan)
-    extra = (f"Extrapolated J_c(N→∞) = {jc:.3f} ± {fit.get('J_c_se', np.nan):.3f}. "
-             if np.isfinite(jc) else "J_c not extrapolated (too few N or no chaos onset). ")
-    caption(fig, "Width of the transition region vs N; J_FP: loss of the homogeneous fixed "
-            "point, J_ch: smallest J0 from which every larger J0 is chaotic. " + extra
-            + (f"Points with a non-positive or missing width are left out "
-               f"({len(trans) - len(ok)} of {len(trans)}). ") + note)
-    return fig
-
-
 def fig_convergence(runs: list, note: str = ""):
     """Running estimate of lambda_max vs averaging time for a few runs.
 

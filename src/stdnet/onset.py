@@ -1,0 +1,223 @@
+"""The onset of chaos J_ch of one realization, located by bisection on chaos decisions.
+
+Every probe is one run (a simulation from the perturbed homogeneous fixed point, then
+the Lyapunov exponents from its final state) whose lambda_max is judged "chaotic",
+"not chaotic" or "undecided" (stdnet.regimes.chaos_decision). The search
+
+1. starts from the realization's runs on the J0 grid: `hi` is the smallest grid J0 from
+   which every larger grid J0 is chaotic, `lo` the largest grid J0 below it that is
+   not chaotic (undecided grid points between them stay inside the bracket);
+2. probes the midpoint of (lo, hi) (rounded like result paths, stdnet.params.format_J0,
+   so that the probe's run folder holds exactly the J0 that was simulated), and moves
+   `hi` down on "chaotic", `lo` up on "not chaotic";
+3. stops when hi - lo <= resolution ("resolved"), or when a probe stays undecided after
+   its extensions ("undecided": the bracket is reported as it stands, never guessed).
+
+J_ch is the midpoint of the final bracket and its resolution the bracket's width.
+Bisection finds one not-chaotic -> chaotic transition inside the grid bracket; windows
+of regularity above it that are narrower than the grid spacing can be missed.
+
+The state is a plain JSON document so that a workflow can advance it one probe per job
+(Snakemake checkpoints, workflow/rules/onset.smk) and `serial_search` can replay the
+same steps in one process: both call `start` and `advance`, so they agree exactly.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+
+from .params import format_J0
+
+CHAOTIC, NOT_CHAOTIC, UNDECIDED = "chaotic", "not chaotic", "undecided"
+DECISIONS = (CHAOTIC, NOT_CHAOTIC, UNDECIDED)
+
+SEARCHING, RESOLVED = "searching", "resolved"
+NO_CHAOS, CHAOS_AT_LOWEST = "no chaos in range", "chaotic at the lowest J0"
+STATUSES = (SEARCHING, RESOLVED, UNDECIDED, NO_CHAOS, CHAOS_AT_LOWEST)
+
+
+@dataclass
+class Probe:
+    """One judged run: its J0, decision, lambda_max with CI half width, and where from."""
+
+    J0: float
+    decision: str
+    lambda_max: float
+    half_width: float
+    step: int  # 0 for the grid runs, k for the k-th bisection probe
+
+    def __post_init__(self):
+        if self.decision not in DECISIONS:
+            raise ValueError(f"decision: {self.decision!r}; allowed: {', '.join(DECISIONS)}")
+
+
+@dataclass
+class OnsetSearch:
+    """The bracket (lo, hi) of one realization's onset of chaos and every probe so far."""
+
+    N: int
+    seed: int
+    resolution: float
+    lo: float = math.nan  # largest probed J0 judged not chaotic, below hi
+    hi: float = math.nan  # smallest probed J0 from which all larger probes are chaotic
+    status: str = SEARCHING
+    step: int = 0
+    probes: list = field(default_factory=list)
+
+    def next_probe(self) -> float | None:
+        """The J0 to run next (rounded as in result paths), or None when finished."""
+        if self.status != SEARCHING:
+            return None
+        return _midpoint(self.lo, self.hi)
+
+    @property
+    def finished(self) -> bool:
+        return self.next_probe() is None
+
+    @property
+    def J_ch(self) -> float:
+        """Midpoint of the final bracket (NaN when no bracket exists)."""
+        if self.status in (RESOLVED, UNDECIDED) and math.isfinite(self.lo):
+            return 0.5 * (self.lo + self.hi)
+        return math.nan
+
+    def row(self) -> dict:
+        """One table row: the realization, its J_ch, bracket, resolution and status."""
+        width = self.hi - self.lo if math.isfinite(self.lo) and math.isfinite(self.hi) \
+            else math.nan
+        return {"N": self.N, "seed": self.seed, "J_ch": self.J_ch, "J_ch_lo": self.lo,
+                "J_ch_hi": self.hi, "J_ch_resolution": width, "onset_status": self.status,
+                "n_probes": sum(1 for p in self.probes if p.step > 0),
+                "target_resolution": self.resolution}
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=1, allow_nan=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "OnsetSearch":
+        d = json.loads(text)
+        d["probes"] = [Probe(**p) for p in d["probes"]]
+        return cls(**d)
+
+
+def _midpoint(lo: float, hi: float) -> float | None:
+    mid = float(format_J0(0.5 * (lo + hi)))
+    return mid if lo < mid < hi else None  # no J0 left between them at path precision
+
+
+def _check_resolution(resolution: float) -> float:
+    if not (isinstance(resolution, (int, float)) and math.isfinite(resolution)
+            and resolution > 0):
+        raise ValueError(f"transition.onset.resolution: invalid value {resolution!r}; "
+                         "allowed: a number > 0")
+    return float(resolution)
+
+
+def start(N: int, seed: int, grid: list[Probe], resolution: float) -> OnsetSearch:
+    """Step 0: the bracket from the realization's grid runs (see the module docstring)."""
+    search = OnsetSearch(N=int(N), seed=int(seed), resolution=_check_resolution(resolution))
+    if not grid:
+        raise ValueError(f"onset search N={N} seed={seed}: no grid runs to start from")
+    probes = sorted(grid, key=lambda p: p.J0)
+    search.probes = list(probes)
+    if probes[-1].decision != CHAOTIC:
+        search.lo, search.status = probes[-1].J0, NO_CHAOS
+        return search
+    k = len(probes) - 1
+    while k > 0 and probes[k - 1].decision == CHAOTIC:
+        k -= 1
+    search.hi = probes[k].J0
+    below = [p.J0 for p in probes[:k] if p.decision == NOT_CHAOTIC]
+    if not below:
+        search.status = CHAOS_AT_LOWEST  # chaotic down to the grid's lowest decided J0
+        return search
+    search.lo = max(below)
+    _settle(search)
+    return search
+
+
+def advance(search: OnsetSearch, probe: Probe) -> OnsetSearch:
+    """Step k: the search after judging the run at its next J0 (a new object)."""
+    J0 = search.next_probe()
+    if J0 is None:
+        raise ValueError(f"onset search N={search.N} seed={search.seed}: already finished "
+                         f"({search.status})")
+    if abs(probe.J0 - J0) > 1e-9:
+        raise ValueError(f"onset search N={search.N} seed={search.seed}: probe at J0="
+                         f"{probe.J0}, expected the midpoint J0={J0}")
+    new = OnsetSearch.from_json(search.to_json())
+    new.step = search.step + 1
+    new.probes.append(Probe(J0=J0, decision=probe.decision, lambda_max=probe.lambda_max,
+                            half_width=probe.half_width, step=new.step))
+    if probe.decision == CHAOTIC:
+        new.hi = J0
+    elif probe.decision == NOT_CHAOTIC:
+        new.lo = J0
+    else:
+        new.status = UNDECIDED
+        return new
+    _settle(new)
+    return new
+
+
+def _settle(search: OnsetSearch) -> None:
+    if search.hi - search.lo <= search.resolution * (1 + 1e-9) or \
+            _midpoint(search.lo, search.hi) is None:
+        search.status = RESOLVED
+
+
+def serial_search(judge, N: int, seed: int, grid: list[Probe], resolution: float
+                  ) -> OnsetSearch:
+    """The whole search in one process: judge(J0) -> Probe runs one probe."""
+    search = start(N, seed, grid, resolution)
+    while (J0 := search.next_probe()) is not None:
+        search = advance(search, judge(J0))
+    return search
+
+
+def max_probes(grid_J0, resolution: float) -> int:
+    """Most bisection probes a realization can need on this grid (widest adjacent gap)."""
+    J = sorted(float(j) for j in grid_J0)
+    gap = max((b - a for a, b in zip(J, J[1:])), default=0.0)
+    if gap <= resolution:
+        return 0
+    return int(math.ceil(math.log2(gap / resolution)))
+
+
+def read_search(path) -> OnsetSearch:
+    with open(path) as f:
+        return OnsetSearch.from_json(f.read())
+
+
+def write_search(path, search: OnsetSearch) -> None:
+    from .io import atomic_path
+
+    with atomic_path(path) as tmp:
+        with open(tmp, "w") as f:
+            f.write(search.to_json())
+
+
+def probe_from_lyapunov(path, step: int, zero_tol: float) -> Probe:
+    """The judged probe of one lyapunov.h5: its recorded decision (or the rule applied to
+    its lambda_max and CI half width when the file predates recorded decisions)."""
+    from .lyapunov import read_lyapunov
+    from .regimes import chaos_decision
+
+    d = read_lyapunov(path)
+    s = d["summary"]
+    lam, half = float(s["lambda_max"]), float(s["lambda_max_ci"])
+    decision = s.get("decision")
+    if decision is None:
+        decision = chaos_decision(lam, half, zero_tol)
+    return Probe(J0=float(d["params"]["J0"]), decision=str(decision), lambda_max=lam,
+                 half_width=half, step=int(step))
+
+
+def probes_table(searches) -> "pandas.DataFrame":  # noqa: F821
+    """Every probe of every search (grid runs have step 0), one row each."""
+    import pandas as pd
+
+    rows = [{"N": s.N, "seed": s.seed, **asdict(p)} for s in searches for p in s.probes]
+    return pd.DataFrame(rows, columns=["N", "seed", "J0", "decision", "lambda_max",
+                                       "half_width", "step"])

@@ -1,0 +1,111 @@
+# Onset of chaos per realization (N, seed): an adaptive bisection of J_ch expressed as
+# Snakemake checkpoints, one step per probe (stdnet.onset). Each probe is an ordinary
+# simulate + lyapunov job at the probed J0 (same rules, same settings as the grid), so on a
+# cluster the probes of all realizations run at once; within a realization they follow one
+# another. Step 0 starts from the realization's grid runs; step k reads step k-1's bracket,
+# asks for the run at its midpoint and writes the new bracket. Included before transition.smk.
+import stdnet.onset as onset
+
+ONSET = config["transition"]["onset"]
+ONSET_DIR = f"{RESULTS}/onset"
+ONSET_REALIZATIONS = [(N, s) for N in GRID_N for s in GRID_SEEDS]
+ONSET_ZERO_TOL = config["transition"]["zero_tol"]
+
+
+wildcard_constraints:
+    step=r"\d+",
+
+
+def onset_step_input(wc):
+    """Step 0: the grid runs of the realization; step k: step k-1 and the run it asks for."""
+    step = int(wc.step)
+    if step == 0:
+        return {"runs": [f"{run_dir(wc.N, J0, wc.seed)}/lyapunov.h5" for J0 in GRID_J0]}
+    prev = checkpoints.onset_step.get(N=wc.N, seed=wc.seed, step=step - 1).output.state
+    J0 = onset.read_search(prev).next_probe()
+    if J0 is None:
+        raise ValueError(f"{prev}: the onset search is finished; there is no step {step}")
+    return {"prev": prev, "probe": f"{run_dir(wc.N, format_J0(J0), wc.seed)}/lyapunov.h5"}
+
+
+checkpoint onset_step:
+    conda:
+        CONDA_ENV
+    # reads one small HDF5 summary: not worth a cluster job
+    localrule: True
+    input:
+        unpack(onset_step_input),
+    output:
+        state=f"{ONSET_DIR}/N~{{N}}/seed~{{seed}}/step~{{step}}.json",
+    params:
+        N=lambda wc: int(wc.N),
+        seed=lambda wc: int(wc.seed),
+        step=lambda wc: int(wc.step),
+        resolution=ONSET["resolution"],
+        zero_tol=ONSET_ZERO_TOL,
+    log:
+        f"{RESULTS}/logs/onset/N~{{N}}_seed~{{seed}}_step~{{step}}.log",
+    script:
+        "../../scripts/onset_step.py"
+
+
+def onset_final_state(wc):
+    """The realization's last step: walk the chain of checkpoints until the search stops."""
+    step = 0
+    while True:
+        state = checkpoints.onset_step.get(N=wc.N, seed=wc.seed, step=step).output.state
+        if onset.read_search(state).finished:
+            return state
+        step += 1
+
+
+rule onset_result:
+    conda:
+        CONDA_ENV
+    localrule: True
+    input:
+        state=onset_final_state,
+    output:
+        state=f"{ONSET_DIR}/N~{{N}}/seed~{{seed}}/onset.json",
+    log:
+        f"{RESULTS}/logs/onset/N~{{N}}_seed~{{seed}}_result.log",
+    script:
+        "../../scripts/onset_result.py"
+
+
+rule onset_table:
+    conda:
+        CONDA_ENV
+    localrule: True
+    input:
+        states=[f"{ONSET_DIR}/N~{N}/seed~{s}/onset.json" for N, s in ONSET_REALIZATIONS],
+    output:
+        table=f"{RESULTS}/tables/onset.csv",
+        probes=f"{RESULTS}/tables/onset_probes.csv",
+    log:
+        f"{RESULTS}/logs/onset/table.log",
+    script:
+        "../../scripts/onset_table.py"
+
+
+add_targets("onset", [rules.onset_table.output.table] if ONSET["search"] else [])
+
+# a dry run prints what the sweep will cost (probes counted at their maximum); the workflow
+# is parsed before Snakemake knows its executor, so the command line tells
+_DRY_FLAGS = {"--dry-run", "--dryrun", "--just-print"}
+_DRY_RUN = any(
+    a in _DRY_FLAGS or (a[:1] == "-" and a[1:2] != "-" and a[1:].isalpha() and "n" in a)
+    for a in sys.argv[1:]
+)
+if _DRY_RUN and STAGES & {"onset", "transition"}:
+    from stdnet.accounting import sweep_cost
+
+    _probes = onset.max_probes(GRID_J0, ONSET["resolution"]) if ONSET["search"] else 0
+    _cost = sweep_cost(config, _probes)
+    print(
+        f"Predicted cost (core-hours; {_probes} onset probes per realization at most, "
+        f"one J_FP search per realization):\n"
+        + _cost.to_string(index=False, float_format=lambda v: f"{v:.2f}")
+        + f"\ntotal: {_cost['total_core_h'].sum():.1f} core-hours",
+        file=sys.stderr,
+    )
