@@ -11,7 +11,7 @@ p = snakemake.params  # noqa: F821
 inp = snakemake.input  # noqa: F821
 if p.step == 0:
     grid = [probe_from_lyapunov(path, 0, p.zero_tol) for path in inp.runs]
-    search = start(p.N, p.seed, grid, p.resolution)
+    search = start(p.N, p.seed, grid, p.resolution, p.undecided)
 else:
     search = advance(read_search(inp.prev), probe_from_lyapunov(inp.probe, p.step, p.zero_tol))
     last = search.probes[-1]

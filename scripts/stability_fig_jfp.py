@@ -20,8 +20,9 @@ params_text = (f"g = ({m['g_EE']}, {m['g_EI']}, {m['g_IE']}, {m['g_II']}), u = {
                f"τ_D = {m['tau_D']} τ, c = {m['c']}, φ = {m['transfer']}, I0 = {m['I0']}")
 counts = ", ".join(f"N = {N}: {len(g)} seeds" for N, g in jfp.groupby("N"))
 text = ("J_FP: coupling where the rightmost eigenvalue of the (N + N_E)-dimensional Jacobian "
-        "at the homogeneous fixed point crosses zero (shift-invert Arnoldi, bisection to "
-        f"{p.tol:g} in J0); crossing kind from its imaginary part. {counts}. "
+        "at the homogeneous fixed point crosses zero (rightmost eigenvalues by dense or "
+        f"shift-invert solves for small N, matrix-free Krylov-Schur otherwise; bracket of "
+        f"{p.tol:g} in J0 by regula falsi / bisection); crossing kind from its imaginary part. {counts}. "
         f"Dashed: bulk-theory estimate. {params_text}.")
 save_figure(jfp_figure(jfp, theory, text), snakemake.output.png, snakemake.output.pdf)  # noqa: F821
 rows = []

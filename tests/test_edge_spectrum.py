@@ -127,6 +127,8 @@ def test_cluster_radius_and_bad_start(near_crossing):
         cluster_exclusion(J, abs(J.d))
     with pytest.raises(ValueError, match="v0"):
         edge_eigenvalues(p, net, v0=np.ones(J.dim))  # all in the homogeneous modes
+    with pytest.raises(ValueError, match="v0"):
+        edge_eigenvalues(p, net, v0=np.ones(5))
 
 
 @pytest.mark.parametrize("seed,crossing", [(1, "hopf"), (2, "real")])
@@ -210,3 +212,15 @@ def test_method_choice_and_limits():
     big = ModelParams(N=40000, J0=1.0)
     assert jfp_memory_mb(big, "matrix_free") < 200  # vectors of N + N_E only
     assert jfp_memory_mb(ModelParams(N=4000, J0=1.0), "shift_invert") > 600
+
+
+def test_config_key_stability_jfp_method():
+    from pathlib import Path
+
+    from stdnet.config import ConfigError, validate_config
+
+    schema = Path(__file__).resolve().parents[1] / "config" / "schema"
+    cfg = {"grid": {"N": [1000], "J0": [1.0], "seeds": [1]}}
+    assert validate_config(cfg, schema)["stability"]["jfp"]["method"] == "auto"
+    with pytest.raises(ConfigError, match=r"stability\.jfp\.method.*matrix_free"):
+        validate_config({**cfg, "stability": {"jfp": {"method": "arpack"}}}, schema)

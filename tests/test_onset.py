@@ -52,17 +52,32 @@ def test_probes_sit_on_result_path_values():
 
 def test_undecided_probe_stops_and_keeps_the_bracket():
     grid = _grid({0.5: NOT_CHAOTIC, 1.5: CHAOTIC})
-    s = onset.serial_search(_threshold_judge(0.9, undecided_near=0.2), 1000, 1, grid, 0.01)
+    s = onset.serial_search(_threshold_judge(0.9, undecided_near=0.2), 1000, 1, grid, 0.01,
+                            undecided="stop")
     assert s.status == UNDECIDED and s.probes[-1].decision == UNDECIDED
     assert (s.lo, s.hi) == (0.5, 1.5) and s.J_ch == 1.0 and s.row()["J_ch_resolution"] == 1.0
     assert s.next_probe() is None
 
 
-def test_undecided_grid_point_stays_inside_the_bracket():
+def test_undecided_probes_lie_below_the_onset_of_demonstrated_chaos():
+    """Undecided within 0.05 of J* = 0.9: the search resolves the onset of decided chaos,
+    J* + 0.05, and J_ch_weak marks where the undecided band starts."""
+    grid = _grid({0.5: NOT_CHAOTIC, 1.5: CHAOTIC})
+    s = onset.serial_search(_threshold_judge(0.9, undecided_near=0.05), 1000, 1, grid, 0.01)
+    assert s.status == onset.RESOLVED and s.lo < 0.95 <= s.hi and s.hi - s.lo <= 0.01
+    row = s.row()
+    assert row["n_undecided"] >= 1 and 0.85 <= row["J_ch_weak"] < s.lo
+    assert all(p.decision == UNDECIDED for p in s.probes if row["J_ch_weak"] <= p.J0 <= s.lo)
+
+
+def test_undecided_grid_point_below_the_chaotic_ones():
     grid = _grid({0.5: NOT_CHAOTIC, 0.9: UNDECIDED, 1.0: CHAOTIC, 1.5: CHAOTIC})
-    s = onset.start(1000, 1, grid, 0.01)
-    assert (s.lo, s.hi, s.status) == (0.5, 1.0, onset.SEARCHING)
-    assert s.next_probe() == 0.75
+    s = onset.start(1000, 1, grid, 0.01)  # below_onset: it has not shown chaos
+    assert (s.lo, s.hi, s.status) == (0.9, 1.0, onset.SEARCHING) and s.next_probe() == 0.95
+    s = onset.start(1000, 1, grid, 0.01, undecided="stop")  # stays inside the bracket
+    assert (s.lo, s.hi, s.status) == (0.5, 1.0, onset.SEARCHING) and s.next_probe() == 0.75
+    with pytest.raises(ValueError, match="transition.onset.undecided"):
+        onset.start(1000, 1, grid, 0.01, undecided="guess")
 
 
 def test_grid_ends():
@@ -146,7 +161,8 @@ def test_checkpointed_search_equals_serial_search(onset_workflow):
                                     settings, seed, zero_tol)
             return Probe(J0, res.decision, res.lambda_max, float(res.half_width[0]), 0)
 
-        serial = onset.serial_search(judge, N, seed, grid, resolution)
+        serial = onset.serial_search(judge, N, seed, grid, resolution,
+                                     cfg["transition"]["onset"]["undecided"])
         mine = probes[(probes["N"] == N) & (probes["seed"] == seed)].sort_values(
             ["step", "J0"])
         expected = sorted(serial.probes, key=lambda p: (p.step, p.J0))

@@ -32,7 +32,7 @@ def test_every_job_logged_and_benchmarked(tiny_run):
     probes = pd.read_csv(tiny_run / "tables" / "onset_probes.csv")
     points = {(n, round(j, 6), s) for n, j, s in probes[["N", "J0", "seed"]].itertuples(
         index=False)}
-    assert len(points) > 8
+    assert len(points) >= 8
     logs = list((tiny_run / "logs" / "simulate").glob("*.log"))
     assert len(logs) == len(points)
     text = logs[0].read_text()

@@ -124,15 +124,11 @@ def run_core_seconds(N: int, K_total: int, sim_steps: int, tangent_steps: int) -
     return 2 * EXPECTED_STARTUP_S + step * (sim_steps + TANGENT_STEP_COST * tangent_steps)
 
 
-def jfp_core_seconds(N: int, K_total: int, evaluations: int = 12) -> float:
-    """Expected core-seconds of one J_FP search: `evaluations` eigen-solves, each a dense
-    complex LU of the N x N Schur complement (~(8/3) N^3 flops at ~2e10 flop/s) for
-    N <= 4000, else ~2000 matrix-free products with the Jacobian (pattern gathers)."""
-    if N <= 4000:
-        solve = (8.0 / 3.0) * N ** 3 / 2e10
-    else:
-        solve = 2000 * N * K_total / (4 * EXPECTED_SYNAPSE_STEPS_PER_S)
-    return EXPECTED_STARTUP_S + evaluations * solve
+def jfp_core_seconds(N: int, K_total: int) -> float:
+    """Expected core-seconds of one J_FP search by the matrix-free solver (stability.jfp
+    method auto, N > 300): ~0.22 N Jacobian products in all (measured 2300-2600 at N = 1e4,
+    8700 at N = 4e4), each one pass over the N K_total synapses at ~2e9 per second."""
+    return EXPECTED_STARTUP_S + 0.22 * N * N * K_total / 2.0e9
 
 
 def sweep_cost(config: dict, probes_per_realization: int = 0) -> pd.DataFrame:

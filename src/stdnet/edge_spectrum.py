@@ -24,10 +24,11 @@ on the full linear (N + N_E)-dimensional Jacobian, with two twists:
 - deflation of the homogeneous modes. With fixed in-degree every row of a block has
   the same sum, so U = span{1_E, 1_I, 1_x} (population-uniform h_E, h_I and x) is
   exactly invariant under J; its 3 eigenvalues are the homogeneous modes
-  (stability.homogeneous_eigenvalues), far left at large N (-15 at N = 1e4). We work
-  on Q J Q with Q the orthogonal projector onto the complement of U (subtract the
-  population means), whose spectrum on range(Q) is that of J minus those 3 modes:
-  this shrinks the spread of the spectrum that the Krylov polynomial must damp.
+  (stability.homogeneous_eigenvalues), one of them far left at large N (-15 at
+  N = 1e4, growing like sqrt(K)). We work on Q J Q with Q the orthogonal projector
+  onto the complement of U (subtract the population means), whose spectrum on
+  range(Q) is that of J minus those 3 modes: this shrinks the spread of the spectrum
+  that the Krylov polynomial must damp.
 - the depression cluster. N_E eigenvalues sit within ~0.01 of
   d = -(1/tau_D + u nu_E) (the efficacy modes), right next to the edge of the bulk
   when the network is near its instability. ARPACK must converge all k wanted
@@ -390,15 +391,19 @@ def edge_eigenvalues(params: ModelParams, net: Network, k: int = 6, v0=None,
     start = J.deflate(gen.standard_normal(J.dim))
     start /= np.linalg.norm(start)
     if v0 is not None:
-        v0 = J.deflate(np.array(v0, dtype=np.float64))
-        nv = np.linalg.norm(v0)
-        if v0.shape != (J.dim,) or not np.isfinite(nv) or nv == 0:
+        v0 = np.array(v0, dtype=np.float64)
+        nv = np.linalg.norm(J.deflate(v0)) if v0.shape == (J.dim,) else np.nan
+        if not np.isfinite(nv) or nv == 0:
             raise ValueError(f"v0: needs {J.dim} finite values, not all in the homogeneous "
-                             f"modes (got shape {np.shape(v0)}, norm {nv:.3g})")
+                             f"modes (got shape {v0.shape}, norm outside them {nv:.3g})")
         start = v0 / nv + 0.01 * start
     theta, X, res, ok, n_mv, restarts = krylov_schur(
         J.deflated_matvec, start, k=k, m=m, tol=tol, max_matvecs=max_matvecs,
         exclude=exclude, project=J.deflate)
+    if theta.size == 0:
+        raise RuntimeError(f"matrix-free eigenvalues (N={params.N}, J0={params.J0}): every "
+                           f"Ritz value lies in the depression cluster's disc (|theta - "
+                           f"{centre:.4g}| < {radius:.4g}); allowed: a smaller cluster_radius")
     order = np.argsort(-theta.real, kind="stable")
     if not ok:
         log.warning("matrix-free eigenvalues (N=%d, J0=%g): not converged after %d "

@@ -6,12 +6,24 @@ the Lyapunov exponents from its final state) whose lambda_max is judged "chaotic
 
 1. starts from the realization's runs on the J0 grid: `hi` is the smallest grid J0 from
    which every larger grid J0 is chaotic, `lo` the largest grid J0 below it that is
-   not chaotic (undecided grid points between them stay inside the bracket);
+   not chaotic;
 2. probes the midpoint of (lo, hi) (rounded like result paths, stdnet.params.format_J0,
    so that the probe's run folder holds exactly the J0 that was simulated), and moves
    `hi` down on "chaotic", `lo` up on "not chaotic";
-3. stops when hi - lo <= resolution ("resolved"), or when a probe stays undecided after
-   its extensions ("undecided": the bracket is reported as it stands, never guessed).
+3. stops when hi - lo <= resolution ("resolved").
+
+An "undecided" run (its lambda_max interval straddles zero_tol after every extension) is
+never turned into "chaotic" or "not chaotic"; what the search does with it is the policy
+`undecided` (config transition.onset.undecided):
+
+- "below_onset" (default): J_ch is the onset of *demonstrated* chaos, the smallest J0 from
+  which every probe is decided chaotic; an undecided probe has not shown chaos, so it lies
+  below that onset and the bisection goes on above it (and so do undecided grid points
+  below `hi`). The undecided probes are counted per realization (n_undecided), and the
+  lowest J0 from which no probe was decided "not chaotic" is kept as J_ch_weak: the
+  onset would lie in [J_ch_weak, J_ch] had every undecided run been weakly chaotic.
+- "stop": the search ends at the first undecided probe (status "undecided") and the
+  bracket is reported as it stands, wider than the resolution.
 
 J_ch is the midpoint of the final bracket and its resolution the bracket's width.
 Bisection finds one not-chaotic -> chaotic transition inside the grid bracket; windows
@@ -59,6 +71,7 @@ class OnsetSearch:
     N: int
     seed: int
     resolution: float
+    undecided: str = "below_onset"  # policy for undecided probes (module docstring)
     lo: float = math.nan  # largest probed J0 judged not chaotic, below hi
     hi: float = math.nan  # smallest probed J0 from which all larger probes are chaotic
     status: str = SEARCHING
@@ -89,7 +102,20 @@ class OnsetSearch:
         return {"N": self.N, "seed": self.seed, "J_ch": self.J_ch, "J_ch_lo": self.lo,
                 "J_ch_hi": self.hi, "J_ch_resolution": width, "onset_status": self.status,
                 "n_probes": sum(1 for p in self.probes if p.step > 0),
-                "target_resolution": self.resolution}
+                "n_undecided": sum(1 for p in self.probes if p.decision == UNDECIDED),
+                "J_ch_weak": self.J_ch_weak, "target_resolution": self.resolution,
+                "undecided_policy": self.undecided}
+
+    @property
+    def J_ch_weak(self) -> float:
+        """Lowest probed J0 above the last "not chaotic" probe below hi: the onset if every
+        undecided run in the bracket were weakly chaotic (= J_ch_hi when none is)."""
+        if not math.isfinite(self.hi):
+            return math.nan
+        below = [p.J0 for p in self.probes if p.J0 <= self.hi]
+        floor = max((p.J0 for p in self.probes
+                     if p.J0 < self.hi and p.decision == NOT_CHAOTIC), default=-math.inf)
+        return min(j for j in below if j > floor)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=1, allow_nan=True)
@@ -114,9 +140,17 @@ def _check_resolution(resolution: float) -> float:
     return float(resolution)
 
 
-def start(N: int, seed: int, grid: list[Probe], resolution: float) -> OnsetSearch:
+UNDECIDED_POLICIES = ("below_onset", "stop")
+
+
+def start(N: int, seed: int, grid: list[Probe], resolution: float,
+          undecided: str = "below_onset") -> OnsetSearch:
     """Step 0: the bracket from the realization's grid runs (see the module docstring)."""
-    search = OnsetSearch(N=int(N), seed=int(seed), resolution=_check_resolution(resolution))
+    if undecided not in UNDECIDED_POLICIES:
+        raise ValueError(f"transition.onset.undecided: invalid value {undecided!r}; allowed: "
+                         f"{', '.join(UNDECIDED_POLICIES)}")
+    search = OnsetSearch(N=int(N), seed=int(seed), resolution=_check_resolution(resolution),
+                         undecided=undecided)
     if not grid:
         raise ValueError(f"onset search N={N} seed={seed}: no grid runs to start from")
     probes = sorted(grid, key=lambda p: p.J0)
@@ -128,7 +162,8 @@ def start(N: int, seed: int, grid: list[Probe], resolution: float) -> OnsetSearc
     while k > 0 and probes[k - 1].decision == CHAOTIC:
         k -= 1
     search.hi = probes[k].J0
-    below = [p.J0 for p in probes[:k] if p.decision == NOT_CHAOTIC]
+    lower = (NOT_CHAOTIC, UNDECIDED) if undecided == "below_onset" else (NOT_CHAOTIC,)
+    below = [p.J0 for p in probes[:k] if p.decision in lower]
     if not below:
         search.status = CHAOS_AT_LOWEST  # chaotic down to the grid's lowest decided J0
         return search
@@ -152,7 +187,7 @@ def advance(search: OnsetSearch, probe: Probe) -> OnsetSearch:
                             half_width=probe.half_width, step=new.step))
     if probe.decision == CHAOTIC:
         new.hi = J0
-    elif probe.decision == NOT_CHAOTIC:
+    elif probe.decision == NOT_CHAOTIC or search.undecided == "below_onset":
         new.lo = J0
     else:
         new.status = UNDECIDED
@@ -167,10 +202,10 @@ def _settle(search: OnsetSearch) -> None:
         search.status = RESOLVED
 
 
-def serial_search(judge, N: int, seed: int, grid: list[Probe], resolution: float
-                  ) -> OnsetSearch:
+def serial_search(judge, N: int, seed: int, grid: list[Probe], resolution: float,
+                  undecided: str = "below_onset") -> OnsetSearch:
     """The whole search in one process: judge(J0) -> Probe runs one probe."""
-    search = start(N, seed, grid, resolution)
+    search = start(N, seed, grid, resolution, undecided)
     while (J0 := search.next_probe()) is not None:
         search = advance(search, judge(J0))
     return search

@@ -198,7 +198,9 @@ def transition_table(regimes: pd.DataFrame, jfp: pd.DataFrame | None = None,
             row.update(J_ch=float(hit["J_ch"]), J_ch_lo=float(hit["J_ch_lo"]),
                        J_ch_hi=float(hit["J_ch_hi"]), J_ch_source="onset search",
                        J_ch_resolution=float(hit["J_ch_resolution"]),
-                       onset_status=str(hit["onset_status"]))
+                       onset_status=str(hit["onset_status"]),
+                       n_undecided=int(hit.get("n_undecided", 0)),
+                       J_ch_weak=float(hit.get("J_ch_weak", math.nan)))
         row.update(width=row["J_ch"] - row["J_FP"], route=route(reg), n_J0=len(J))
         rows.append(row)
     return pd.DataFrame(rows)

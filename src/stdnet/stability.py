@@ -96,6 +96,17 @@ class JFPResult:
     evaluations: list = field(default_factory=list)  # (J0, Re, Im) of each rightmost
     spectra: dict = field(default_factory=dict)  # J0 -> eigenvalues found there
 
+    def close(self, lo, hi, lam_lo, lam_hi, freq_tol: float) -> None:
+        """Record the final bracket: J_FP its midpoint, the crossing kind and frequency from
+        the eigenvalue unstable at its upper end."""
+        self.J0_lo, self.J0_hi = float(lo), float(hi)
+        self.J_FP = 0.5 * (lo + hi)
+        self.lam_lo, self.lam_hi = complex(lam_lo), complex(lam_hi)
+        self.frequency = float(abs(lam_hi.imag))
+        self.crossing = "hopf" if self.frequency > freq_tol else "real"
+        if self.crossing == "real":
+            self.frequency = 0.0
+
     def row(self) -> dict:
         return {"J_FP": self.J_FP, "crossing": self.crossing, "frequency": self.frequency,
                 "J0_lo": self.J0_lo, "J0_hi": self.J0_hi,
@@ -270,13 +281,7 @@ def find_jfp(params: ModelParams, net, J0_start: float, J0_range=(0.3, 2.0),
                         "end %s)", restart + 1, lo, hi, lam_lo.real < 0)
             lo, hi, lam_lo, lam_hi = bisect(lo, hi, lam_lo, lam_hi)
             break
-    res.J0_lo, res.J0_hi = float(lo), float(hi)
-    res.J_FP = 0.5 * (lo + hi)
-    res.lam_lo, res.lam_hi = complex(lam_lo), complex(lam_hi)
-    res.frequency = float(abs(lam_hi.imag))
-    res.crossing = "hopf" if res.frequency > freq_tol else "real"
-    if res.crossing == "real":
-        res.frequency = 0.0
+    res.close(lo, hi, lam_lo, lam_hi, freq_tol)
     res.spectra = cache
     return res
 
@@ -417,13 +422,7 @@ def _find_jfp_matrix_free(params: ModelParams, net, J0_start: float, J0_range, s
                         "by a full solve", restart + 1)
             lo, hi, lam_lo, lam_hi = _secant_refine(evaluate, lo, hi, lam_lo, lam_hi, tol)
             break
-    res.J0_lo, res.J0_hi = float(lo), float(hi)
-    res.J_FP = 0.5 * (lo + hi)
-    res.lam_lo, res.lam_hi = complex(lam_lo), complex(lam_hi)
-    res.frequency = float(abs(lam_hi.imag))
-    res.crossing = "hopf" if res.frequency > freq_tol else "real"
-    if res.crossing == "real":
-        res.frequency = 0.0
+    res.close(lo, hi, lam_lo, lam_hi, freq_tol)
     log.info("J_FP = %.6f (%s), %d evaluations, %d matrix-vector products", res.J_FP,
              res.crossing, len(res.evaluations), evaluate.matvecs)
     return res

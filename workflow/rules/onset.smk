@@ -42,6 +42,7 @@ checkpoint onset_step:
         seed=lambda wc: int(wc.seed),
         step=lambda wc: int(wc.step),
         resolution=ONSET["resolution"],
+        undecided=ONSET["undecided"],
         zero_tol=ONSET_ZERO_TOL,
     log:
         f"{RESULTS}/logs/onset/N~{{N}}_seed~{{seed}}_step~{{step}}.log",

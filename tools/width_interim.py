@@ -1,0 +1,113 @@
+"""Interim width statistics of a finite-size study that is still running (or was cut short).
+
+The workflow's `transition` rule waits for every realization of the grid. This tool applies
+the same library steps to the realizations that are complete in a results folder (a finished
+onset search, every grid run with its exponents, and a J_FP search), so a long cluster run
+can be looked at on the way, e.g.
+
+    python tools/width_interim.py config/width.yaml config/width_local.yaml --out interim
+
+writes interim/transition.csv, per_N.csv, fits.csv, lrt.csv, limits.csv, verdict.txt and
+width.png. Realizations without all of these are listed and left out (they are not missing
+at random only if the run was stopped at random: say which were left out when you quote it).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load_config(files) -> dict:
+    from stdnet.config import validate_config
+
+    cfg: dict = {}
+    for f in [ROOT / "config" / "params.yaml", *files]:
+        cfg = _merge(cfg, yaml.safe_load(Path(f).read_text()))
+    return validate_config(cfg, ROOT / "config" / "schema")
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(base[k], v) if isinstance(v, dict) and isinstance(base.get(k), dict) \
+            else v
+    return out
+
+
+def complete_realizations(cfg: dict, results: Path):
+    from stdnet.params import format_J0
+
+    done, left = [], []
+    for N in cfg["grid"]["N"]:
+        for seed in cfg["grid"]["seeds"]:
+            need = [results / f"onset/N~{N}/seed~{seed}/onset.json",
+                    results / f"stability/N~{N}/seed~{seed}/jfp.h5"]
+            need += [results / f"N~{N}/J0~{format_J0(j)}/seed~{seed}/lyapunov.h5"
+                     for j in cfg["grid"]["J0"]]
+            (done if all(p.exists() for p in need) else left).append((int(N), int(seed)))
+    return done, left
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("configfiles", nargs="+", help="the study's config files, in order")
+    ap.add_argument("--out", default="width-interim", help="output folder")
+    args = ap.parse_args(argv)
+
+    from stdnet import widthstats
+    from stdnet.lyapunov import lyapunov_table
+    from stdnet.onset import read_search
+    from stdnet.params import format_J0
+    from stdnet.plotting import save_figure
+    from stdnet.plotting.width import fig_width
+    from stdnet.regimes import Thresholds, classify_table, transition_table
+    from stdnet.stability import read_eigen_file
+
+    cfg = load_config(args.configfiles)
+    results = Path(cfg["results"])
+    done, left = complete_realizations(cfg, results)
+    print(f"{len(done)} complete realizations; left out: {left or 'none'}", file=sys.stderr)
+    if not done:
+        return 1
+    tr = cfg["transition"]
+    th = Thresholds(zero_tol=tr["zero_tol"], temporal_sd_tol=tr["temporal_sd_tol"],
+                    spatial_sd_tol=tr["spatial_sd_tol"])
+    runs = [results / f"N~{N}/J0~{format_J0(j)}/seed~{s}/lyapunov.h5"
+            for N, s in done for j in cfg["grid"]["J0"]]
+    regimes = classify_table(lyapunov_table(runs), th)
+    onset = pd.DataFrame([read_search(results / f"onset/N~{N}/seed~{s}/onset.json").row()
+                          for N, s in done])
+    jfp = pd.DataFrame([{k: a[k] for k in ("N", "seed", "J_FP", "crossing", "J0_lo", "J0_hi")}
+                        for a in (read_eigen_file(results / f"stability/N~{N}/seed~{s}/jfp.h5")
+                                  ["attrs"] for N, s in done)])
+    trans = transition_table(regimes, jfp, onset)
+    J0_range = tuple(cfg["stability"]["jfp"]["J0_range"])
+    limit = widthstats.bulk_limit(cfg["model"], J0_range=J0_range)
+    res = widthstats.analyse(trans, bulk_limit=limit["J_inf"],
+                             n_boot=int(tr["width"]["bootstrap"]), seed=int(tr["width"]["seed"]),
+                             level=float(tr["width"]["confidence"]))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    trans.to_csv(out / "transition.csv", index=False)
+    res["per_N"].to_csv(out / "per_N.csv", index=False)
+    res["fits"].drop(columns=["cov"], errors="ignore").to_csv(out / "fits.csv", index=False)
+    res["lrt"].to_csv(out / "lrt.csv", index=False)
+    pd.DataFrame([res["jch_fit"], res["jfp_fit"]]).to_csv(out / "limits.csv", index=False)
+    (out / "verdict.txt").write_text(res["verdict"] + "\n")
+    Ns = sorted(set(trans["N"]))
+    bulk = widthstats.bulk_curve(cfg["model"], sorted({*Ns, *(n * 2 for n in Ns)}), J0_range)
+    fig = fig_width(trans, res["per_N"], res["fits"], res["jch_fit"], res["jfp_fit"], bulk,
+                    res["verdict"], note=f"Interim: {len(done)} realizations ({out}).")
+    save_figure(fig, out / "width.png", out / "width.pdf")
+    print(res["verdict"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
