@@ -105,14 +105,6 @@ def test_state_round_trips_and_refuses_the_wrong_probe(tmp_path):
 # ---- the workflow: one checkpoint per probe == the serial search ------------------------
 
 
-def _merged(base: dict, over: dict) -> dict:
-    out = dict(base)
-    for k, v in over.items():
-        out[k] = _merged(base[k], v) if isinstance(v, dict) and isinstance(base.get(k), dict) \
-            else v
-    return out
-
-
 @pytest.fixture(scope="module")
 def onset_workflow(tmp_path_factory):
     """tests/data/onset.yaml over tiny.yaml through Snakemake: N = 400, seeds 1 and 2, the
@@ -124,23 +116,22 @@ def onset_workflow(tmp_path_factory):
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=900,
                          env={**os.environ, "NUMBA_NUM_THREADS": "1"})
     assert out.returncode == 0, out.stderr[-5000:]
-    cfg = _merged(yaml.safe_load((ROOT / "tests/data/tiny.yaml").read_text()),
-                  yaml.safe_load((ROOT / "tests/data/onset.yaml").read_text()))
-    return work / cfg["results"], cfg
+    return work / yaml.safe_load((ROOT / "tests/data/onset.yaml").read_text())["results"]
 
 
 def test_checkpointed_search_equals_serial_search(onset_workflow):
     """Every realization: replaying the search in this process, each probe a fresh
     simulation + exponents through the library (the rule scripts' calls), gives the same
     probes, decisions, exponents and J_ch as the checkpointed workflow."""
-    from stdnet.config import validate_config
+    from stdnet.config import load_config_files
     from stdnet.lyapunov import LyapunovSettings, onset_lyapunov
     from stdnet.network import build_network
     from stdnet.params import ModelParams, RunParams, format_J0
     from stdnet.simulate import simulate
 
-    results, raw = onset_workflow
-    cfg = validate_config(raw, ROOT / "config" / "schema")
+    results = onset_workflow
+    cfg = load_config_files([ROOT / "config/params.yaml", ROOT / "tests/data/tiny.yaml",
+                             ROOT / "tests/data/onset.yaml"], ROOT / "config" / "schema")
     zero_tol = cfg["transition"]["zero_tol"]
     resolution = cfg["transition"]["onset"]["resolution"]
     run = RunParams.from_config(cfg["simulation"])

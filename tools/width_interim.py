@@ -18,26 +18,14 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def load_config(files) -> dict:
-    from stdnet.config import validate_config
+    from stdnet.config import load_config_files
 
-    cfg: dict = {}
-    for f in [ROOT / "config" / "params.yaml", *files]:
-        cfg = _merge(cfg, yaml.safe_load(Path(f).read_text()))
-    return validate_config(cfg, ROOT / "config" / "schema")
-
-
-def _merge(base: dict, over: dict) -> dict:
-    out = dict(base)
-    for k, v in over.items():
-        out[k] = _merge(base[k], v) if isinstance(v, dict) and isinstance(base.get(k), dict) \
-            else v
-    return out
+    return load_config_files([ROOT / "config" / "params.yaml", *files], ROOT / "config" / "schema")
 
 
 def complete_realizations(cfg: dict, results: Path):

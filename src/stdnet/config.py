@@ -144,3 +144,24 @@ def _semantic_problems(cfg: dict) -> list[str]:
 def load_config_file(path, schema_dir) -> dict:
     with open(path) as fh:
         return validate_config(yaml.safe_load(fh), schema_dir)
+
+
+def merge_configs(base: dict, over: dict) -> dict:
+    """`over` laid over `base` as Snakemake lays several --configfile's: nested sections
+    are merged key by key, anything else is replaced."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            out[key] = merge_configs(base[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_config_files(paths, schema_dir) -> dict:
+    """Several config files laid over one another in order, then validated."""
+    cfg: dict = {}
+    for path in paths:
+        with open(path) as fh:
+            cfg = merge_configs(cfg, yaml.safe_load(fh) or {})
+    return validate_config(cfg, schema_dir)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from stdnet.config import validate_config
 from stdnet.params import ModelParams, RunParams, format_J0
+import stdnet.onset as onset
 
 # One writer per HDF5 file and atomic renames make HDF5's file locks useless, and they fail
 # on network file systems (NFS, Lustre: "unable to lock file"). Set for every job, locally
@@ -69,3 +70,37 @@ def simulation_runtime(wildcards, attempt):
     p = ModelParams.from_config(config["model"], N=N, J0=1.0)
     steps = RunParams.from_config(config["simulation"]).total_steps
     return simulation_runtime_min(N, p.K_E + p.K_I, steps) * attempt
+
+
+def jfp_mem_mb(N, method):
+    """J_FP search: the network (as a simulation job) plus the eigen-solver's matrices or
+    vectors (stability.smk)."""
+    from stdnet.stability import jfp_memory_mb
+
+    p = ModelParams.from_config(config["model"], N=int(N), J0=1.0)
+    return simulation_mem_mb(int(N)) + jfp_memory_mb(
+        p, method, config["stability"]["jfp"]["dense_max_N"]
+    )
+
+
+# ---- the onset search (onset.smk): the chain of checkpoints of one realization ----------
+def onset_step_input(wc):
+    """Step 0: the grid runs of the realization; step k: step k-1 and the run it asks for."""
+    step = int(wc.step)
+    if step == 0:
+        return {"runs": [f"{run_dir(wc.N, J0, wc.seed)}/lyapunov.h5" for J0 in GRID_J0]}
+    prev = checkpoints.onset_step.get(N=wc.N, seed=wc.seed, step=step - 1).output.state
+    J0 = onset.read_search(prev).next_probe()
+    if J0 is None:
+        raise ValueError(f"{prev}: the onset search is finished; there is no step {step}")
+    return {"prev": prev, "probe": f"{run_dir(wc.N, format_J0(J0), wc.seed)}/lyapunov.h5"}
+
+
+def onset_final_state(wc):
+    """The realization's last step: walk the chain of checkpoints until the search stops."""
+    step = 0
+    while True:
+        state = checkpoints.onset_step.get(N=wc.N, seed=wc.seed, step=step).output.state
+        if onset.read_search(state).finished:
+            return state
+        step += 1

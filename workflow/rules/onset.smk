@@ -4,8 +4,6 @@
 # cluster the probes of all realizations run at once; within a realization they follow one
 # another. Step 0 starts from the realization's grid runs; step k reads step k-1's bracket,
 # asks for the run at its midpoint and writes the new bracket. Included before transition.smk.
-import stdnet.onset as onset
-
 ONSET = config["transition"]["onset"]
 ONSET_DIR = f"{RESULTS}/onset"
 ONSET_REALIZATIONS = [(N, s) for N in GRID_N for s in GRID_SEEDS]
@@ -14,18 +12,6 @@ ONSET_ZERO_TOL = config["transition"]["zero_tol"]
 
 wildcard_constraints:
     step=r"\d+",
-
-
-def onset_step_input(wc):
-    """Step 0: the grid runs of the realization; step k: step k-1 and the run it asks for."""
-    step = int(wc.step)
-    if step == 0:
-        return {"runs": [f"{run_dir(wc.N, J0, wc.seed)}/lyapunov.h5" for J0 in GRID_J0]}
-    prev = checkpoints.onset_step.get(N=wc.N, seed=wc.seed, step=step - 1).output.state
-    J0 = onset.read_search(prev).next_probe()
-    if J0 is None:
-        raise ValueError(f"{prev}: the onset search is finished; there is no step {step}")
-    return {"prev": prev, "probe": f"{run_dir(wc.N, format_J0(J0), wc.seed)}/lyapunov.h5"}
 
 
 checkpoint onset_step:
@@ -48,16 +34,6 @@ checkpoint onset_step:
         f"{RESULTS}/logs/onset/N~{{N}}_seed~{{seed}}_step~{{step}}.log",
     script:
         "../../scripts/onset_step.py"
-
-
-def onset_final_state(wc):
-    """The realization's last step: walk the chain of checkpoints until the search stops."""
-    step = 0
-    while True:
-        state = checkpoints.onset_step.get(N=wc.N, seed=wc.seed, step=step).output.state
-        if onset.read_search(state).finished:
-            return state
-        step += 1
 
 
 rule onset_result:

@@ -3,7 +3,7 @@
 # Interface used by the transition stage: rule jfp_table, output `table` (tables/jfp.csv),
 # one row per (N, seed) with N, seed, J_FP, crossing (hopf | real | none), frequency.
 from stdnet.spectrum import DENSE_N_MAX
-from stdnet.stability import JFP_DENSE_N_MAX, jfp_memory_mb, jfp_method
+from stdnet.stability import JFP_DENSE_N_MAX, jfp_method
 
 STAB = config["stability"]
 # J_FP solver (stability.jfp.method): the dense ones factorise N x N matrices and stop at
@@ -27,12 +27,6 @@ STAB_RUNS = [f"{RESULTS}/stability/N~{N}/seed~{s}" for N in JFP_N for s in JFP_S
 # solver: only sizes it can take
 SPECTRUM_RUNS = [f"{RESULTS}/stability/N~{N}/seed~{s}" for N in JFP_N if N <= DENSE_N_MAX
                  for s in JFP_SEEDS]
-
-
-def jfp_mem_mb(N, method):
-    """The network (as a simulation job) plus the eigen-solver's matrices or vectors."""
-    p = ModelParams.from_config(config["model"], N=int(N), J0=1.0)
-    return simulation_mem_mb(int(N)) + jfp_memory_mb(p, method, STAB["jfp"]["dense_max_N"])
 
 
 rule homogeneous_modes:
