@@ -14,7 +14,8 @@ TRANS_JFP = (
 TRANS_ONSET = {"onset": rules.onset_table.output.table} if ONSET["search"] else {}
 TRANS_NOTE = (
     f"Chaos when the lower {config['lyapunov']['confidence']:.0%} confidence bound of "
-    f"lambda_max > 0 (batch means, extended while undecided); zero_tol = {TRANS['zero_tol']}, "
+    f"lambda_max exceeds zero_tol = {TRANS['zero_tol']} (batch means, runs extended while "
+    f"undecided; onset search policy for undecided probes: {ONSET['undecided']}); "
     f"temporal_sd_tol = {TRANS['temporal_sd_tol']}, spatial_sd_tol = {TRANS['spatial_sd_tol']}; "
     f"J_FP from {'the Jacobian of each realization (tol ' + str(config['stability']['jfp']['tol']) + ')' if TRANS_JFP else 'the regimes (grid)'}; "
     f"J_ch {'by bisection to ' + str(ONSET['resolution']) if ONSET['search'] else 'on the J0 grid'}. "
