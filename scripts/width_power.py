@@ -8,9 +8,9 @@ from stdnet.runtime import setup
 
 log = setup(snakemake)  # noqa: F821 (injected by Snakemake)
 cfg = snakemake.params.width  # noqa: F821
-trans = pd.read_csv(snakemake.input.table)  # noqa: F821
-per_N = widthstats.per_N_table(trans, cfg["confidence"])
-fits = widthstats.fit_models(per_N, level=cfg["confidence"])
+# the transition rule's per-N table and model fits (not recomputed here)
+per_N = pd.read_csv(snakemake.input.per_N)  # noqa: F821
+fits = pd.read_csv(snakemake.input.fit)  # noqa: F821
 N_min = int(per_N["N"].min())
 N_sets = [widthstats.doubling(N_min, n) for n in cfg["power"]["N_max"]]
 by_model = {r["model"]: r for r in fits.to_dict("records") if r["ok"]}

@@ -82,7 +82,8 @@ rule width_power:
         CONDA_ENV
     localrule: True
     input:
-        table=rules.transition.output.table,
+        per_N=rules.transition.output.per_N,
+        fit=rules.transition.output.fit,
     output:
         table=f"{RESULTS}/tables/width_power.csv",
     params:
