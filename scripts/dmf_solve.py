@@ -1,4 +1,4 @@
-"""Rule dmf_solve: the DMF of one (J0, I0) point to HDF5 (docs/dmf.md)."""
+"""Rule dmf_solve: the DMF of one (N, J0, I0) point to HDF5 (docs/dmf.md)."""
 from stdnet.dmf import DMFSettings, network_problem, solve_dmf, write_dmf
 from stdnet.params import ModelParams
 from stdnet.runtime import setup
@@ -7,12 +7,12 @@ log = setup(snakemake)  # noqa: F821 (injected by Snakemake)
 p = snakemake.params  # noqa: F821
 model = ModelParams.from_config(p.model, N=int(p.N), J0=p.J0)
 cfg = p.dmf
-try:
-    settings = DMFSettings.from_config(cfg["solver"])
-except ValueError as e:
-    raise ValueError(f"config key 'dmf.solver': {e}") from None
-log.info("DMF at J0=%g, I0=%g (finite_K=%s with N=%d, one_minus_c=%s, shared_input=%s); %s",
-         model.J0, model.I0, cfg["finite_K"], model.N, cfg["one_minus_c"], cfg["shared_input"],
+# fills max_lag = 2 tau_D, t_path = 2 max_lag where the config leaves them at 0; its errors
+# name the config key, the value and what is allowed
+settings = DMFSettings.from_config(cfg["solver"], tau_D=model.tau_D)
+where = f"N={model.N}, K_E={model.K_E}" if cfg["finite_K"] else "balanced limit, any N"
+log.info("DMF at J0=%g, I0=%g (finite_K=%s: %s; one_minus_c=%s, shared_input=%s); %s",
+         model.J0, model.I0, cfg["finite_K"], where, cfg["one_minus_c"], cfg["shared_input"],
          settings)
 problem = network_problem(model, finite_K=cfg["finite_K"], one_minus_c=cfg["one_minus_c"],
                           shared_input=cfg["shared_input"])

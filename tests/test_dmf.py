@@ -68,7 +68,7 @@ def test_decorrelation_time_of_exponential():
 
 
 def test_bad_settings_name_the_key():
-    with pytest.raises(ValueError, match="dmf.damping"):
+    with pytest.raises(ValueError, match="dmf.solver.damping"):
         DMFSettings(damping=1.5)
-    with pytest.raises(ValueError, match="dmf.max_lag"):
+    with pytest.raises(ValueError, match="dmf.solver.max_lag"):
         DMFSettings(t_path=50.0, max_lag=40.0)

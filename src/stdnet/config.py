@@ -138,7 +138,17 @@ def _semantic_problems(cfg: dict) -> list[str]:
     if "seed" in fig1 and fig1["seed"] not in cfg["grid"]["seeds"]:
         problems.append(f"config key 'figures.fig1.seed': value {fig1['seed']} is not allowed; "
                         f"allowed: values of grid.seeds {cfg['grid']['seeds']}")
+    problems += _dmf_problems(cfg)
     return problems
+
+
+def _dmf_problems(cfg: dict) -> list[str]:
+    """dmf.solver against model.tau_D: the DMF's lag window must be >= 2 tau_D."""
+    if "dmf" not in cfg or "model" not in cfg:
+        return []
+    from .dmf import solver_config_problems  # the rule lives with the solver
+
+    return solver_config_problems(cfg["dmf"].get("solver", {}), cfg["model"]["tau_D"])
 
 
 def load_config_file(path, schema_dir) -> dict:

@@ -1,17 +1,18 @@
-"""Pairwise input correlations of a simulated network, split into E and I parts.
+"""Recording of the synaptic input of sampled neurons, block by block.
 
-The simulation files keep only the filtered inputs h; the cancellation argument
-(docs/dmf.md, section 5) is about the synaptic input itself,
+The simulation files keep only the filtered inputs h; the correlation analysis
+(docs/correlations.md) is about the synaptic input itself, split by presynaptic block,
 
-    eta_i(t) = Jc g_aE sum_{j in E} a_ij s^a_j  -  Jc g_aI sum_{j in I} a_ij nu_j
-             =            E_i(t)               +            I_i(t),
+    eta_i(t) = Jc g_aE sum_{j in E} a_ij r^a_j  -  Jc g_aI sum_{j in I} a_ij nu_j
+             =          u^E_i(t)               +           u^I_i(t),
 
-so we continue a run from its final state and, at every sample, gather E_i and
-I_i (I_i <= 0) for a random sample of neurons (numba, the same index rows as the
-integrator), together with their h and the population-averaged rates.
-Statistics per target population: the mean over pairs i != j of the temporal
-covariance and of the correlation coefficient of E, I and E + I, the E-I cross
-covariance, and the variance of the population-averaged rates.
+with r^E_j = x_j nu_j (depressed E->E synapses) and r^I_j = nu_j (E->I). We continue a
+run from its final state and, at every sample, gather u^E_i and u^I_i (<= 0) for a
+random sample of target neurons (numba, the same index rows as the integrator), their h,
+and, over ALL neurons, what the decomposition of stdnet.cancellation needs without an
+O(N^2) covariance matrix: the population means of x nu_E, nu_E and nu_I, the sums
+W_ab(t) = sum_j n^ab_j r_j(t) weighted by how many sampled targets of population a
+receive input from j (n^ab_j), and each presynaptic neuron's first two moments.
 """
 from __future__ import annotations
 
@@ -28,7 +29,12 @@ from .transfer import phi_scalar
 
 log = logging.getLogger("stdnet.correlations")
 
-COMPONENTS = ("E", "I", "total")
+#: the presynaptic signals accumulated over all neurons: x nu_E (seen by E targets from E),
+#: nu_E (seen by I targets from E), nu_I (seen by both from I)
+SIGNALS = ("xnu_E", "nu_E", "nu_I")
+#: (target population, presynaptic block) -> the signal it sees
+BLOCK_SIGNAL = {("E", "E"): "xnu_E", ("E", "I"): "nu_I", ("I", "E"): "nu_E", ("I", "I"): "nu_I"}
+BLOCKS = tuple(BLOCK_SIGNAL)
 
 
 @njit(cache=True)
@@ -62,6 +68,58 @@ def input_parts(y, idx, pre_E, pre_I, N_E, code, Jc, g_EE, g_EI, g_IE, g_II, nu,
         out_I[k] = -Jc * gI * inh
 
 
+@njit(cache=True)
+def accumulate_presynaptic(nu, s, N_E, counts, shift, acc1, acc2, W_out, pop_out):
+    """One sample of the all-neuron statistics (see the module doc).
+
+    The signal vector is r = (x nu_E, nu_E, nu_I) laid end to end (2 N_E + N_I);
+    counts (4, 2 N_E + N_I) holds n^ab_j for the blocks EE, EI, IE, II on that layout
+    (zero outside the block's signal); acc1, acc2 collect sum (r - shift) and
+    sum (r - shift)^2 per neuron (shift = the first sample, against cancellation).
+    """
+    N = nu.shape[0]
+    N_I = N - N_E
+    for b in range(4):
+        W_out[b] = 0.0
+    pop_out[0] = 0.0
+    pop_out[1] = 0.0
+    pop_out[2] = 0.0
+    for j in range(2 * N_E + N_I):
+        if j < N_E:
+            r = s[j]
+            pop_out[0] += r
+        elif j < 2 * N_E:
+            r = nu[j - N_E]
+            pop_out[1] += r
+        else:
+            r = nu[j - N_E]
+            pop_out[2] += r
+        d = r - shift[j]
+        acc1[j] += d
+        acc2[j] += d * d
+        for b in range(4):
+            W_out[b] += counts[b, j] * r
+    pop_out[0] /= N_E
+    pop_out[1] /= N_E
+    pop_out[2] /= N_I
+
+
+def presynaptic_counts(net, params: ModelParams, idx_E, idx_I) -> np.ndarray:
+    """n^ab_j: how many sampled targets of population a receive input from neuron j of
+    block b, on the signal layout of `accumulate_presynaptic` (blocks EE, EI, IE, II)."""
+    N_E, N_I = params.N_E, params.N_I
+    counts = np.zeros((4, 2 * N_E + N_I))
+    offsets = {"xnu_E": 0, "nu_E": N_E, "nu_I": 2 * N_E}
+    for b, (a, blk) in enumerate(BLOCKS):
+        rows = idx_E if a == "E" else idx_I
+        pre = net.pre_E if blk == "E" else net.pre_I
+        size = N_E if blk == "E" else N_I
+        n = np.bincount(pre[rows].ravel().astype(np.int64), minlength=size)
+        off = offsets[BLOCK_SIGNAL[(a, blk)]]
+        counts[b, off: off + size] = n
+    return counts
+
+
 def sample_neurons(params: ModelParams, n_sample: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """A seeded random sample of E and I neuron indices (global), sorted."""
     r = seeded_rng(seed, "dmf")
@@ -74,10 +132,13 @@ def sample_neurons(params: ModelParams, n_sample: int, seed: int) -> tuple[np.nd
 
 def record_inputs(params: ModelParams, y0, seed: int, simulation: dict, *,
                   t_measure: float, sample_interval: float, n_sample: int,
-                  progress_every_s: float = 10.0) -> dict:
+                  progress_every_s: float = 10.0, keep_signals: bool = False) -> dict:
     """Continue from y0 for t_measure (stdnet.simulate.Simulator with the
-    simulation section's integrator settings) and record the sampled neurons'
-    E and I input parts, their h, and the population-averaged rates."""
+    simulation section's integrator settings) and record, per sample, the sampled
+    neurons' block inputs u^E, u^I and h, and the all-neuron statistics of the
+    module doc (population means, weighted sums W, per-neuron moments).
+    keep_signals: also return every neuron's signals per sample ("signals", n_t x
+    (2 N_E + N_I), for checks at small N)."""
     if not t_measure > 0:
         raise ValueError(f"t_measure: invalid value {t_measure!r}; allowed: a number > 0")
     cfg = {**simulation, "t_transient": 0.0, "t_record": float(t_measure),
@@ -86,17 +147,26 @@ def record_inputs(params: ModelParams, y0, seed: int, simulation: dict, *,
     try:
         run = RunParams.from_config(cfg)
     except ValueError as e:
-        raise ValueError(f"dmf.correlations: {e}") from None
+        raise ValueError(f"correlations: {e}") from None
     sim = Simulator(params, run, seed, y0=np.asarray(y0, dtype=float))
     net = sim.net
     spr = run.steps_per_record
     n_t = run.n_samples
+    if n_t < 4:
+        raise ValueError(f"correlations.t_measure: value {t_measure!r} gives {n_t} samples; "
+                         "allowed: at least 4 samples (t_measure >= 4 sample_interval)")
     idx_E, idx_I = sample_neurons(params, n_sample, seed)
     idx = np.concatenate([idx_E, idx_I]).astype(np.int64)
+    counts = presynaptic_counts(net, params, idx_E, idx_I)
+    n_sig = counts.shape[1]
+    acc1, acc2, shift = np.zeros(n_sig), np.zeros(n_sig), np.empty(n_sig)
     E = np.empty((n_t, idx.size))
     I = np.empty((n_t, idx.size))
     h = np.empty((n_t, idx.size))
-    pop = np.empty((n_t, 3))  # population means of nu_E, nu_I, x
+    W = np.empty((n_t, 4))
+    pop = np.empty((n_t, 3))  # population means of x nu_E, nu_E, nu_I
+    pop_x = np.empty(n_t)
+    signals = np.empty((n_t, n_sig)) if keep_signals else None
     nu = np.empty(params.N)
     s = np.empty(params.N_E)
     code = params.transfer_code
@@ -106,40 +176,26 @@ def record_inputs(params: ModelParams, y0, seed: int, simulation: dict, *,
         y = sim.state.y
         input_parts(y, idx, net.pre_E, net.pre_I, params.N_E, code, params.coupling,
                     params.g_EE, params.g_EI, params.g_IE, params.g_II, nu, s, E[k], I[k])
+        if k == 0:
+            shift[:] = np.concatenate([s, nu])
+        accumulate_presynaptic(nu, s, params.N_E, counts, shift, acc1, acc2, W[k], pop[k])
+        if keep_signals:
+            signals[k] = np.concatenate([s, nu])
         h[k] = y[idx]
-        pop[k] = (nu[: params.N_E].mean(), nu[params.N_E:].mean(), y[params.N:].mean())
+        pop_x[k] = y[params.N:].mean()
         now = time.perf_counter()
         if now - last >= progress_every_s:
             last = now
             log.info("sample %d/%d, t = %.1f/%.1f tau, ETA %.0f s", k + 1, n_t,
                      (k + 1) * sample_interval, t_measure, (now - t0) / (k + 1) * (n_t - k - 1))
+    # per-neuron temporal mean and variance (ddof = 1) from the shifted sums
+    mean = shift + acc1 / n_t
+    var = np.maximum(acc2 - acc1 ** 2 / n_t, 0.0) / (n_t - 1)
     return {"time": np.arange(1, n_t + 1) * run.record_interval, "index": idx,
-            "n_E": np.int64(idx_E.size), "E": E, "I": I, "h": h, "pop_nu_E": pop[:, 0],
-            "pop_nu_I": pop[:, 1], "pop_x": pop[:, 2], "final_y": sim.state.y.copy()}
-
-
-def pair_statistics(X: np.ndarray) -> dict:
-    """Mean variance, mean pairwise covariance and correlation coefficient (i != j)
-    of the columns of X (time x neurons), about each column's temporal mean."""
-    n_t, n = X.shape
-    Xc = X - X.mean(axis=0)
-    cov = Xc.T @ Xc / (n_t - 1)
-    var = np.diag(cov).copy()
-    off = ~np.eye(n, dtype=bool)
-    sd = np.sqrt(np.maximum(var, 1e-300))
-    corr = cov / np.outer(sd, sd)
-    return {"var": float(var.mean()), "cov": float(cov[off].mean()),
-            "corr": float(corr[off].mean())}
-
-
-def cross_covariance(X: np.ndarray, Y: np.ndarray) -> dict:
-    """Mean covariance of X_i with Y_j over pairs i != j, and over i = j."""
-    n_t, n = X.shape
-    Xc = X - X.mean(axis=0)
-    Yc = Y - Y.mean(axis=0)
-    c = Xc.T @ Yc / (n_t - 1)
-    off = ~np.eye(n, dtype=bool)
-    return {"pairs": float(c[off].mean()), "same": float(np.diag(c).mean())}
+            "n_E": np.int64(idx_E.size), "E": E, "I": I, "h": h, "W": W, "counts": counts,
+            "pop_xnu_E": pop[:, 0], "pop_nu_E": pop[:, 1], "pop_nu_I": pop[:, 2],
+            "pop_x": pop_x, "presyn_mean": mean, "presyn_var": var,
+            "final_y": sim.state.y.copy(), **({"signals": signals} if keep_signals else {})}
 
 
 def input_autocovariance(h: np.ndarray, n_lags: int) -> tuple[np.ndarray, np.ndarray]:
@@ -153,32 +209,18 @@ def input_autocovariance(h: np.ndarray, n_lags: int) -> tuple[np.ndarray, np.nda
     return temporal, full
 
 
-def analyse(rec: dict) -> dict:
-    """All statistics of one recording, per target population (flat dict)."""
-    out = {}
-    nE = int(rec["n_E"])
-    for pop, sl in (("E", slice(0, nE)), ("I", slice(nE, None))):
-        E, I = rec["E"][:, sl], rec["I"][:, sl]
-        parts = {"E": E, "I": I, "total": E + I}
-        for comp, X in parts.items():
-            for k, v in pair_statistics(X).items():
-                out[f"{pop}.{comp}.{k}"] = v
-        cc = cross_covariance(E, I)
-        out[f"{pop}.EI.cov"] = cc["pairs"]
-        out[f"{pop}.EI.cov_same"] = cc["same"]
-        out[f"{pop}.n"] = E.shape[1]
-    out["var_pop_nu_E"] = float(np.var(rec["pop_nu_E"], ddof=1))
-    out["var_pop_nu_I"] = float(np.var(rec["pop_nu_I"], ddof=1))
-    out["n_samples"] = int(rec["E"].shape[0])
-    return out
+# ---------------------------------------------------------------------------
+# files
+# ---------------------------------------------------------------------------
+RECORDED = ("time", "index", "n_E", "E", "I", "h", "W", "pop_xnu_E", "pop_nu_E", "pop_nu_I",
+            "pop_x", "presyn_mean", "presyn_var")
 
 
-# ---------------------------------------------------------------------------
-# files and scaling fits
-# ---------------------------------------------------------------------------
 def write_inputs(path, rec: dict, stats: dict, params: ModelParams, seed: int, settings: dict,
-                 n_lags: int, dt_sample: float, wall_time_s: float) -> None:
-    """Recording, statistics and input autocovariances of one run (HDF5, atomic)."""
+                 n_lags: int, dt_sample: float, wall_time_s: float,
+                 groups: dict | None = None) -> None:
+    """Recording, statistics, input autocovariances and further `groups` of datasets
+    (e.g. spectra) of one run (HDF5, atomic)."""
     from . import io
 
     nE = int(rec["n_E"])
@@ -191,8 +233,10 @@ def write_inputs(path, rec: dict, stats: dict, params: ModelParams, seed: int, s
         io.write_attrs(f.create_group("meta"), meta)
         io.write_attrs(f.create_group("stats"), stats)
         io.write_datasets(f.create_group("recording"),
-                          {k: rec[k] for k in ("time", "index", "n_E", "E", "I", "h",
-                                               "pop_nu_E", "pop_nu_I", "pop_x")})
+                          {**{k: rec[k] for k in RECORDED},
+                           "counts": rec["counts"].astype(np.int32)})
+        for name, data in (groups or {}).items():
+            io.write_datasets(f.create_group(name), data)
         g = f.create_group("autocov")
         g["lags"] = np.arange(n_lags) * dt_sample
         for pop, sl in (("E", slice(0, nE)), ("I", slice(nE, None))):
@@ -202,6 +246,8 @@ def write_inputs(path, rec: dict, stats: dict, params: ModelParams, seed: int, s
 
 
 def read_inputs(path) -> dict:
+    """Everything of one inputs.h5: groups as nested dicts, attributes of params,
+    settings, stats and meta as dicts, and the recording's "counts" as floats."""
     import h5py
 
     from . import io
@@ -210,32 +256,16 @@ def read_inputs(path) -> dict:
         out = io.read_group(f)
         for grp in ("params", "settings", "stats", "meta"):
             out[grp] = io.read_attrs(f[grp])
+    out["recording"]["counts"] = out["recording"]["counts"].astype(float)
     return out
 
 
-def power_law_fit(N, values) -> dict:
-    """Least-squares fit log|v| = a + b log N over all (N, value) pairs.
-
-    Returns exponent b with its standard error (nan with fewer than 3 points),
-    prefactor e^a, and the sign of the values (+1, -1, or 0 if mixed)."""
-    N = np.asarray(N, dtype=float)
-    v = np.asarray(values, dtype=float)
-    ok = np.isfinite(v) & (v != 0)
-    N, v = N[ok], v[ok]
-    sign = int(np.sign(v[0])) if v.size and np.all(np.sign(v) == np.sign(v[0])) else 0
-    if v.size < 2 or np.unique(N).size < 2:
-        return {"exponent": np.nan, "stderr": np.nan, "prefactor": np.nan, "sign": sign,
-                "n_points": int(v.size)}
-    x, y = np.log(N), np.log(np.abs(v))
-    A = np.vstack([np.ones_like(x), x]).T
-    coef, *_ = np.linalg.lstsq(A, y, rcond=None)
-    se = np.nan
-    if v.size > 2:
-        resid = y - A @ coef
-        s2 = resid @ resid / (v.size - 2)
-        se = float(np.sqrt(s2 * np.linalg.inv(A.T @ A)[1, 1]))
-    return {"exponent": float(coef[1]), "stderr": se, "prefactor": float(np.exp(coef[0])),
-            "sign": sign, "n_points": int(v.size)}
+def recording_params(d: dict) -> ModelParams:
+    """The model of a recording read by read_inputs."""
+    prm = d["params"]
+    known = ModelParams.constant_names()
+    return ModelParams.from_config({k: prm[k] for k in known if k in prm}, N=int(prm["N"]),
+                                   J0=float(prm["J0"]))
 
 
 def simulation_observables(sim: dict) -> dict:

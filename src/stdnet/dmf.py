@@ -133,10 +133,10 @@ class DMFSettings:
     """Numerics of the iteration (times in units of tau)."""
 
     n_paths: int = 500
-    t_path: float = 160.0
+    t_path: float = 200.0  # >= 2 max_lag
     t_burn: float = 50.0
     dt: float = 0.2
-    max_lag: float = 40.0
+    max_lag: float = 100.0  # >= MAX_LAG_PER_TAU_D x tau_D of the model defaults (tau_D = 50)
     damping: float = 0.6
     tol: float = 1e-3
     max_iter: int = 40
@@ -158,8 +158,8 @@ class DMFSettings:
                   ("seed", isinstance(self.seed, int) and self.seed >= 0, "an integer >= 0")]
         for key, ok, allowed in checks:
             if not ok:
-                raise ValueError(f"dmf.{key}: invalid value {getattr(self, key)!r}; "
-                                 f"allowed: {allowed}")
+                raise ValueError(f"config key 'dmf.solver.{key}': value "
+                                 f"{getattr(self, key)!r} is not allowed; allowed: {allowed}")
 
     @property
     def n_lags(self) -> int:
@@ -174,9 +174,55 @@ class DMFSettings:
         return self.n_burn + int(round(self.t_path / self.dt))
 
     @classmethod
-    def from_config(cls, cfg: dict) -> "DMFSettings":
+    def from_config(cls, cfg: dict, tau_D: float | None = None) -> "DMFSettings":
+        """Settings from the config section dmf.solver; with tau_D (model.tau_D) its
+        derived defaults are filled and max_lag >= 2 tau_D is enforced
+        (resolve_solver_config)."""
+        if tau_D is not None:
+            cfg = resolve_solver_config(cfg, tau_D)
         keys = {f for f in cls.__dataclass_fields__}
         return cls(**{k: v for k, v in cfg.items() if k in keys})
+
+
+# The lag window must hold the slow decay that depression gives the E output x nu (time
+# scale tau_D): a shorter window cuts that tail, and the static part q, read off the last
+# quarter of the window, then absorbs the part of it not yet decayed.
+MAX_LAG_PER_TAU_D = 2.0
+
+
+def resolve_solver_config(solver: dict, tau_D: float) -> dict:
+    """dmf.solver with its derived defaults: max_lag 0 -> 2 tau_D, t_path 0 -> 2 max_lag.
+
+    Raises ValueError (the message names the key, the value and what is allowed) when
+    max_lag < 2 tau_D or t_path < 2 max_lag."""
+    out = dict(solver)
+    if not out.get("max_lag"):
+        out["max_lag"] = MAX_LAG_PER_TAU_D * float(tau_D)
+    if not out.get("t_path"):
+        out["t_path"] = 2.0 * float(out["max_lag"])
+    problems = solver_config_problems(out, tau_D)
+    if problems:
+        raise ValueError("; ".join(problems))
+    return out
+
+
+def solver_config_problems(solver: dict, tau_D: float) -> list[str]:
+    """The checks of dmf.solver that need model.tau_D (also run at config validation,
+    stdnet.config); 0 means the derived default and always passes."""
+    problems = []
+    max_lag = solver.get("max_lag") or MAX_LAG_PER_TAU_D * float(tau_D)
+    need = MAX_LAG_PER_TAU_D * float(tau_D)
+    if max_lag < need:
+        problems.append(f"config key 'dmf.solver.max_lag': value {solver['max_lag']!r} is not "
+                        f"allowed; allowed: a number >= {MAX_LAG_PER_TAU_D:g} model.tau_D = "
+                        f"{need:g} (the lag window must hold the depression's decay), or 0 "
+                        "for that default")
+    t_path = solver.get("t_path") or 2.0 * max_lag
+    if t_path < 2.0 * max_lag:
+        problems.append(f"config key 'dmf.solver.t_path': value {solver['t_path']!r} is not "
+                        f"allowed; allowed: a number >= 2 dmf.solver.max_lag = {2 * max_lag:g}, "
+                        "or 0 for that default")
+    return problems
 
 
 @dataclass(frozen=True)
@@ -241,7 +287,8 @@ def network_problem(params: ModelParams, finite_K: bool = True, one_minus_c: boo
                       connected=bool(shared_input), mean_mode="finite_K" if finite_K else "balanced",
                       mu0=tuple(float(m) for m in mu0), bracket=B, I0=p.I0,
                       G=p.G if finite_K else math.inf,
-                      info={"J0": p.J0, "I0": p.I0, "N_finite_K": p.N if finite_K else 0,
+                      # N and K_E = 0: the balanced limit, the same for every N
+                      info={"J0": p.J0, "I0": p.I0, "N": p.N if finite_K else 0,
                             "K_E": p.K_E if finite_K else 0, "gamma": gam,
                             "finite_K": bool(finite_K), "one_minus_c": bool(one_minus_c),
                             "shared_input": bool(shared_input), "c": p.c,
@@ -431,9 +478,19 @@ def _split_static(d_xi: np.ndarray, static: bool = True) -> tuple[float, np.ndar
     return q, (d_xi - q) * _taper(n)
 
 
+def _warn_short_window(prob: DMFProblem, st: DMFSettings) -> None:
+    """Direct callers (tests, notebooks) may use short windows; say what it costs."""
+    slow = max((d for d, u in zip(prob.tau_D, prob.u) if u > 0), default=0.0)
+    if st.max_lag < MAX_LAG_PER_TAU_D * slow:
+        log.warning("max_lag = %g < %g tau_D = %g: the lag window cuts the depression's slow "
+                    "decay (its remainder is counted as static variance q)", st.max_lag,
+                    MAX_LAG_PER_TAU_D, MAX_LAG_PER_TAU_D * slow)
+
+
 def solve_dmf(prob: DMFProblem, st: DMFSettings, progress_every_s: float = 10.0) -> DMFResult:
     """Iterate the DMF to `st.tol`; never reports convergence that did not happen."""
     t0 = time.perf_counter()
+    _warn_short_window(prob, st)
     lags = np.arange(st.n_lags) * st.dt
     P = prob.n_pop
     d_h = np.array([st.init_variance * (1.0 + lags) * np.exp(-lags) for _ in range(P)])

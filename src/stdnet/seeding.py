@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-STREAMS = ("network", "initial_state", "tangent_basis", "dmf", "perturbed_trajectory")
+STREAMS = ("network", "initial_state", "tangent_basis", "dmf", "perturbed_trajectory",
+           "surrogates")
 
 
 def seed_sequences(seed: int) -> dict[str, np.random.SeedSequence]:

@@ -1,6 +1,6 @@
 """Figures of the dmf stage: DMF vs simulation (paper Fig 5), convergence of the
-DMF iteration, approach of the simulations to the DMF with N, and the
-cancellation of input correlations vs N."""
+DMF iteration, and the relative error of the simulations against the DMF of their
+own N vs K with its 1/sqrt(K) fits (docs/dmf.md §8)."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,146 +8,49 @@ import matplotlib.pyplot as plt
 
 from . import POP_COLORS, caption, use_style
 
-PART_COLORS = {"E": POP_COLORS["E"], "I": POP_COLORS["I"], "total": "0.1", "EI": "#8e44ad"}
-PART_LABELS = {"E": "E part", "I": "I part", "total": "total (E + I)",
-               "EI": "2 × E-I cross"}  # total = E + I + 2 x cross, pair-averaged
 
 
-def _fit_line(ax, fits, J0, q, Ns, color, ls="-", scale=1.0):
-    row = fits[(fits.J0 == J0) & (fits.quantity == q)]
-    if row.empty or not np.isfinite(row.exponent.iloc[0]):
-        return ""
-    r = row.iloc[0]
-    n = np.geomspace(min(Ns), max(Ns), 20)
-    ax.plot(n, scale * r.prefactor * n ** r.exponent, ls=ls, color=color, lw=1, alpha=0.8)
-    err = f" ± {r.stderr:.2f}" if np.isfinite(r.stderr) else ""
-    return f" (N^{r.exponent:.2f}{err})"
-
-
-def _loglog_points(ax, table, q, color, label, marker="o", scale=1.0):
-    """Seed means with their spread; filled markers where > 0, open where < 0."""
-    g = table.groupby("N")[q]
-    N = np.array(sorted(table.N.unique()))
-    m = g.mean().reindex(N).to_numpy() * scale
-    lo = g.min().reindex(N).to_numpy() * scale
-    hi = g.max().reindex(N).to_numpy() * scale
-    pos = m > 0
-    ax.errorbar(N, np.abs(m), yerr=[np.abs(np.abs(m) - np.abs(lo)), np.abs(np.abs(hi) - np.abs(m))],
-                fmt="none", ecolor=color, alpha=0.5)
-    ax.plot(N[pos], np.abs(m[pos]), marker, color=color, label=label, ms=6)
-    if (~pos).any():
-        ax.plot(N[~pos], np.abs(m[~pos]), marker, mfc="none", color=color,
-                label=None if pos.any() else label + " (< 0)", ms=6)
-
-
-def correlations_figure(table, fits, examples):
-    """Mean pairwise covariances of the E, I and total inputs vs N, correlation
-    coefficients, variance of population rates, and a cancellation example."""
-    use_style()
-    fig, axes = plt.subplots(2, 3, figsize=(14, 8.5))
-    if table.empty:
-        for ax in axes.flat:
-            ax.axis("off")
-        axes[0, 0].text(0, 0.5, "no chaotic runs in the grid (dmf.correlations.J0 empty)")
-        return fig
-    J0 = max(table.J0.unique())
-    t = table[table.J0 == J0]
-    Ns = sorted(t.N.unique())
-    for col, pop in enumerate(("E", "I")):
-        ax = axes[0, col]
-        for part in ("E", "I", "total", "EI"):
-            q = f"{pop}.{part}.cov"
-            k = 2.0 if part == "EI" else 1.0
-            lab = PART_LABELS[part] + _fit_line(ax, fits, J0, q, Ns, PART_COLORS[part], scale=k)
-            _loglog_points(ax, t, q, PART_COLORS[part], lab, scale=k)
-        ax.set(xscale="log", yscale="log", xlabel="N",
-               ylabel="|mean pairwise covariance| of inputs",
-               title=f"{pop} targets: input covariances (open: < 0)")
-        ax.legend(fontsize=7)
-    ax = axes[0, 2]
-    for pop, ls, mk in (("E", "-", "o"), ("I", "--", "s")):
-        for part in ("E", "I", "total"):
-            q = f"{pop}.{part}.corr"
-            lab = f"{pop} targets, {PART_LABELS[part]}" + _fit_line(ax, fits, J0, q, Ns,
-                                                                   PART_COLORS[part], ls)
-            _loglog_points(ax, t, q, PART_COLORS[part], lab, marker=mk)
-    ax.set(xscale="log", yscale="log", xlabel="N", ylabel="|mean pairwise correlation coefficient|",
-           title="correlation coefficients")
-    ax.legend(fontsize=6)
-    ax = axes[1, 0]
-    for pop in ("E", "I"):
-        q = f"var_pop_nu_{pop}"
-        lab = f"population {pop}" + _fit_line(ax, fits, J0, q, Ns, POP_COLORS[pop])
-        _loglog_points(ax, t, q, POP_COLORS[pop], lab)
-    n = np.geomspace(min(Ns), max(Ns), 10)
-    ref = t[t.N == Ns[0]]["var_pop_nu_E"].mean()
-    ax.plot(n, ref * Ns[0] / n, ":", color="0.5", label="∝ 1/N (independent neurons)")
-    ax.set(xscale="log", yscale="log", xlabel="N",
-           ylabel="variance of population-averaged rate", title="population rate fluctuations")
-    ax.legend(fontsize=7)
-    ax = axes[1, 1]
-    for pop in ("E", "I"):
-        q = f"{pop}.total.var"
-        lab = f"{pop} targets, total input" + _fit_line(ax, fits, J0, q, Ns, POP_COLORS[pop])
-        _loglog_points(ax, t, q, POP_COLORS[pop], lab)
-    ax.set(xscale="log", yscale="log", xlabel="N", ylabel="single-neuron input variance",
-           title="single-neuron fluctuations stay finite")
-    ax.legend(fontsize=7)
-    ax = axes[1, 2]
-    rec = examples.get((J0, max(Ns)))
-    if rec is not None:
-        nE = int(rec["n_E"])
-        sl = slice(nE, None)  # I targets: the larger parts
-        tt = rec["time"]
-        for part, X in (("E", rec["E"][:, sl]), ("I", rec["I"][:, sl]),
-                        ("total", rec["E"][:, sl] + rec["I"][:, sl])):
-            m = X.mean(axis=1)
-            ax.plot(tt - tt[0], m - m.mean(), color=PART_COLORS[part], lw=1,
-                    label=f"{PART_LABELS[part]}, averaged over {X.shape[1]} I neurons")
-        ax.set(xlabel="time (τ)", ylabel="input − its mean",
-               title=f"cancellation at N = {max(Ns)}")
-        ax.legend(fontsize=7)
-    caption(fig, f"Pairwise input correlations at J0 = {J0:g}: mean over pairs of sampled neurons "
-                 "of the temporal covariance (top left/middle) and correlation coefficient (top "
-                 "right) of the E part, I part (<= 0) and total synaptic input, and twice the E-I "
-                 "cross covariance (total = E + I + 2 cross); symbols: mean over seeds, bars: seed range; lines: power-law fits "
-                 "over all seeds (exponent ± standard error). Bottom: variance of the "
-                 "population-averaged rates, single-neuron input variance, and the "
-                 "population-averaged E and I parts of I neurons' input at the largest N.")
-    fig.tight_layout()
-    return fig
+def _dmf_label(N) -> str:
+    return "K → ∞" if not N else f"N={N}"
 
 
 def convergence_figure(runs):
-    """Residual per iteration of every DMF solve; runs: list of dicts with J0, I0,
-    residuals, tol, converged."""
+    """Residual per iteration of every DMF solve; runs: list of dicts with N (0 = the
+    balanced limit), J0, I0, residuals, tol, converged."""
     use_style()
     fig, ax = plt.subplots(figsize=(7, 4.5))
     cmap = plt.get_cmap("viridis")
     J0s = sorted({r["J0"] for r in runs})
-    I0s = sorted({r["I0"] for r in runs})
+    Ns = sorted({r.get("N", 0) for r in runs})
     styles = ["-", "--", ":", "-."]
+    labelled = len(runs) <= 24  # beyond that a legend hides the curves
     for r in runs:
         c = cmap(J0s.index(r["J0"]) / max(len(J0s) - 1, 1))
-        ls = styles[I0s.index(r["I0"]) % len(styles)]
+        ls = styles[Ns.index(r.get("N", 0)) % len(styles)]
         it = np.arange(1, len(r["residuals"]) + 1)
-        ax.semilogy(it, r["residuals"], ls=ls, color=c,
-                    label=f"J0={r['J0']:g}, I0={r['I0']:g}" + ("" if r["converged"] else " (NOT converged)"))
+        flag = "" if r["converged"] else " (NOT converged)"
+        ax.semilogy(it, r["residuals"], ls=ls, color=c, lw=1 if r["converged"] else 2,
+                    label=(f"{_dmf_label(r.get('N', 0))}, J0={r['J0']:g}, I0={r['I0']:g}{flag}"
+                           if labelled or not r["converged"] else None))
     if runs:
         ax.axhline(runs[0]["tol"], color="k", lw=0.8, ls=":", label="tolerance")
     ax.set(xlabel="iteration", ylabel="residual (max relative change of Δ, μ)",
            title="DMF convergence")
     ax.legend(fontsize=6, ncol=2)
-    caption(fig, "Damped iteration of the DMF with frozen path noise: residual per iteration "
-                 "for every (J0, I0) solve.")
+    n_bad = sum(not r["converged"] for r in runs)
+    caption(fig, f"Damped iteration of the DMF with frozen path noise: residual per iteration "
+                 f"for each of the {len(runs)} (N, J0, I0) solves (colour: J0 from "
+                 f"{min(J0s, default=0):g} to {max(J0s, default=0):g}, viridis; line style: N); "
+                 f"{n_bad} did not reach the tolerance.")
     return fig
 
 
 def fig5_figure(dmf, sim, acov, hists, info):
     """Paper Fig 5: DMF (lines) vs simulation (symbols).
 
-    dmf: DataFrame per (J0, I0) with mu_, nu_, var_, tau_dec_ per pop;
-    sim: DataFrame per (N, J0, seed) of simulation observables at the largest N;
+    dmf: DataFrame per (J0, I0) with mu_, nu_, var_, tau_dec_ per pop, the DMF at the
+    figure's N (or the balanced limit);
+    sim: DataFrame per (N, J0, seed) of simulation observables at that N;
     acov: dict pop -> (dmf lags, dmf delta, sim lags, sim full, sim temporal);
     hists: dict with 'h'/'nu' -> pop -> (dmf counts, edges, sim samples)."""
     use_style()
@@ -198,7 +101,9 @@ def fig5_figure(dmf, sim, acov, hists, info):
             ax.set_yscale("symlog", linthresh=1e-3)
         ax.set(xlabel="J0", ylabel=lab, title=f"{letter}  {lab}")
         ax.legend(fontsize=6)
-    caption(fig, f"DMF (lines; finite_K={info['finite_K']} with N = {info['N_finite']}, "
+    where = (f"finite K at the simulations' N = {info['N_dmf']}, K_E = {info['K_E_dmf']}"
+             if info["finite_K"] else "balanced limit K → ∞")
+    caption(fig, f"DMF (lines; {where}, "
                  f"one_minus_c={info['one_minus_c']}, shared_input={info['shared_input']}) vs "
                  f"simulations (symbols: mean ± sd over seeds, N = {info['N_sim']}; simulations "
                  f"exist only at I0 = {info['I0_sim']:g}). A: Δ(t) incl. the static part; "
@@ -208,20 +113,108 @@ def fig5_figure(dmf, sim, acov, hists, info):
     return fig
 
 
-def approach_figure(rel):
-    """Relative discrepancy |sim - DMF| / |DMF| vs N per quantity (DataFrame with
-    N, J0, quantity, rel_error)."""
+# quantity groups of the approach figure, and their symbols
+APPROACH_PANELS = (("A  rates and efficacy", ("nu_E", "nu_I", "x")),
+                   ("B  mean inputs", ("mu_E", "mu_I")),
+                   ("C  input variance Δ(0)", ("var_E", "var_I")),
+                   ("D  temporal part Δ(0) − q (relative to Δ(0))",
+                    ("var_temporal_E", "var_temporal_I")),
+                   ("E  static part q (relative to Δ(0))", ("var_static_E", "var_static_I")),
+                   ("F  decorrelation time", ("tau_dec_E", "tau_dec_I")))
+SYMBOLS = {"nu_E": "ν_E", "nu_I": "ν_I", "x": "x", "mu_E": "μ_E", "mu_I": "μ_I",
+           "var_E": "Δ_E(0)", "var_I": "Δ_I(0)", "var_temporal_E": "Δ_E(0) − q_E",
+           "var_temporal_I": "Δ_I(0) − q_I", "var_static_E": "q_E", "var_static_I": "q_I",
+           "tau_dec_E": "τ_dec,E", "tau_dec_I": "τ_dec,I"}
+
+
+def _quantity_color(q: str) -> str:
+    return POP_COLORS["x"] if q == "x" else POP_COLORS[q[-1]]
+
+
+def _fit_label(fit) -> str:
+    """a with its interval (in %) and the lack-of-fit p; ✓ where the error is consistent
+    with one that vanishes like K^(-1/2)."""
+    if fit is None or fit["status"] not in ("ok", "unweighted"):
+        return " (no fit)"
+    p = f", p = {fit['p_lack_of_fit']:.2g}" if np.isfinite(fit["p_lack_of_fit"]) else ""
+    mark = " ✓" if fit["vanishes_like_inv_sqrt_K"] else ""
+    a, lo, hi = (_percent(fit[k]) for k in ("a", "a_lo", "a_hi"))
+    return f": a = {a} [{lo}, {hi}] %{p}{mark}"
+
+
+def _percent(v: float) -> str:
+    """A fraction in % with one decimal below 10 %, none above (no exponents)."""
+    v = 100.0 * v
+    return f"{v:.1f}" if abs(v) < 10 else f"{v:.0f}"
+
+
+def _approach_panel(ax, rel, fits, quantities, K_range):
+    K = np.geomspace(K_range[0] / 1.3, K_range[1] * 1.3, 60)
+    for k, q in enumerate(quantities):
+        g = rel[rel.quantity == q].sort_values("K_E")
+        if g.empty or not np.isfinite(g.rel_error).any():
+            continue
+        c = _quantity_color(q)
+        hit = fits[fits.quantity == q] if not fits.empty else fits
+        fit = hit.iloc[0] if not hit.empty else None
+        ax.errorbar(g.K_E, 100 * g.rel_error, yerr=100 * g.rel_error_se.fillna(0.0), fmt="os^"[k],
+                    color=c, mfc="none", ms=6, capsize=3, label=SYMBOLS[q] + _fit_label(fit))
+        if fit is not None and fit["status"] in ("ok", "unweighted"):
+            ax.plot(K, 100 * (fit["a"] + fit["b"] * K ** fit["power"]), color=c, lw=1,
+                    ls="-" if fit["status"] == "ok" else ":")
+    ax.axhline(0.0, color="0.5", lw=0.8)
+    ax.set_xscale("log")
+
+
+def _sample_sizes(rel) -> str:
+    per_N = rel.groupby(["N", "K_E"]).n_seeds.max().reset_index()
+    return "; ".join(f"N = {r.N} (K_E = {r.K_E}): {r.n_seeds} seed{'s' * (r.n_seeds != 1)}"
+                     for r in per_N.itertuples())
+
+
+def _unconverged(rel) -> str:
+    bad = sorted(set(rel.loc[~rel.dmf_converged.astype(bool), "N"]))
+    return f" DMF NOT converged at N = {', '.join(map(str, bad))}." if bad else ""
+
+
+def approach_figure(rel, fits, info):
+    """Signed relative error (simulation − DMF)/|DMF| vs K = K_E per quantity, each N
+    against the DMF of that N, with the fits e(K) = a + b K^(-1/2).
+
+    rel: rows of the discrepancy table (stdnet.dmfcompare) at one J0; fits: the rows of
+    dmfcompare.error_fits at that J0; info: J0_panel, I0_sim, finite_K, c, f_E,
+    one_minus_c, shared_input and the DMF solver's n_paths, t_path, max_lag, dt."""
     use_style()
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, axes = plt.subplots(2, 3, figsize=(16, 8.5), sharex=True)
+    rel = rel[rel.dmf_chaotic] if not rel.empty else rel
     if rel.empty:
-        ax.text(0.1, 0.5, "no chaotic DMF solution to compare with")
+        for ax in axes.flat:
+            ax.axis("off")
+        axes[0, 0].text(0.0, 0.5, "no chaotic DMF solution to compare with")
         return fig
-    for (q, J0), g in rel.groupby(["quantity", "J0"]):
-        g = g.groupby("N").rel_error.mean()
-        ax.plot(g.index, g.values, "o-", label=f"{q}, J0 = {J0:g}")
-    ax.set(xscale="log", yscale="log", xlabel="N", ylabel="|simulation − DMF| / |DMF|",
-           title="approach of the simulations to the DMF")
-    ax.legend(fontsize=6, ncol=2)
-    caption(fig, "Relative discrepancy between simulation (mean over seeds) and DMF at the same "
-                 "(J0, I0) vs network size, for the chaotic J0 values.")
+    K_range = (rel.K_E.min(), rel.K_E.max())
+    c, f_E = info["c"], info["f_E"]
+    for (title, quantities), ax in zip(APPROACH_PANELS, axes.flat):
+        _approach_panel(ax, rel, fits, quantities, K_range)
+        ax.set(title=title, ylabel="relative error (sim − DMF)/|DMF| (%)")
+        top = ax.secondary_xaxis("top", functions=(lambda k: k / (c * f_E),
+                                                   lambda n: n * c * f_E))
+        top.set_xlabel("network size N", fontsize=8)
+        ax.legend(fontsize=6, loc="best")
+    for ax in axes[1]:
+        ax.set_xlabel("K = K_E = c N_E (excitatory inputs per neuron)")
+    dmf = ("finite-K DMF solved at each N with its own K_E" if info["finite_K"]
+           else "balanced-limit DMF (K → ∞), the same for every N")
+    caption(fig, f"Approach of the simulations to the DMF at J0 = {info['J0_panel']:g}, "
+                 f"I0 = {info['I0_sim']:g}, c = {c:g}, f_E = {f_E:g}: signed relative error of "
+                 f"the seed mean vs K, {dmf} (one_minus_c = {info['one_minus_c']}, "
+                 f"shared_input = {info['shared_input']}; {info['n_paths']} paths of "
+                 f"{info['t_path']:g} τ, lags to {info['max_lag']:g} τ, step {info['dt']:g} τ). "
+                 "Bars: ± 1 standard error over seeds (the DMF's own sampling error, common to "
+                 "all N, is not included). Lines: weighted least-squares fits "
+                 "e(K) = a + b K^(-1/2) (dotted: unweighted); legend: a with its 95 % interval "
+                 "and the lack-of-fit p; ✓: a consistent with 0 and p >= 0.05, i.e. an error "
+                 "that vanishes like 1/sqrt(K). The parts of Δ(0) are relative to the DMF's "
+                 f"Δ(0). Samples: {_sample_sizes(rel)}.{_unconverged(rel)}")
+    fig.tight_layout()
     return fig

@@ -1,7 +1,9 @@
-"""Rule dmf_inputs: continue a simulation and record E/I input parts of sampled neurons."""
+"""Rule record_inputs: continue a simulation and record the block inputs of sampled neurons
+with the all-neuron statistics that their decomposition needs (stdnet.correlations). The
+analysis itself runs in rule correlations, so changing it never reruns a recording."""
 import time
 
-from stdnet.correlations import analyse, record_inputs, write_inputs
+from stdnet.correlations import record_inputs, write_inputs
 from stdnet.params import ModelParams
 from stdnet.runtime import setup
 from stdnet.simulate import read_simulation
@@ -13,13 +15,13 @@ model = ModelParams.from_config({k: v for k, v in p.model.items() if k not in ("
 c = p.correlations
 sim = read_simulation(snakemake.input.sim)  # noqa: F821
 t0 = time.perf_counter()
-log.info("continuing N=%d J0=%g seed=%d for %g tau, %d neurons per population",
+log.info("continuing N=%d J0=%g seed=%d for %g tau, %d target neurons per population",
          model.N, model.J0, p.seed, c["t_measure"], c["n_sample"])
 rec = record_inputs(model, sim["final"]["y"], p.seed, p.simulation, t_measure=c["t_measure"],
                     sample_interval=c["sample_interval"], n_sample=c["n_sample"])
-stats = analyse(rec)
 n_lags = min(int(round(c["max_lag"] / c["sample_interval"])) + 1, rec["h"].shape[0] // 2)
-write_inputs(snakemake.output.h5, rec, stats, model, p.seed, c, n_lags,  # noqa: F821
+settings = {k: c[k] for k in ("t_measure", "sample_interval", "n_sample", "max_lag")}
+write_inputs(snakemake.output.h5, rec, {}, model, p.seed, settings, n_lags,  # noqa: F821
              c["sample_interval"], time.perf_counter() - t0)
-log.info("E-target total-input corr %.3g, I-target %.3g; wrote %s", stats["E.total.corr"],
-         stats["I.total.corr"], snakemake.output.h5)  # noqa: F821
+log.info("recorded %d samples of %d targets in %.1f s; wrote %s", rec["E"].shape[0],
+         rec["E"].shape[1], time.perf_counter() - t0, snakemake.output.h5)  # noqa: F821

@@ -1,0 +1,72 @@
+# correlations stage (docs/correlations.md): each chaotic run is continued while the input of
+# sampled neurons is recorded block by block (record_inputs); the aggregate decomposes the
+# input covariance into shared-input and presynaptic-correlation terms, with noise floors,
+# fits in N and the asynchrony of the population rates (correlations).
+CORR = config["correlations"]
+
+for _j in CORR["J0"]:
+    if format_J0(_j) not in GRID_J0:
+        raise ValueError(f"config key 'correlations.J0': value {_j} is not allowed; "
+                         f"allowed: values of grid.J0 {config['grid']['J0']}")
+CORR_J0 = (sorted({format_J0(j) for j in CORR["J0"]}, key=float)
+           or [j for j in GRID_J0 if float(j) >= CORR["J0_min"]])
+# (N, J0, seed) of the recordings: the grid, or the configured (N, seeds) blocks
+CORR_GRID = sorted({(int(N), J0, int(s))
+                    for block in (CORR["runs"] or [{"N": GRID_N, "seeds": GRID_SEEDS}])
+                    for N in block["N"] for s in block["seeds"] for J0 in CORR_J0},
+                   key=lambda g: (g[0], float(g[1]), g[2]))
+CORR_N = sorted({N for N, _, _ in CORR_GRID})
+
+
+rule record_inputs:
+    conda:
+        CONDA_ENV
+    input:
+        sim=f"{RESULTS}/N~{{N}}/J0~{{J0}}/seed~{{seed}}/simulation.h5",
+    output:
+        h5=f"{RESULTS}/N~{{N}}/J0~{{J0}}/seed~{{seed}}/inputs.h5",
+    params:
+        model=model_params,
+        simulation=config["simulation"],
+        correlations=CORR,
+        seed=lambda wc: int(wc.seed),
+    log:
+        f"{RESULTS}/logs/record_inputs/N~{{N}}_J0~{{J0}}_seed~{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/record_inputs/N~{{N}}_J0~{{J0}}_seed~{{seed}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=lambda wc: simulation_mem_mb(int(wc.N)),
+    script:
+        "../../scripts/record_inputs.py"
+
+
+rule correlations:
+    conda:
+        CONDA_ENV
+    input:
+        inputs=grid_files("inputs.h5", CORR_GRID),
+    output:
+        terms=f"{RESULTS}/tables/correlation_terms.csv",
+        per_N=f"{RESULTS}/tables/correlation_per_N.csv",
+        fits=f"{RESULTS}/tables/correlation_fits.csv",
+        asynchrony=f"{RESULTS}/tables/asynchrony.csv",
+        asynchrony_fits=f"{RESULTS}/tables/asynchrony_fits.csv",
+        verdict=f"{RESULTS}/tables/asynchrony_verdict.txt",
+        png=report(f"{RESULTS}/figures/correlations.png",
+                   caption="../report/correlations.rst", category="correlations"),
+        pdf=f"{RESULTS}/figures/correlations.pdf",
+        async_png=report(f"{RESULTS}/figures/asynchrony.png",
+                         caption="../report/asynchrony.rst", category="correlations"),
+        async_pdf=f"{RESULTS}/figures/asynchrony.pdf",
+    params:
+        correlations=CORR,
+    log:
+        f"{RESULTS}/logs/correlations.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/correlations.tsv"
+    script:
+        "../../scripts/correlations.py"
+
+
+add_targets("correlations", [rules.correlations.output.terms])
