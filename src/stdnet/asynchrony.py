@@ -15,6 +15,13 @@ An asynchronous state has <C> = O(1/N): X stays finite as N grows. A collective 
 The spectrum of R (Welch, one-sided density) scaled by N_b/<A> integrates to X; a
 collective mode shows as a peak that rises with N, asynchrony as curves that collapse.
 
+Verdict per signal: the power law X ~ N^beta and the saturating X = a + b N^-1/2 are
+both fitted and compared, not assumed. Saturates if the power law's beta interval
+contains 0; undecided if a saturating fit (a > 0) and a growing (or decaying) power law
+both pass the lack-of-fit test (p >= 0.05); grows / falls if only the power law passes;
+neither if both are rejected. Separately: whether beta = 1 (a collective mode) is
+excluded at 95 %.
+
 Uncertainty of X within one recording: a batch-means interval (stdnet.batchmeans) of
 the mean of N_b (R - mean R)^2 / <A>, which respects the autocorrelation of R.
 """
@@ -30,6 +37,8 @@ from scipy import stats
 from .batchmeans import batch_means_ci
 from .scalingfits import fill_single_realization_se, fit_offset_power, fit_power_law
 
+#: a model whose lack-of-fit p-value is below this is rejected
+P_REJECT = 0.05
 #: sizes needed for a verdict (two sizes are an exact, untested power law)
 MIN_SIZES = 3
 SIGNAL_LABELS = {"nu_E": "E rates ν_E", "nu_I": "I rates ν_I", "xnu_E": "E→E drive x·ν_E"}
@@ -126,6 +135,33 @@ def asynchrony_fits(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
             pd.DataFrame(fits))
 
 
+def _acceptable(fit) -> bool:
+    """A fit whose lack of fit is not rejected at 5 % (unweighted fits: not testable)."""
+    return fit.status in ("ok", "unweighted") and not (fit.p_lack_of_fit < P_REJECT)
+
+
+def _verdict_word(pl, off) -> str:
+    """Compare the two models rather than assume one (module doc)."""
+    pl_ok, off_ok = _acceptable(pl), _acceptable(off)
+    saturating = off_ok and off.a_lo > 0
+    if pl_ok and pl.exponent_lo <= 0 <= pl.exponent_hi:
+        return "SATURATES (consistent with an N-independent X: asynchronous)"
+    if pl_ok and saturating:
+        trend = "slow growth" if pl.exponent_lo > 0 else "a decay"
+        return (f"UNDECIDED between saturation at X_inf = {off.a:.3g} [{off.a_lo:.3g}, "
+                f"{off.a_hi:.3g}] and {trend} ~ N^{pl.exponent:.2f}: both fit these sizes")
+    if pl_ok:
+        if pl.exponent_lo > 0:
+            return ("GROWS with N" + (", consistent with a collective mode (beta = 1 "
+                                      "inside the interval)" if pl.exponent_hi >= 1 else
+                                      ", slower than a collective mode"))
+        return "FALLS with N"
+    if saturating:
+        return f"SATURATES at X_inf = {off.a:.3g} [{off.a_lo:.3g}, {off.a_hi:.3g}]"
+    return (f"NEITHER model fits (lack of fit p < {P_REJECT:g} for both): X(N) is not "
+            "described by these forms; read the per-N values")
+
+
 def verdict(per: pd.DataFrame, fits: pd.DataFrame) -> str:
     """Saturates / grows / falls, per J0 and signal, from the power-law exponent's CI."""
     lines = ["Asynchrony of the population activity: excess factor X = N Var(pop. mean) / "
@@ -145,18 +181,13 @@ def verdict(per: pd.DataFrame, fits: pd.DataFrame) -> str:
                             f"{int(pl.n_points)} sizes; a verdict needs {MIN_SIZES})", ""]
             continue
         lo, hi = pl.exponent_lo, pl.exponent_hi
-        if lo > 0:
-            word = ("GROWS with N" + (", consistent with a collective mode (beta = 1 inside "
-                                      "the interval)" if hi >= 1 else
-                                      ", slower than a collective mode (beta < 1)"))
-        elif hi < 0:
-            word = "FALLS with N"
-        else:
-            word = "SATURATES (asynchronous: consistent with an N-independent X)"
+        word = _verdict_word(pl, off)
+        collective = (f"a collective mode (X ~ N) is excluded at 95 % (beta < {hi:.3f})"
+                      if hi < 1 else "a collective mode (X ~ N) is not excluded")
         lines += [head,
                   f"  X ~ N^beta: beta = {pl.exponent:.3f} [{lo:.3f}, {hi:.3f}] (95 %), "
                   f"chi2 = {pl.chi2:.2f} on {int(pl.dof)} dof, p = {pl.p_lack_of_fit:.3g}",
                   f"  X = a + b N^-1/2: a = {off.a:.3g} [{off.a_lo:.3g}, {off.a_hi:.3g}], "
                   f"chi2 = {off.chi2:.2f} on {int(off.dof)} dof, p = {off.p_lack_of_fit:.3g}",
-                  f"  verdict: {word}; beta < {hi:.3f} at 95 %.", ""]
+                  f"  verdict: {word}; {collective}.", ""]
     return "\n".join(lines) + "\n"

@@ -230,7 +230,9 @@ def per_N_terms(table, floor_factor: float):
             for b in BLOCK_NAMES + ("total",):
                 for term in TERMS:
                     col = f"{a}.{b}.{term}"
-                    if col not in g or (term == "corrcoef" and b != "total"):
+                    # the cross block has no shared input (a structural 0, not a measurement)
+                    if (col not in g or (term == "corrcoef" and b != "total")
+                            or (b == "cross" and term in ("shared", "fraction"))):
                         continue
                     v = g[col].to_numpy(float)
                     ok = np.isfinite(v)

@@ -29,10 +29,13 @@ def _points(ax, p, color, marker, label, sign=1.0):
 
 def _fit_curve(ax, fits, key, Ns, color, sign=1.0):
     f = fits[(fits.J0 == key[0]) & (fits.target == key[1]) & (fits.block == key[2])
-             & (fits.term == key[3]) & fits.drawn]
+             & (fits.term == key[3])]
     if f.empty:
         return ""
-    row = f.iloc[0].to_dict()
+    # the model drawn for this term, or the other one where it was refused (sign change)
+    f = f.sort_values("drawn", ascending=False)
+    ok = f[f.status.isin(["ok", "unweighted"])]
+    row = (ok if not ok.empty else f).iloc[0].to_dict()
     n = np.geomspace(min(Ns), max(Ns), 50)
     y = sign * model_value(row, n)
     if np.all(np.isfinite(y)):
@@ -62,25 +65,24 @@ def cancellation_figure(per, fits, info: dict):
         for col, b in enumerate(("E", "I", "cross")):
             ax = axes[row, col]
             for term in ("shared", "corr", "measured"):
-                if b == "cross" and term == "shared":
-                    continue
+                if b == "cross" and term != "measured":
+                    continue  # no shared input; the correlation term is the measured value
                 p = t[(t.target == a) & (t.block == b) & (t.term == term)].sort_values("N")
                 if p.empty:
                     continue
                 color, mk, lab = TERM_STYLE[term]
                 sign = -1.0 if term == "corr" else 1.0
-                if b == "cross" and term == "corr":
-                    lab, sign = "correlation term (= measured)", 1.0
-                    mk = "^"
+                if b == "cross":
+                    lab = "correlation term = measured (no shared input)"
                 lab += _fit_curve(ax, fits, (J0, a, b, term), Ns, color, sign)
                 _points(ax, p, color, mk, lab, sign)
-                if term == "measured" or (b == "cross" and term == "corr"):
+                if term == "measured":
                     ax.plot(p.N, info["floor_factor"] * p.floor, ":", color="0.5",
                             label=f"{info['floor_factor']:g} × surrogate floor")
             ax.set(xscale="log", yscale="log", xlabel="network size N",
                    ylabel="|mean pairwise input covariance|",
                    title=BLOCK_TITLE[b].format(a=a))
-            ax.legend(fontsize=6.5, loc="best")
+            ax.legend(fontsize=6.5, loc="lower right" if b == "cross" else "best")
         ax = axes[row, 3]
         for b, color in (("E", POP_COLORS["E"]), ("I", POP_COLORS["I"]), ("total", "0.1")):
             p = t[(t.target == a) & (t.block == b) & (t.term == "fraction")].sort_values("N")
