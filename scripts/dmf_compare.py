@@ -41,11 +41,13 @@ log.info("DMF solves: %d, wall time per solve: median %.1f s, max %.1f s", len(d
          dmf.wall_time_s.median(), dmf.wall_time_s.max())
 
 # ---- simulations: the grid's and the correlation recordings' ------------------
-inputs = {}
+inputs, paths = {}, {}
 for path in inp.inputs:
-    d = read_inputs(path)
+    # the autocovariances and params only: the recordings would need ~15 MB each
+    d = read_inputs(path, recording=("n_E",))
     p = d["params"]
     inputs[(int(p["N"]), float(p["J0"]), int(p["seed"]))] = d
+    paths[(int(p["N"]), float(p["J0"]), int(p["seed"]))] = path
 rows = []
 for path in inp.sims:
     s = read_simulation(path)
@@ -79,7 +81,8 @@ sol = next(d for (n, j, i), d in solutions.items()
            if n in (N_fig, 0) and np.isclose(j, J0_panel) and np.isclose(i, I0_sim))
 acov, hists = {}, {"h": {}, "nu": {}}
 transfer = sol["info"]["transfer"]
-recs = [v for k, v in inputs.items() if k[0] == N_fig and np.isclose(k[1], J0_panel)]
+recs = [read_inputs(paths[k], recording=("n_E", "h")) for k in inputs
+        if k[0] == N_fig and np.isclose(k[1], J0_panel)]
 for a, pop in enumerate(POPS):
     if recs:
         lags = recs[0]["autocov"]["lags"]

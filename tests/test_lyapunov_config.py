@@ -62,3 +62,22 @@ def test_spectrum_runs_get_more_exponents():
     section = {"n_exponents": 8, "spectrum_J0": [1.5], "spectrum_exponents": 40}
     assert LyapunovSettings.from_config(section, {"dt": 0.05}, J0=1.5).n_exponents == 40
     assert LyapunovSettings.from_config(section, {"dt": 0.05}, J0=1.0).n_exponents == 8
+
+
+def test_spectrum_only_up_to_spectrum_N_max():
+    """At N above lyapunov.spectrum_N_max the spectrum_J0 runs keep n_exponents; the cost
+    model reads the same rule."""
+    from stdnet.costmodel import CostModel
+
+    sec = {"n_exponents": 8, "spectrum_J0": [1.5], "spectrum_exponents": 64,
+           "spectrum_N_max": 10000}
+    sim = {"dt": 0.05}
+    assert LyapunovSettings.from_config(sec, sim, J0=1.5, N=10000).n_exponents == 64
+    assert LyapunovSettings.from_config(sec, sim, J0=1.5, N=20000).n_exponents == 8
+    assert LyapunovSettings.from_config({**sec, "spectrum_N_max": 0}, sim, J0=1.5,
+                                        N=40000).n_exponents == 64
+    cfg = validate_config(yaml.safe_load((ROOT / "config" / "paper.yaml").read_text()),
+                          ROOT / "config" / "schema")
+    model = CostModel(cfg)
+    assert model.exponents(1.5, 40000) == cfg["lyapunov"]["n_exponents"]
+    assert model.exponents(1.5, 10000) == cfg["lyapunov"]["spectrum_exponents"]

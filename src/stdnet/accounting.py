@@ -3,8 +3,8 @@
 Every rule writes a benchmark TSV under {results}/benchmarks/<rule>/<wildcards>.tsv
 (or {results}/benchmarks/<rule>.tsv for a rule without wildcards). Read together
 they say what each job class costs as a function of N, which is what a user needs
-to size cluster requests; `simulation_runtime_min` turns the measured cost into the
-`runtime` resource of the simulate rule.
+to check cluster requests; stdnet.costmodel turns the measured costs into the `runtime`
+and `mem_mb` resources of the heavy rules.
 
 The status table says, for every grid point and every per-point output, whether
 it is done, failed (log with an error, no output), incomplete (a log, checkpoint or
@@ -59,8 +59,9 @@ def read_benchmarks(root) -> pd.DataFrame:
     for path in sorted(root.rglob("*.tsv")):
         rel = path.relative_to(root)
         wc = parse_wildcards(path.stem)
-        # <rule>/<wildcards>.tsv, or <rule>.tsv / <folder>/<name>.tsv without wildcards
-        rule = rel.parts[0] if wc and len(rel.parts) > 1 else str(rel.with_suffix(""))
+        # <rule folder>/<wildcards>.tsv (the folder may be nested, e.g. stability/jfp_search),
+        # or <rule>.tsv / <folder>/<name>.tsv without wildcards
+        rule = rel.parent.as_posix() if wc and len(rel.parts) > 1 else rel.with_suffix("").as_posix()
         try:
             bench = pd.read_csv(path, sep="\t")
         except (pd.errors.EmptyDataError, pd.errors.ParserError):
@@ -97,7 +98,10 @@ def simulation_runtime_min(N: int, K_total: int, total_steps: int, threads: int 
                            safety: float = RUNTIME_SAFETY) -> int:
     """Wall-time request (minutes) of one simulation: N (K_E+K_I) synapse terms per
     step, `total_steps` steps, at `rate` per second and thread (parallel efficiency
-    PARALLEL_EFFICIENCY beyond one thread), times `safety`, plus start-up."""
+    PARALLEL_EFFICIENCY beyond one thread), times `safety`, plus start-up.
+
+    A conservative stand-alone estimate (e.g. for a hand-written batch script); the
+    workflow's requests come from stdnet.costmodel, calibrated on the benchmark files."""
     for key, value in (("N", N), ("K_total", K_total), ("total_steps", total_steps),
                        ("threads", threads)):
         if not (isinstance(value, int) and value > 0):
@@ -108,49 +112,26 @@ def simulation_runtime_min(N: int, K_total: int, total_steps: int, threads: int 
 
 
 # ---- predicted cost of a sweep -------------------------------------------------
-#: synapse terms per second of one core in one RK4 step (4 vector-field evaluations per
-#: step): `stdnet bench` measured 2.3-2.9e9 evaluations/s for N = 2000-4e4, i.e. ~6.5e8
-#: synapse-steps/s; a prediction, not a cluster request (those add RUNTIME_SAFETY)
-EXPECTED_SYNAPSE_STEPS_PER_S = 6.5e8
-#: one tangent step (trajectory + m <= 8 vectors) costs this many trajectory steps
-TANGENT_STEP_COST = 3.4
-#: start-up of one small job on a warm machine: python, imports, numba cache (s)
-EXPECTED_STARTUP_S = 8.0
-
-
-def run_core_seconds(N: int, K_total: int, sim_steps: int, tangent_steps: int) -> float:
-    """Expected core-seconds of one grid point: its simulation and its exponents."""
-    step = N * K_total / EXPECTED_SYNAPSE_STEPS_PER_S
-    return 2 * EXPECTED_STARTUP_S + step * (sim_steps + TANGENT_STEP_COST * tangent_steps)
-
-
-def jfp_core_seconds(N: int, K_total: int) -> float:
-    """Expected core-seconds of one J_FP search by the matrix-free solver (stability.jfp
-    method auto, N > 300): ~0.22 N Jacobian products in all (measured 2300-2600 at N = 1e4,
-    8700 at N = 4e4), each one pass over the N K_total synapses at ~2e9 per second."""
-    return EXPECTED_STARTUP_S + 0.22 * N * N * K_total / 2.0e9
-
-
 def sweep_cost(config: dict, probes_per_realization: int = 0) -> pd.DataFrame:
-    """Predicted core-hours per N of a validated config's grid: simulations and exponents
-    of the grid points, of up to `probes_per_realization` onset probes per realization,
-    and one J_FP search per realization. Undecided runs that get extended cost more
-    (up to lyapunov.max_extensions more averaging windows each)."""
-    from .params import ModelParams, RunParams
+    """Predicted core-hours per N of a validated config's grid (stdnet.costmodel, expected
+    cost on one core per job): simulations and exponents of the grid points and of up to
+    `probes_per_realization` onset probes per realization, and one J_FP search per
+    realization. Undecided runs that get extended cost more (the model counts the average
+    share of lyapunov.max_extensions); `costmodel.sweep_by_rule` splits every stage by rule."""
+    from .costmodel import CostModel
 
-    sim = RunParams.from_config(config["simulation"])
-    ly = config["lyapunov"]
-    tangent_steps = int(round((ly["t_align"] + ly["t_average"]) / sim.dt))
+    model = CostModel(config)
     n_J0, seeds = len(config["grid"]["J0"]), len(config["grid"]["seeds"])
     rows = []
     for N in config["grid"]["N"]:
-        p = ModelParams.from_config(config["model"], N=int(N), J0=1.0)
-        K = p.K_E + p.K_I
         runs = seeds * (n_J0 + probes_per_realization)
-        run_s = run_core_seconds(int(N), K, sim.total_steps, tangent_steps)
+        # the grid's J0 one by one (spectrum_J0 runs have more exponents), probes as plain runs
+        exponents = [model.job("lyapunov", N=N, J0=J0).seconds for J0 in config["grid"]["J0"]]
+        probes = probes_per_realization * model.job("lyapunov", N=N).seconds
+        run_s = runs * model.job("simulate", N=N).seconds + seeds * (sum(exponents) + probes)
         rows.append({"N": int(N), "realizations": seeds, "runs": runs,
-                     "runs_core_h": runs * run_s / 3600,
-                     "jfp_core_h": seeds * jfp_core_seconds(int(N), K) / 3600})
+                     "runs_core_h": run_s / 3600,
+                     "jfp_core_h": seeds * model.job("jfp_search", N=N).seconds / 3600})
     table = pd.DataFrame(rows)
     table["total_core_h"] = table["runs_core_h"] + table["jfp_core_h"]
     return table

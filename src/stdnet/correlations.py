@@ -245,18 +245,26 @@ def write_inputs(path, rec: dict, stats: dict, params: ModelParams, seed: int, s
             g[f"{pop}_full"] = full
 
 
-def read_inputs(path) -> dict:
-    """Everything of one inputs.h5: groups as nested dicts, attributes of params,
-    settings, stats and meta as dicts, and the recording's "counts" as floats."""
+def read_inputs(path, recording=None) -> dict:
+    """One inputs.h5: groups as nested dicts, attributes of params, settings, stats and
+    meta as dicts, the recording's "counts" as floats. recording: None = every dataset
+    of /recording; a sequence of names = only those (an aggregate over hundreds of
+    recordings then keeps a few kB of each instead of ~15 MB)."""
     import h5py
 
     from . import io
 
     with h5py.File(path, "r") as f:
-        out = io.read_group(f)
+        if recording is None:
+            out = io.read_group(f)
+        else:
+            out = {k: io.read_group(v) for k, v in f.items()
+                   if k != "recording" and isinstance(v, h5py.Group)}
+            out["recording"] = {k: f["recording"][k][()] for k in recording}
         for grp in ("params", "settings", "stats", "meta"):
             out[grp] = io.read_attrs(f[grp])
-    out["recording"]["counts"] = out["recording"]["counts"].astype(float)
+    if "counts" in out["recording"]:
+        out["recording"]["counts"] = out["recording"]["counts"].astype(float)
     return out
 
 

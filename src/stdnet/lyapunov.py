@@ -30,14 +30,25 @@ max(tol_abs, tol_rel |lambda_max|). A run can be continued (`continue_spectrum`:
 same state, same basis, more local exponents appended) with exactly the result of
 one longer run; `onset_lyapunov` does so while the chaos decision
 (stdnet.regimes.chaos_decision) is undecided.
+
+`onset_lyapunov` can checkpoint: its whole state (SpectrumState: trajectory, basis,
+local exponents, counters) is saved atomically every checkpoint_interval of simulated
+time and on SIGTERM, and a rerun with the same fingerprint resumes to the same bytes
+(docs/onset.md, "Checkpoints").
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import hashlib
 import logging
 import math
+import os
+import signal
+import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from numba import njit
@@ -250,32 +261,158 @@ def _steps(t: float, dt: float, key: str) -> int:
     return n
 
 
+CHECKPOINT_FORMAT = 1  # raise when the checkpoint layout changes: old ones are then ignored
+
+
+@dataclass
+class SpectrumState:
+    """Everything a run of QR intervals needs to continue bit for bit (a checkpoint's content).
+
+    local and divergence have one row per planned interval; rows < interval are done.
+    divergence is empty when the run does not record it. sub_step counts the steps
+    already taken into the next interval (a checkpoint may fall inside an interval).
+    """
+
+    y: np.ndarray  # (dim,) trajectory state
+    Q: np.ndarray  # (dim, m) tangent basis
+    local: np.ndarray  # (n_planned, m) local exponents
+    divergence: np.ndarray  # (n_planned,) or (0,)
+    interval: int = 0  # QR intervals done
+    sub_step: int = 0  # steps done into the next interval
+    n_extensions: int = 0  # continuations decided so far (onset_lyapunov)
+    wall_time_s: float = 0.0  # of every attempt so far (for /meta only)
+    qr_time_s: float = 0.0
+    records_divergence: bool = True
+
+    @classmethod
+    def fresh(cls, y, Q, n_planned: int, record_divergence: bool) -> "SpectrumState":
+        """A state at t = 0 that advances y and Q in place (not copied)."""
+        return cls(y=y, Q=Q, local=np.empty((n_planned, Q.shape[1])),
+                   divergence=np.empty(n_planned if record_divergence else 0),
+                   records_divergence=bool(record_divergence))
+
+    def grow(self, n_planned: int) -> None:
+        """Make room for n_planned intervals (rows already computed are kept)."""
+        extra = n_planned - self.local.shape[0]
+        if extra > 0:
+            self.local = np.concatenate([self.local, np.empty((extra, self.local.shape[1]))])
+            if self.records_divergence:
+                self.divergence = np.concatenate([self.divergence, np.empty(extra)])
+
+    def save(self, path, fingerprint: dict, n_step: int, dt: float, phase: str) -> None:
+        """Write the state to `path` atomically (temporary file, then os.replace)."""
+        from . import io
+
+        k = self.interval
+        with io.atomic_h5(path) as f:
+            io.write_attrs(f, {"format": CHECKPOINT_FORMAT, "interval": k,
+                               "sub_step": self.sub_step, "n_extensions": self.n_extensions,
+                               "phase": phase, "t": (k * n_step + self.sub_step) * dt,
+                               "wall_time_s": self.wall_time_s, "qr_time_s": self.qr_time_s,
+                               "records_divergence": self.records_divergence})
+            io.write_attrs(f.create_group("fingerprint"), fingerprint)
+            io.write_datasets(f, {"y": self.y, "Q": self.Q, "local": self.local[:k],
+                                  "divergence": self.divergence[:k]}, compress=False)
+
+    @classmethod
+    def load(cls, path) -> tuple["SpectrumState", dict]:
+        """The state saved at `path` and the fingerprint it was saved with."""
+        import h5py
+
+        from . import io
+
+        with h5py.File(path, "r") as f:
+            a = io.read_attrs(f)
+            st = cls(y=f["y"][()], Q=np.ascontiguousarray(f["Q"][()]), local=f["local"][()],
+                     divergence=f["divergence"][()], interval=int(a["interval"]),
+                     sub_step=int(a["sub_step"]), n_extensions=int(a["n_extensions"]),
+                     wall_time_s=float(a["wall_time_s"]), qr_time_s=float(a["qr_time_s"]),
+                     records_divergence=bool(a["records_divergence"]))
+            return st, io.read_attrs(f["fingerprint"])
+
+
+# a SIGTERM is honoured within about this much wall time when checkpoints are on
+MAX_CALL_S = 1.0
+
+
+class _IntervalRunner:
+    """Advances a SpectrumState interval by interval: QR, local exponents, progress, checkpoints.
+
+    With checkpoints the steps of one interval may be split over several
+    `system.advance` calls (to stop at a checkpoint time, and to see a SIGTERM within
+    ~MAX_CALL_S even when one interval takes minutes). Every step is computed alike
+    whatever the split, so the numbers do not depend on it.
+    """
+
+    def __init__(self, system, st: SpectrumState, n_step: int, delta_t: float, divergence=None,
+                 *, progress_every_s: float = 10.0, n_skip: int = 0, t_offset: float = 0.0,
+                 checkpoints: "_Checkpointer | None" = None):
+        self.system, self.st, self.n_step, self.delta_t = system, st, n_step, delta_t
+        self.divergence, self.progress_every_s = divergence, progress_every_s
+        self.n_skip, self.t_offset, self.checkpoints = n_skip, t_offset, checkpoints
+        self._scratch = np.empty_like(st.Q)
+        self._pace = 1 if checkpoints is not None else n_step  # steps per call, adapted
+
+    @property
+    def step(self) -> int:
+        """Steps since the start of the run (what checkpoints are spaced by)."""
+        return self.st.interval * self.n_step + self.st.sub_step
+
+    def run_to(self, n_target: int) -> None:
+        st = self.st
+        start, start_step = time.perf_counter(), self.step
+        last = start
+        while st.interval < n_target:
+            t_call = time.perf_counter()
+            n = self._call_steps()
+            self.system.advance(st.y, st.Q, n)
+            st.sub_step += n
+            if st.sub_step == self.n_step:
+                self._close_interval()
+            now = time.perf_counter()
+            st.wall_time_s += now - t_call
+            if self.checkpoints is not None:
+                self._pace = max(1, min(self.n_step, int(MAX_CALL_S * n / max(now - t_call,
+                                                                              1e-9))))
+                self.checkpoints.after_call(st, self.step)
+                st.wall_time_s += time.perf_counter() - now
+            if now - last >= self.progress_every_s:
+                last = now
+                self._report(n_target, (self.step - start_step) / max(now - start, 1e-9))
+
+    def _call_steps(self) -> int:
+        n = min(self.n_step - self.st.sub_step, self._pace)
+        if self.checkpoints is not None:
+            n = min(n, max(1, self.checkpoints.next_step - self.step))
+        return n
+
+    def _close_interval(self) -> None:
+        st = self.st
+        tq = time.perf_counter()
+        st.local[st.interval] = reorthonormalise(st.Q, self._scratch) / self.delta_t
+        st.qr_time_s += time.perf_counter() - tq
+        if self.divergence is not None:
+            st.divergence[st.interval] = self.divergence(st.y)
+        st.interval += 1
+        st.sub_step = 0
+
+    def _report(self, n_target: int, steps_per_s: float) -> None:
+        st, k = self.st, self.st.interval
+        left_s = (n_target * self.n_step - self.step) / max(steps_per_s, 1e-9)
+        log.info("interval %d/%d  t = %.1f/%.1f tau  lambda_1 (running) = %.4f  ETA %.0f s",
+                 k, n_target, self.t_offset + self.step / self.n_step * self.delta_t,
+                 self.t_offset + n_target * self.delta_t,
+                 st.local[self.n_skip:k, 0].mean() if k > self.n_skip else float("nan"), left_s)
+
+
 def _run_intervals(system, y, Q, n_step: int, delta_t: float, n: int, divergence,
                    progress_every_s: float, n_skip: int = 0, t_offset: float = 0.0):
     """n QR intervals from (y, Q) (both advanced): local exponents (n, m), divergence,
     QR seconds. n_skip leading intervals are left out of the logged running mean."""
-    m = Q.shape[1]
-    local = np.empty((n, m))
-    div = np.empty(n) if divergence is not None else np.zeros(0)
-    t0 = last = time.perf_counter()
-    t_qr = 0.0
-    scratch = np.empty_like(Q)
-    for k in range(n):
-        system.advance(y, Q, n_step)
-        tq = time.perf_counter()
-        local[k] = reorthonormalise(Q, scratch) / delta_t
-        t_qr += time.perf_counter() - tq
-        if divergence is not None:
-            div[k] = divergence(y)
-        now = time.perf_counter()
-        if now - last >= progress_every_s:
-            last = now
-            rate = (k + 1) / (now - t0)
-            log.info("interval %d/%d  t = %.1f/%.1f tau  lambda_1 (running) = %.4f  ETA %.0f s",
-                     k + 1, n, t_offset + (k + 1) * delta_t, t_offset + n * delta_t,
-                     local[n_skip:k + 1, 0].mean() if k >= n_skip else float("nan"),
-                     (n - k - 1) / rate)
-    return local, div, t_qr
+    st = SpectrumState.fresh(y, Q, n, divergence is not None)
+    _IntervalRunner(system, st, n_step, delta_t, divergence, progress_every_s=progress_every_s,
+                    n_skip=n_skip, t_offset=t_offset).run_to(n)
+    return st.local, st.divergence, st.qr_time_s
 
 
 def _result(local_align, avg, div, *, delta_t, t_align, t_average, n_blocks, confidence,
@@ -445,36 +582,53 @@ class LyapunovSettings:
                              f"least 2 delta_t ({2 * self.delta_t})")
 
     @classmethod
-    def from_config(cls, section: dict, simulation: dict, J0: float | None = None
-                    ) -> "LyapunovSettings":
-        """Settings of one run; at a J0 listed in spectrum_J0, spectrum_exponents exponents."""
+    def from_config(cls, section: dict, simulation: dict, J0: float | None = None,
+                    N: int | None = None) -> "LyapunovSettings":
+        """Settings of one run; at a J0 listed in spectrum_J0 (and N <= spectrum_N_max
+        when that is > 0), spectrum_exponents exponents."""
         keys = {"n_exponents", "delta_t", "t_align", "t_average", "n_blocks", "confidence",
                 "tol_abs", "tol_rel", "ci_method", "max_extensions"}
-        extra = {"spectrum_J0", "spectrum_exponents"}
+        extra = {"spectrum_J0", "spectrum_exponents", "spectrum_N_max",
+                 "checkpoint_interval"}  # not settings
         unknown = set(section) - keys - extra
         if unknown:
             raise ValueError(f"lyapunov: unknown key(s) {sorted(unknown)}; allowed: "
                              f"{sorted(keys | extra)}")
         kw = {k: v for k, v in section.items() if k in keys}
-        if J0 is not None and any(abs(J0 - j) < 1e-9 for j in section.get("spectrum_J0", [])):
+        if spectrum_run(section, J0, N):
             kw["n_exponents"] = int(section.get("spectrum_exponents", 64))
         return cls(**kw, dt=float(simulation.get("dt", 0.05)),
                    method=simulation.get("method", "rk4"))
 
 
-def _network_start(params, net, y0, settings: LyapunovSettings, seed: int):
-    """Tangent stepper, copy of the state and the seed's basis ("tangent_basis" stream)."""
-    from .seeding import rng
+def spectrum_run(section: dict, J0: float | None, N: int | None) -> bool:
+    """Does the run at (N, J0) compute the long spectrum (lyapunov.spectrum_J0, up to
+    lyapunov.spectrum_N_max; 0 = every N)?"""
+    if J0 is None or not any(abs(float(J0) - float(j)) < 1e-9
+                             for j in section.get("spectrum_J0", [])):
+        return False
+    n_max = int(section.get("spectrum_N_max", 0))
+    return not (n_max > 0 and N is not None and int(N) > n_max)
+
+
+def _stepper(params, net, settings: LyapunovSettings, seed: int):
+    """The tangent stepper of one run (m capped at the phase-space dimension), logged."""
     from .tangent import TangentStepper
 
     m = min(int(settings.n_exponents), params.dim)
-    stepper = TangentStepper(params, net, m, settings.dt, settings.method)
-    Q = random_basis(params.dim, m, rng(seed, "tangent_basis"))
-    y = np.array(y0, dtype=np.float64)
     log.info("N=%d J0=%g seed=%d: %d exponents, delta_t=%g, align %g + average %g tau, CI %s",
              params.N, params.J0, seed, m, settings.delta_t, settings.t_align,
              settings.t_average, settings.ci_method)
-    return stepper, y, Q
+    return TangentStepper(params, net, m, settings.dt, settings.method)
+
+
+def _network_start(params, net, y0, settings: LyapunovSettings, seed: int):
+    """Tangent stepper, copy of the state and the seed's basis ("tangent_basis" stream)."""
+    from .seeding import rng
+
+    stepper = _stepper(params, net, settings, seed)
+    Q = random_basis(params.dim, stepper.m, rng(seed, "tangent_basis"))
+    return stepper, np.array(y0, dtype=np.float64), Q
 
 
 def _spectrum_kwargs(settings: LyapunovSettings) -> dict:
@@ -507,40 +661,240 @@ def network_lyapunov(params, net, y0, settings: LyapunovSettings, seed: int):
     return res, y
 
 
+# ---- checkpoints of a network run -------------------------------------------------------
+
+def checkpoint_path_for(output) -> Path:
+    """The checkpoint next to an output: <run>/lyapunov.h5 -> <run>/lyapunov.checkpoint.h5
+    (the name stdnet.accounting looks for, as for simulation.checkpoint.h5)."""
+    out = Path(output)
+    return out.with_name(f"{out.stem}.checkpoint.h5")
+
+
+def checkpoint_steps(interval, dt: float) -> int:
+    """Steps between checkpoints for lyapunov.checkpoint_interval (tau); 0: no checkpoints."""
+    ok = (isinstance(interval, (int, float, np.floating, np.integer))
+          and not isinstance(interval, bool) and math.isfinite(interval) and interval >= 0)
+    if not ok:
+        raise ValueError(f"lyapunov.checkpoint_interval: invalid value {interval!r}; allowed: "
+                         "a number >= 0 (simulated time in tau; 0: no checkpoints)")
+    return max(1, int(round(interval / dt))) if interval > 0 else 0
+
+
+def checkpoint_fingerprint(params, settings: LyapunovSettings, seed: int, zero_tol: float,
+                           max_extensions: int, y0) -> dict:
+    """What a checkpoint must match to be resumed: everything that decides the output's
+    bytes, the starting state by its hash. How often checkpoints are taken does not."""
+    y0 = np.ascontiguousarray(y0, dtype=np.float64)
+    d = {"format": CHECKPOINT_FORMAT, "seed": int(seed), "zero_tol": float(zero_tol),
+         "max_extensions": int(max_extensions),
+         "y0_sha256": hashlib.sha256(y0.tobytes()).hexdigest()}
+    d.update({f"model.{k}": v for k, v in params.to_dict().items()})
+    d.update({f"settings.{k}": v for k, v in dataclasses.asdict(settings).items()})
+    return d
+
+
+def _fingerprint_diff(stored: dict, expected: dict) -> list[str]:
+    """'key: checkpoint value != this run's value' for every key that differs."""
+    want = {k: "None" if v is None else (v.item() if isinstance(v, np.generic) else v)
+            for k, v in expected.items()}
+    absent = "(absent)"
+    keys = sorted(set(stored) | set(want))
+    return [f"{k}: {stored.get(k, absent)!r} != {want.get(k, absent)!r}" for k in keys
+            if stored.get(k, absent) != want.get(k, absent)]
+
+
+def _resume(path, fingerprint: dict) -> SpectrumState | None:
+    """The checkpoint at `path` if it was written by this very run (same fingerprint).
+
+    A checkpoint of other parameters or settings, or one that cannot be read, is
+    ignored with a WARNING saying why: this run starts from t = 0 and overwrites it
+    at its first checkpoint. It can never be valid for this run, so failing the job
+    would only need a person to delete it by hand.
+    """
+    path = Path(path)
+    if not path.exists():
+        return None
+    try:
+        st, stored = SpectrumState.load(path)
+    except (OSError, KeyError, ValueError, TypeError) as e:
+        log.warning("checkpoint %s cannot be read (%s: %s); ignoring it, starting from t = 0",
+                    path, type(e).__name__, e)
+        return None
+    diff = _fingerprint_diff(stored, fingerprint)
+    if diff:
+        shown = "; ".join(diff[:6]) + (f"; and {len(diff) - 6} more" if len(diff) > 6 else "")
+        log.warning("checkpoint %s was written with other parameters or settings, not "
+                    "resumed; starting from t = 0 (checkpoint != this run: %s)", path, shown)
+        return None
+    return st
+
+
+def _phase(st: SpectrumState, n_align: int) -> str:
+    if st.n_extensions:
+        return f"extension {st.n_extensions}"
+    return "align" if st.interval < n_align else "average"
+
+
+class _Checkpointer:
+    """Saves a run's state every `every` steps, and once more when a SIGTERM came."""
+
+    def __init__(self, path, every: int, fingerprint: dict, n_step: int, dt: float,
+                 n_align: int):
+        self.path, self.every, self.fingerprint = Path(path), int(every), fingerprint
+        self.n_step, self.dt, self.n_align = n_step, dt, n_align
+        self.next_step = self.every
+        self.terminated = False  # set by the SIGTERM handler (_checkpoint_on_sigterm)
+        self._logged = False
+
+    def start(self, step: int) -> None:
+        self.next_step = (step // self.every + 1) * self.every
+
+    def after_call(self, st: SpectrumState, step: int) -> None:
+        """Called between two advance calls, where the state is consistent."""
+        self.exit_if_terminated(st)
+        if step >= self.next_step:
+            self.save(st)
+            self.next_step = (step // self.every + 1) * self.every
+
+    def exit_if_terminated(self, st: SpectrumState) -> None:
+        if self.terminated:
+            self.terminated = False  # handled: nothing to deliver again on the way out
+            self.save(st)
+            log.warning("SIGTERM: checkpoint written at t = %.2f tau (%s); exiting, a rerun "
+                        "resumes from it", self._t(st), _phase(st, self.n_align))
+            raise SystemExit(128 + signal.SIGTERM)
+
+    def save(self, st: SpectrumState) -> None:
+        t0 = time.perf_counter()
+        st.save(self.path, self.fingerprint, self.n_step, self.dt, _phase(st, self.n_align))
+        took = time.perf_counter() - t0
+        # the first one says where and what it costs; the rest only at debug level
+        log.log(logging.DEBUG if self._logged else logging.INFO,
+                "checkpoint at t = %.2f tau: %s (%.2f MB, %.3f s)", self._t(st), self.path,
+                self.path.stat().st_size / 1e6, took)
+        self._logged = True
+
+    def _t(self, st: SpectrumState) -> float:
+        return (st.interval * self.n_step + st.sub_step) * self.dt
+
+
+@contextlib.contextmanager
+def _checkpoint_on_sigterm(ckpt: _Checkpointer | None):
+    """While the run goes on, SIGTERM only sets a flag; the run then checkpoints at the end
+    of the current advance call (state consistent) and exits with 128 + SIGTERM, as
+    stdnet.runtime.exit_cleanly_on_sigterm does. Outside, the previous handler is back; a
+    SIGTERM still pending then (an error on the way out) is passed on to it."""
+    if ckpt is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        ckpt.terminated = True
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+        if ckpt.terminated:
+            signal.raise_signal(signal.SIGTERM)
+
+
+def _interval_counts(settings: LyapunovSettings) -> tuple[int, int, int]:
+    """Steps per QR interval, alignment intervals, averaging intervals per t_average."""
+    n_step = _steps(settings.delta_t, settings.dt, "delta_t")
+    return (n_step, _steps(settings.t_align, settings.delta_t, "t_align"),
+            _steps(settings.t_average, settings.delta_t, "t_average"))
+
+
+def _state_result(st: SpectrumState, settings: LyapunovSettings, n_align: int,
+                  n_target: int) -> LyapunovResult:
+    """The statistics of the first n_target intervals of a run (as continue_spectrum gives)."""
+    t_average = settings.t_average
+    for _ in range(st.n_extensions):  # summed as continue_spectrum does: the same float
+        t_average += settings.t_average
+    return _result(st.local[:n_align], st.local[n_align:n_target],
+                   st.divergence[n_align:n_target], delta_t=settings.delta_t,
+                   t_align=settings.t_align, t_average=t_average, n_blocks=settings.n_blocks,
+                   confidence=settings.confidence, tol_abs=settings.tol_abs,
+                   tol_rel=settings.tol_rel, ci_method=settings.ci_method,
+                   wall=st.wall_time_s, t_qr=st.qr_time_s, n_extensions=st.n_extensions)
+
+
+def _run_until_decided(runner: _IntervalRunner, settings: LyapunovSettings, n_align: int,
+                       n_avg: int, n_max: int, zero_tol: float):
+    """Alignment + averaging, then one more t_average at a time while undecided."""
+    from .regimes import UNDECIDED, chaos_decision
+
+    st = runner.st
+    while True:
+        n_target = n_align + n_avg * (1 + st.n_extensions)
+        st.grow(n_target)
+        runner.run_to(n_target)
+        res = _state_result(st, settings, n_align, n_target)
+        decision = chaos_decision(res.lambda_max, res.half_width[0], zero_tol)
+        if decision != UNDECIDED or st.n_extensions >= n_max:
+            return res, decision
+        log.info("undecided after %g tau (lambda_max %.4f +- %.3g, zero_tol %g): extension "
+                 "%d/%d by %g tau", res.t_average, res.lambda_max, res.half_width[0], zero_tol,
+                 st.n_extensions + 1, n_max, settings.t_average)
+        st.n_extensions += 1  # a checkpoint from here on resumes into the extension
+
+
 def onset_lyapunov(params, net, y0, settings: LyapunovSettings, seed: int, zero_tol: float,
-                   max_extensions: int | None = None):
+                   max_extensions: int | None = None, *, checkpoint_path=None,
+                   checkpoint_interval: float = 0.0, progress_every_s: float = 10.0):
     """network_lyapunov with the chaos decision; extended while it is undecided.
 
     Runs t_align + t_average (as network_lyapunov, same seed -> same numbers), applies
     stdnet.regimes.chaos_decision(lambda_max, half width, zero_tol) and, while that
     is "undecided", continues the same run (same state, same basis, local exponents
-    appended: continue_spectrum) by another t_average, at most max_extensions times
+    appended: as continue_spectrum) by another t_average, at most max_extensions times
     (default settings.max_extensions). The result carries the final decision
     ("undecided" if it still is: never a guess) and n_extensions; its t_average is
     the total averaging time. Returns (result, final y).
-    """
-    from .regimes import UNDECIDED, chaos_decision
 
+    checkpoint_path: a checkpoint there from this same run (checkpoint_fingerprint) is
+    resumed, one from other settings is ignored with a WARNING (_resume). With
+    checkpoint_interval > 0 (simulated tau) the whole state is saved there atomically at
+    that spacing, and on SIGTERM before exiting; the result is the same bytes however
+    often the run was stopped and resumed. The caller removes the file once the output
+    is written (write_lyapunov does).
+    """
     n_max = settings.max_extensions if max_extensions is None else max_extensions
     if not (isinstance(n_max, (int, np.integer)) and not isinstance(n_max, bool) and n_max >= 0):
         raise ValueError(f"max_extensions: invalid value {n_max!r}; allowed: an integer >= 0")
-    stepper, y, Q = _network_start(params, net, y0, settings, seed)
-    res = lyapunov_spectrum(stepper, y, Q, **_spectrum_kwargs(settings),
-                            divergence=stepper.divergence)
-    decision = chaos_decision(res.lambda_max, res.half_width[0], zero_tol)
-    while decision == UNDECIDED and res.n_extensions < n_max:
-        log.info("undecided after %g tau (lambda_max %.4f +- %.3g, zero_tol %g): extension "
-                 "%d/%d by %g tau", res.t_average, res.lambda_max, res.half_width[0], zero_tol,
-                 res.n_extensions + 1, n_max, settings.t_average)
-        res = continue_spectrum(stepper, y, Q, res, settings.t_average,
-                                divergence=stepper.divergence)
-        decision = chaos_decision(res.lambda_max, res.half_width[0], zero_tol)
+    every = checkpoint_steps(checkpoint_interval, settings.dt)
+    n_step, n_align, n_avg = _interval_counts(settings)
+    stepper = _stepper(params, net, settings, seed)
+    fingerprint = checkpoint_fingerprint(params, settings, seed, zero_tol, n_max, y0)
+    st = _resume(checkpoint_path, fingerprint) if checkpoint_path is not None else None
+    if st is None:
+        from .seeding import rng
+
+        Q = random_basis(params.dim, stepper.m, rng(seed, "tangent_basis"))
+        st = SpectrumState.fresh(np.array(y0, dtype=np.float64), Q, n_align + n_avg, True)
+    else:
+        log.info("resumed from checkpoint %s at t = %.2f tau (interval %d, %s; %.1f s of "
+                 "earlier attempts)", checkpoint_path, (st.interval * n_step + st.sub_step)
+                 * settings.dt, st.interval, _phase(st, n_align), st.wall_time_s)
+    ckpt = (_Checkpointer(checkpoint_path, every, fingerprint, n_step, settings.dt, n_align)
+            if checkpoint_path is not None and every else None)
+    runner = _IntervalRunner(stepper, st, n_step, settings.delta_t, stepper.divergence,
+                             progress_every_s=progress_every_s, n_skip=n_align,
+                             checkpoints=ckpt)
+    with _checkpoint_on_sigterm(ckpt):
+        if ckpt is not None:
+            ckpt.start(runner.step)
+        res, decision = _run_until_decided(runner, settings, n_align, n_avg, n_max, zero_tol)
+        if ckpt is not None:
+            ckpt.exit_if_terminated(st)
     res = dataclasses.replace(res, decision=decision)
     _log_result(res)
     log.info("decision: %s (lambda_max %.4f +- %.3g, zero_tol %g) after %g tau, %d extension(s)",
              decision, res.lambda_max, res.half_width[0], zero_tol, res.t_average,
              res.n_extensions)
-    return res, y
+    return res, st.y
 
 
 def state_observables(sim: dict, params) -> dict:
@@ -560,8 +914,11 @@ def state_observables(sim: dict, params) -> dict:
 
 
 def write_lyapunov(path, res: LyapunovResult, params, settings: LyapunovSettings, seed: int,
-                   observables: dict | None = None) -> None:
+                   observables: dict | None = None, checkpoint_path=None) -> None:
     """Write one run's exponents, CI, local series and observables (atomically).
+
+    The run's checkpoint, if given, is removed only once the output is complete, so a
+    job killed at any moment leaves the checkpoint or the finished file.
 
     summary holds lambda_max with its CI diagnostics (ci_method, tau_int and
     batch_length in tau, n_batches, ci_envelope), t_average_total, n_extensions and,
@@ -608,6 +965,9 @@ def write_lyapunov(path, res: LyapunovResult, params, settings: LyapunovSettings
         f["tau_int"].attrs["unit"] = "tau"
         f["batch_length"].attrs["unit"] = "tau"
         f["local"].attrs["description"] = "local exponents log|R_kk|/delta_t per QR interval"
+    if checkpoint_path is not None:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(checkpoint_path)
 
 
 def read_lyapunov(path) -> dict:

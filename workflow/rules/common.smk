@@ -5,7 +5,8 @@ import sys
 from pathlib import Path
 
 from stdnet.config import validate_config
-from stdnet.params import ModelParams, RunParams, format_J0
+from stdnet.costmodel import CostModel
+from stdnet.params import format_J0
 import stdnet.onset as onset
 
 # One writer per HDF5 file and atomic renames make HDF5's file locks useless, and they fail
@@ -54,33 +55,37 @@ def model_params(wildcards):
     return {**config["model"], "N": int(wildcards.N), "J0": float(wildcards.J0)}
 
 
-def simulation_mem_mb(N):
-    """Memory of one simulation job: the index pattern (~c N^2 uint16/uint32) dominates."""
-    p = ModelParams.from_config(config["model"], N=N, J0=1.0)
-    itemsize = 2 if max(p.N_E, p.N_I) <= 65536 else 4
-    pattern = N * (p.K_E + p.K_I) * itemsize
-    return int(400 + 2.0 * pattern / 1e6)
+# ---- cluster requests of the heavy rules (stdnet.costmodel; docs/cluster.md) -------------
+COST = CostModel(config)
 
 
-def simulation_runtime(wildcards, attempt):
-    """SLURM wall-time request (min) from N (K_E + K_I) terms x steps; doubled on each retry."""
-    from stdnet.accounting import simulation_runtime_min
+def cost_runtime(rule):
+    """`runtime` resource (minutes) of `rule` from the cost model: the worst-case work of
+    the job's wildcards on its threads, doubled on every attempt."""
 
-    N = int(wildcards.N)
-    p = ModelParams.from_config(config["model"], N=N, J0=1.0)
-    steps = RunParams.from_config(config["simulation"]).total_steps
-    return simulation_runtime_min(N, p.K_E + p.K_I, steps) * attempt
+    def runtime(wildcards, attempt, threads):
+        return COST.runtime_min(rule, attempt=attempt, threads=threads, **dict(wildcards.items()))
+
+    return runtime
 
 
-def jfp_mem_mb(N, method):
-    """J_FP search: the network (as a simulation job) plus the eigen-solver's matrices or
-    vectors (stability.smk)."""
-    from stdnet.stability import jfp_memory_mb
+def cost_threads(rule):
+    """Threads of `rule`: 1, or what the job's parallel kernels need to keep its request
+    under a day (stdnet.costmodel.CostModel.threads)."""
 
-    p = ModelParams.from_config(config["model"], N=int(N), J0=1.0)
-    return simulation_mem_mb(int(N)) + jfp_memory_mb(
-        p, method, config["stability"]["jfp"]["dense_max_N"]
-    )
+    def threads(wildcards):
+        return COST.threads(rule, **dict(wildcards.items()))
+
+    return threads
+
+
+def cost_mem_mb(rule):
+    """`mem_mb` resource of `rule` from the cost model, growing on every attempt."""
+
+    def mem_mb(wildcards, attempt):
+        return COST.mem_mb(rule, attempt=attempt, **dict(wildcards.items()))
+
+    return mem_mb
 
 
 # ---- the onset search (onset.smk): the chain of checkpoints of one realization ----------

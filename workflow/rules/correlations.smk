@@ -34,9 +34,10 @@ rule record_inputs:
         f"{RESULTS}/logs/record_inputs/N~{{N}}_J0~{{J0}}_seed~{{seed}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/record_inputs/N~{{N}}_J0~{{J0}}_seed~{{seed}}.tsv"
-    threads: 1
+    threads: cost_threads("record_inputs")
     resources:
-        mem_mb=lambda wc: simulation_mem_mb(int(wc.N)),
+        mem_mb=cost_mem_mb("record_inputs"),
+        runtime=cost_runtime("record_inputs"),
     script:
         "../../scripts/record_inputs.py"
 
@@ -65,6 +66,9 @@ rule correlations:
         f"{RESULTS}/logs/correlations.log",
     benchmark:
         f"{RESULTS}/benchmarks/correlations.tsv"
+    resources:
+        mem_mb=cost_mem_mb("correlations"),
+        runtime=cost_runtime("correlations"),
     script:
         "../../scripts/correlations.py"
 

@@ -49,6 +49,9 @@ rule dmf_solve:
     benchmark:
         f"{RESULTS}/benchmarks/dmf_solve/N~{{N}}_J0~{{J0}}_I0~{{I0}}.tsv"
     threads: 1
+    resources:
+        mem_mb=cost_mem_mb("dmf_solve"),
+        runtime=cost_runtime("dmf_solve"),
     script:
         "../../scripts/dmf_solve.py"
 
@@ -82,6 +85,9 @@ rule dmf_compare:
         f"{RESULTS}/logs/dmf_compare.log",
     benchmark:
         f"{RESULTS}/benchmarks/dmf_compare.tsv"
+    resources:
+        mem_mb=cost_mem_mb("dmf_compare"),
+        runtime=cost_runtime("dmf_compare"),
     script:
         "../../scripts/dmf_compare.py"
 

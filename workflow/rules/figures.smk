@@ -8,6 +8,8 @@ FIG1_J0 = [format_J0(j) for j in FIG1.get("J0", config["grid"]["J0"][:3])]
 rule fig1_regimes:
     conda:
         CONDA_ENV
+    # seconds of work: run on the submitting host, not as a cluster job
+    localrule: True
     input:
         sims=[f"{run_dir(FIG1_N, j, FIG1_SEED)}/simulation.h5" for j in FIG1_J0],
     output:
@@ -28,6 +30,8 @@ rule fig1_regimes:
 rule fig2_fixed_point:
     conda:
         CONDA_ENV
+    # seconds of work: run on the submitting host, not as a cluster job
+    localrule: True
     input:
         runs=rules.summarise.output.table,
     output:

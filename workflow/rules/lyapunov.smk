@@ -18,12 +18,6 @@ LYAP_NOTE = (
 )
 
 
-# tangent scratch per neuron (MB): about 20 (N + N_E) max(m, 8) doubles, on top of a simulation
-LYAP_MB_PER_NEURON = (
-    20 * 1.8 * max(int(LYAP["n_exponents"]), int(LYAP["spectrum_exponents"]), 8) * 8 / 1e6
-)
-
-
 rule lyapunov:
     conda:
         CONDA_ENV
@@ -41,9 +35,10 @@ rule lyapunov:
         f"{RESULTS}/logs/lyapunov/N~{{N}}_J0~{{J0}}_seed~{{seed}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/lyapunov/N~{{N}}_J0~{{J0}}_seed~{{seed}}.tsv"
-    threads: 1
+    threads: cost_threads("lyapunov")
     resources:
-        mem_mb=lambda wc: simulation_mem_mb(int(wc.N)) + int(LYAP_MB_PER_NEURON * int(wc.N)),
+        mem_mb=cost_mem_mb("lyapunov"),
+        runtime=cost_runtime("lyapunov"),
     script:
         "../../scripts/lyapunov.py"
 
@@ -51,6 +46,8 @@ rule lyapunov:
 rule lyapunov_table:
     conda:
         CONDA_ENV
+    # seconds of work: run on the submitting host, not as a cluster job
+    localrule: True
     input:
         runs=grid_files("lyapunov.h5"),
     output:
@@ -70,6 +67,8 @@ rule lyapunov_table:
 rule lyapunov_figures:
     conda:
         CONDA_ENV
+    # seconds of work: run on the submitting host, not as a cluster job
+    localrule: True
     input:
         table=rules.lyapunov_table.output.table,
         # convergence panel: every J0 of the largest N, first seed

@@ -74,15 +74,29 @@ _DRY_RUN = any(
     a in _DRY_FLAGS or (a[:1] == "-" and a[1:2] != "-" and a[1:].isalpha() and "n" in a)
     for a in sys.argv[1:]
 )
-if _DRY_RUN and STAGES & {"onset", "transition"}:
+if _DRY_RUN:
     from stdnet.accounting import sweep_cost
+    from stdnet.costmodel import sweep_by_rule
 
     _probes = onset.max_probes(GRID_J0, ONSET["resolution"]) if ONSET["search"] else 0
-    _cost = sweep_cost(config, _probes)
+    _fmt = lambda v: f"{v:.2f}"  # noqa: E731
+    if STAGES & {"onset", "transition"}:
+        _cost = sweep_cost(config, _probes)
+        print(
+            f"Predicted cost (core-hours; {_probes} onset probes per realization at most, "
+            f"one J_FP search per realization):\n"
+            + _cost.to_string(index=False, float_format=_fmt)
+            + f"\ntotal: {_cost['total_core_h'].sum():.1f} core-hours",
+            file=sys.stderr,
+        )
+    # every heavy rule of the selected stages (stdnet.costmodel; docs/cluster.md)
+    _by_rule = sweep_by_rule(config, _probes)
     print(
-        f"Predicted cost (core-hours; {_probes} onset probes per realization at most, "
-        f"one J_FP search per realization):\n"
-        + _cost.to_string(index=False, float_format=lambda v: f"{v:.2f}")
-        + f"\ntotal: {_cost['total_core_h'].sum():.1f} core-hours",
+        "Predicted cost per rule (core_h: expected core-hours; worst_core_h: every Lyapunov "
+        "extension and DMF iteration; max_request_h, max_mem_mb: the largest first-attempt "
+        "request of one job, at its threads):\n"
+        + _by_rule.to_string(index=False, float_format=_fmt)
+        + f"\ntotal: {_by_rule['core_h'].sum():.1f} core-hours expected, "
+        f"{_by_rule['worst_core_h'].sum():.1f} at most",
         file=sys.stderr,
     )

@@ -15,10 +15,10 @@ rule simulate:
         f"{RESULTS}/logs/simulate/N~{{N}}_J0~{{J0}}_seed~{{seed}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/simulate/N~{{N}}_J0~{{J0}}_seed~{{seed}}.tsv"
-    threads: 1
+    threads: cost_threads("simulate")
     resources:
-        mem_mb=lambda wc: simulation_mem_mb(int(wc.N)),
-        runtime=simulation_runtime,
+        mem_mb=cost_mem_mb("simulate"),
+        runtime=cost_runtime("simulate"),
     script:
         "../../scripts/simulate.py"
 
@@ -26,6 +26,8 @@ rule simulate:
 rule summarise:
     conda:
         CONDA_ENV
+    # seconds of work: run on the submitting host, not as a cluster job
+    localrule: True
     input:
         sims=grid_files("simulation.h5"),
     output:

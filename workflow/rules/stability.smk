@@ -32,6 +32,8 @@ SPECTRUM_RUNS = [f"{RESULTS}/stability/N~{N}/seed~{s}" for N in JFP_N if N <= DE
 rule homogeneous_modes:
     conda:
         CONDA_ENV
+    # 3 x 3 eigenvalues on a few thousand points: seconds, on the submitting host
+    localrule: True
     output:
         curves=f"{RESULTS}/tables/homogeneous_modes.csv",
         map=f"{RESULTS}/tables/homogeneous_map.csv",
@@ -51,6 +53,8 @@ rule homogeneous_modes:
 rule fig3_homogeneous:
     conda:
         CONDA_ENV
+    # seconds of work: run on the submitting host, not as a cluster job
+    localrule: True
     input:
         curves=rules.homogeneous_modes.output.curves,
         map=rules.homogeneous_modes.output.map,
@@ -85,9 +89,10 @@ rule jfp_search:
         f"{RESULTS}/logs/stability/jfp_search/N~{{N}}_seed~{{seed}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/stability/jfp_search/N~{{N}}_seed~{{seed}}.tsv"
-    threads: 1
+    threads: cost_threads("jfp_search")
     resources:
-        mem_mb=lambda wc: jfp_mem_mb(wc.N, JFP_METHOD),
+        mem_mb=cost_mem_mb("jfp_search"),
+        runtime=cost_runtime("jfp_search"),
     script:
         "../../scripts/stability_jfp.py"
 
@@ -109,7 +114,8 @@ rule jacobian_spectrum:
         f"{RESULTS}/benchmarks/stability/jacobian_spectrum/N~{{N}}_seed~{{seed}}.tsv"
     threads: 1
     resources:
-        mem_mb=lambda wc: jfp_mem_mb(wc.N, "shift_invert"),
+        mem_mb=cost_mem_mb("jacobian_spectrum"),
+        runtime=cost_runtime("jacobian_spectrum"),
     script:
         "../../scripts/stability_spectrum.py"
 
@@ -117,6 +123,8 @@ rule jacobian_spectrum:
 rule jfp_table:
     conda:
         CONDA_ENV
+    # seconds of work: run on the submitting host, not as a cluster job
+    localrule: True
     input:
         jfp=[f"{d}/jfp.h5" for d in STAB_RUNS],
     output:
@@ -132,6 +140,8 @@ rule jfp_table:
 rule spectrum_table:
     conda:
         CONDA_ENV
+    # seconds of work: run on the submitting host, not as a cluster job
+    localrule: True
     input:
         spectra=[f"{d}/spectrum.h5" for d in SPECTRUM_RUNS],
     output:
@@ -147,6 +157,8 @@ rule spectrum_table:
 rule fig8_jfp:
     conda:
         CONDA_ENV
+    # seconds of work: run on the submitting host, not as a cluster job
+    localrule: True
     input:
         jfp=rules.jfp_table.output.table,
         spectra=rules.spectrum_table.output.table,
@@ -198,6 +210,9 @@ rule fig8_routes:
     benchmark:
         f"{RESULTS}/benchmarks/stability/fig8_routes.tsv"
     threads: 1
+    resources:
+        mem_mb=cost_mem_mb("fig8_routes"),
+        runtime=cost_runtime("fig8_routes"),
     script:
         "../../scripts/stability_routes.py"
 
@@ -217,6 +232,9 @@ rule hetfp_compare:
     benchmark:
         f"{RESULTS}/benchmarks/stability/hetfp_compare.tsv"
     threads: 1
+    resources:
+        mem_mb=cost_mem_mb("hetfp_compare"),
+        runtime=cost_runtime("hetfp_compare"),
     script:
         "../../scripts/stability_hetfp.py"
 
@@ -224,6 +242,8 @@ rule hetfp_compare:
 rule fig8_hetfp:
     conda:
         CONDA_ENV
+    # seconds of work: run on the submitting host, not as a cluster job
+    localrule: True
     input:
         table=rules.hetfp_compare.output.table,
         h5=rules.hetfp_compare.output.h5,

@@ -27,6 +27,8 @@ TRANS_NOTE = (
 rule regimes:
     conda:
         CONDA_ENV
+    # seconds of work: run on the submitting host, not as a cluster job
+    localrule: True
     input:
         table=rules.lyapunov_table.output.table,
     output:
@@ -99,6 +101,8 @@ rule width_power:
 rule transition_figures:
     conda:
         CONDA_ENV
+    # seconds of work: run on the submitting host, not as a cluster job
+    localrule: True
     input:
         regimes=rules.regimes.output.table,
         table=rules.transition.output.table,

@@ -1,0 +1,162 @@
+"""The cost model of the heavy rules (stdnet.costmodel): monotone in N and attempt, known
+values, the workflow's rules use it, and its job counts agree with Snakemake's DAG."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from stdnet import costmodel
+from stdnet.config import validate_config
+from stdnet.costmodel import CostModel, mem_request_mb, runtime_request_min, sweep_by_rule
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = ROOT / "config" / "schema"
+N_RULES = ("simulate", "lyapunov", "record_inputs", "jfp_search", "jacobian_spectrum")
+
+
+def _config(*names: str) -> dict:
+    cfg = {}
+    for name in names:
+        for key, value in yaml.safe_load((ROOT / name).read_text()).items():
+            cfg[key] = {**cfg[key], **value} if isinstance(value, dict) and key in cfg else value
+    return validate_config(cfg, SCHEMA)
+
+
+@pytest.fixture(scope="module")
+def default():
+    return CostModel(_config("config/params.yaml"))
+
+
+@pytest.fixture(scope="module")
+def paper():
+    return CostModel(_config("config/params.yaml", "config/paper.yaml"))
+
+
+@pytest.mark.parametrize("rule", N_RULES)
+def test_cost_grows_with_N(paper, rule):
+    sizes = [1000, 2000, 4000] + ([] if rule == "jacobian_spectrum" else [10000, 20000, 40000])
+    costs = [paper.job(rule, N=N, J0="1") for N in sizes]
+    assert all(a.seconds < b.seconds for a, b in zip(costs, costs[1:]))
+    assert all(a.mem_mb <= b.mem_mb for a, b in zip(costs, costs[1:]))
+    requests = [paper.runtime_min(rule, N=N, J0="1") for N in sizes]
+    assert requests == sorted(requests)
+
+
+@pytest.mark.parametrize("rule", costmodel.RULES)
+def test_requests_grow_with_attempt(paper, rule):
+    wc = {"N": 4000, "J0": "1"}
+    times = [paper.runtime_min(rule, attempt=a, **wc) for a in (1, 2, 3)]
+    assert times == [times[0], 2 * times[0], 4 * times[0]]
+    mems = [paper.mem_mb(rule, attempt=a, **wc) for a in (1, 2, 3)]
+    assert mems[0] < mems[1] < mems[2]
+    cost = paper.job(rule, **wc)
+    assert 0 < cost.seconds <= cost.worst_seconds
+
+
+def test_known_values_simulate(paper):
+    # N = 4e4, K = 4000: 320 MB of uint16 indices (past PATTERN_CACHE_BYTES), 1500 tau / 0.025
+    cost = paper.job("simulate", N=40000)
+    assert cost.seconds == pytest.approx(1.5 + 4e4 * 4000 * 60000 / 5.6e8)
+    # 60 s + 2 x 17144.4 s = 34348.7 s -> 573 min; 1000 MB floor above 1.5 x 530 MB
+    assert paper.runtime_min("simulate", N=40000) == 573
+    assert paper.runtime_min("simulate", N=40000, attempt=2) == 1146
+    assert paper.mem_mb("simulate", N=40000) == 1000
+    assert paper.mem_mb("simulate", N=40000, attempt=2) == 1500
+    # eight threads at 70 % efficiency: 60 s + 34288.7 s / 5.6 -> 104 min
+    assert paper.runtime_min("simulate", N=40000, threads=8) == 104
+
+
+def test_known_values_lyapunov(default, paper):
+    # default: m = 8 (one chunk), N = 1000, K = 100; 4400 steps, 2 extensions of 4000
+    per_step = 1000 * 100 / 7.0e8 * (1 + 2.4)
+    cost = default.job("lyapunov", N=1000, J0="1.5")
+    assert cost.seconds == pytest.approx(1.5 + per_step * (4400 + 0.3 * 8000))
+    assert cost.worst_seconds == pytest.approx(1.5 + per_step * 12400)
+    # paper: J0 = 1.5 is in lyapunov.spectrum_J0, so 128 exponents (16 chunks of 8)
+    assert paper.exponents("1.5") == 128 and paper.exponents("1.4") == 8
+    work = [paper.job("lyapunov", N=2000, J0=J0).seconds - costmodel.EXPECTED_STARTUP_S
+            for J0 in ("1.5", "1.4")]
+    ratio = work[0] / work[1]
+    assert ratio == pytest.approx((1 + 2.4 * 16) / (1 + 2.4), rel=0.01)
+
+
+def test_dmf_solve_independent_of_N(paper):
+    a, b = paper.job("dmf_solve", N="2000"), paper.job("dmf_solve", N="inf")
+    assert a == b and a.worst_seconds > a.seconds
+
+
+def test_request_helpers_reject_bad_values():
+    assert runtime_request_min(1.0) == costmodel.RUNTIME_FLOOR_MIN
+    assert mem_request_mb(10.0) == costmodel.MEM_FLOOR_MB
+    with pytest.raises(ValueError, match="attempt: value 0 is not allowed"):
+        runtime_request_min(1.0, attempt=0)
+    with pytest.raises(ValueError, match="threads: value -1 is not allowed"):
+        runtime_request_min(1.0, threads=-1)
+    with pytest.raises(ValueError, match="rule: value 'summarise' is not allowed; allowed:"):
+        CostModel(_config("config/params.yaml")).job("summarise")
+
+
+def test_default_sweep_jobs(default):
+    by_rule = sweep_by_rule(default.config, probes_per_realization=4).set_index("rule")
+    # 42 grid points + 4 probes x 6 realizations; 2 chaotic J0 x 2 N x 3 seeds recorded
+    assert by_rule.loc["simulate", "jobs"] == 66 and by_rule.loc["lyapunov", "jobs"] == 66
+    assert by_rule.loc["record_inputs", "jobs"] == 12
+    assert by_rule.loc["jfp_search", "jobs"] == 6 and by_rule.loc["dmf_solve", "jobs"] == 28
+    assert (by_rule["core_h"] <= by_rule["worst_core_h"]).all()
+
+
+def _rule_blocks(text: str) -> dict:
+    """rule name -> its text, for every rule/checkpoint of a .smk file."""
+    heads = list(re.finditer(r"^(?:rule|checkpoint) (\w+):\n", text, flags=re.M))
+    ends = [h.start() for h in heads[1:]] + [len(text)]
+    return {h.group(1): text[h.end():e] for h, e in zip(heads, ends)}
+
+
+def test_every_rule_is_local_or_sized():
+    """A cluster job without its own runtime would get the profile's 60-minute default."""
+    blocks = {}
+    for smk in sorted((ROOT / "workflow" / "rules").glob("*.smk")):
+        blocks.update(_rule_blocks(smk.read_text()))
+    unsized = [name for name, body in blocks.items()
+               if "localrule: True" not in body
+               and not (f'cost_runtime("{name}")' in body and f'cost_mem_mb("{name}")' in body)]
+    assert unsized == []
+    sized = {name for name, body in blocks.items() if "cost_runtime(" in body}
+    assert sized == set(costmodel.RULES)
+
+
+def test_dry_run_counts_match_snakemake(tmp_path):
+    """The per-rule table of a dry run counts the jobs Snakemake plans (probes aside)."""
+    cmd = [sys.executable, "-m", "snakemake", "-n", "--configfile",
+           str(ROOT / "tests" / "data" / "tiny.yaml"), "--config", f"results={tmp_path}"]
+    res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    text = res.stdout + res.stderr
+    stats = dict(re.findall(r"^(\w+)\s+(\d+)$", text.split("Job stats:")[1], flags=re.M))
+    table = text.split("Predicted cost per rule")[1].split("total:")[0]
+    model = dict(re.findall(r"^\s*(\w+)\s+(\d+)\s", table, flags=re.M))
+    assert model, table
+    for rule, jobs in model.items():
+        if rule not in ("simulate", "lyapunov"):  # these add the onset probes' maximum
+            assert stats[rule] == jobs, rule
+    assert int(model["simulate"]) >= int(stats["simulate"])
+
+
+def test_benchmarks_of_nested_rule_folders(tmp_path):
+    """stability/jfp_search/N~..._seed~....tsv is rule stability/jfp_search, not 'stability'
+    (the calibration reads the rules by their folder)."""
+    from stdnet.accounting import read_benchmarks
+
+    header = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+    for rel in ("stability/jfp_search/N~1000_seed~1.tsv", "simulate/N~1000_J0~0.1_seed~1.tsv",
+                "stability/jfp_table.tsv"):
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(header + "2.0\t0:00:02\t200\t1\t1\t1\t0\t0\t90\t1.8\n")
+    rules = set(read_benchmarks(tmp_path)["rule"])
+    assert rules == {"stability/jfp_search", "simulate", "stability/jfp_table"}
