@@ -42,7 +42,9 @@ munge -n | unmunge >/dev/null
 
 # 3. slurm.conf: this host as the only node, addressed as 127.0.0.1 (no DNS)
 HOST=$(hostname -s)
-CPUS=$(nproc)
+# nproc also obeys OMP_NUM_THREADS, which the test suite sets to 1 (tests/conftest.py):
+# count the CPUs this process may use, not the thread limit, or the node gets one CPU
+CPUS=$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)
 MEM=$(( $(free -m | awk '/^Mem:/{print $2}') - 1024 ))
 mkdir -p /etc/slurm "$SLURM_TMP/state" "$SLURM_TMP/spool"
 cat > /etc/slurm/slurm.conf <<CONF
