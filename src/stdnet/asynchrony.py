@@ -35,6 +35,7 @@ from scipy import signal as sps
 from scipy import stats
 
 from .batchmeans import batch_means_ci
+from .cancellation import signal_slices
 from .scalingfits import fill_single_realization_se, fit_offset_power, fit_power_law
 
 #: a model whose lack-of-fit p-value is below this is rejected
@@ -73,8 +74,6 @@ def spectrum_peak(f: np.ndarray, S: np.ndarray) -> dict:
 
 def recording_asynchrony(rec: dict, params, segment: float) -> tuple[dict, dict]:
     """Excess factors, spectra and their peaks of one recording: (stats, spectra)."""
-    from .cancellation import signal_slices
-
     dt = float(rec["time"][1] - rec["time"][0])
     sl = signal_slices(params)
     sizes = {"xnu_E": params.N_E, "nu_E": params.N_E, "nu_I": params.N_I}

@@ -29,10 +29,8 @@ from .transfer import phi_scalar
 
 log = logging.getLogger("stdnet.correlations")
 
-#: the presynaptic signals accumulated over all neurons: x nu_E (seen by E targets from E),
-#: nu_E (seen by I targets from E), nu_I (seen by both from I)
-SIGNALS = ("xnu_E", "nu_E", "nu_I")
-#: (target population, presynaptic block) -> the signal it sees
+#: (target population, presynaptic block) -> the signal it sees: x nu_E for E->E,
+#: nu_E for E->I, nu_I from I
 BLOCK_SIGNAL = {("E", "E"): "xnu_E", ("E", "I"): "nu_I", ("I", "E"): "nu_E", ("I", "I"): "nu_I"}
 BLOCKS = tuple(BLOCK_SIGNAL)
 
@@ -274,42 +272,3 @@ def recording_params(d: dict) -> ModelParams:
     known = ModelParams.constant_names()
     return ModelParams.from_config({k: prm[k] for k in known if k in prm}, N=int(prm["N"]),
                                    J0=float(prm["J0"]))
-
-
-def simulation_observables(sim: dict) -> dict:
-    """Per population: mean rate, mean input, input variance (temporal + static =
-    the DMF's Delta(0)), its temporal and static parts, from a simulation file."""
-    n = sim["neurons"]
-    N_E = int(sim["params"]["N_E"])
-    out = {}
-    for pop, sl in (("E", slice(0, N_E)), ("I", slice(N_E, None))):
-        hm, hv = n["h_mean"][sl], n["h_var"][sl]
-        out[f"nu_{pop}"] = float(n["nu_mean"][sl].mean())
-        out[f"mu_{pop}"] = float(hm.mean())
-        out[f"var_temporal_{pop}"] = float(hv.mean())
-        out[f"var_static_{pop}"] = float(hm.var())
-        out[f"var_{pop}"] = float(hv.mean() + hm.var())
-    out["x"] = float(n["x_mean"].mean())
-    return out
-
-
-def recorded_decorrelation_times(sim: dict, max_lag: float) -> dict:
-    """Decorrelation time (docs/dmf.md) per population from the recorded h traces
-    after the transient (a few neurons; nan where they do not fluctuate)."""
-    from .dmf import decorrelation_time
-
-    t = sim["time"]
-    keep = t >= sim["t_transient"]
-    h = sim["recorded"]["h"][keep]
-    idx = sim["recorded"]["index"]
-    N_E = int(sim["params"]["N_E"])
-    dt = float(t[1] - t[0])
-    n_lags = min(int(round(max_lag / dt)) + 1, h.shape[0] // 2)
-    out = {}
-    for pop, sel in (("E", idx < N_E), ("I", idx >= N_E)):
-        if not sel.any() or n_lags < 3:
-            out[f"tau_dec_{pop}"] = np.nan
-            continue
-        temporal, _ = input_autocovariance(h[:, sel], n_lags)
-        out[f"tau_dec_{pop}"] = decorrelation_time(np.arange(n_lags) * dt, temporal)
-    return out

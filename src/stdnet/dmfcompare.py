@@ -98,6 +98,46 @@ def matching_dmf(dmf: pd.DataFrame, N: int, J0: float, I0: float) -> pd.Series |
 # ---------------------------------------------------------------------------
 # the simulations
 # ---------------------------------------------------------------------------
+def simulation_observables(sim: dict) -> dict:
+    """Per population: mean rate, mean input, input variance (temporal + static =
+    the DMF's Delta(0)), its temporal and static parts, from a simulation file."""
+    n = sim["neurons"]
+    N_E = int(sim["params"]["N_E"])
+    out = {}
+    for pop, sl in (("E", slice(0, N_E)), ("I", slice(N_E, None))):
+        hm, hv = n["h_mean"][sl], n["h_var"][sl]
+        out[f"nu_{pop}"] = float(n["nu_mean"][sl].mean())
+        out[f"mu_{pop}"] = float(hm.mean())
+        out[f"var_temporal_{pop}"] = float(hv.mean())
+        out[f"var_static_{pop}"] = float(hm.var())
+        out[f"var_{pop}"] = float(hv.mean() + hm.var())
+    out["x"] = float(n["x_mean"].mean())
+    return out
+
+
+def recorded_decorrelation_times(sim: dict, max_lag: float) -> dict:
+    """Decorrelation time (docs/dmf.md) per population from the recorded h traces
+    after the transient (a few neurons; nan where they do not fluctuate)."""
+    from .correlations import input_autocovariance
+    from .dmf import decorrelation_time
+
+    t = sim["time"]
+    keep = t >= sim["t_transient"]
+    h = sim["recorded"]["h"][keep]
+    idx = sim["recorded"]["index"]
+    N_E = int(sim["params"]["N_E"])
+    dt = float(t[1] - t[0])
+    n_lags = min(int(round(max_lag / dt)) + 1, h.shape[0] // 2)
+    out = {}
+    for pop, sel in (("E", idx < N_E), ("I", idx >= N_E)):
+        if not sel.any() or n_lags < 3:
+            out[f"tau_dec_{pop}"] = np.nan
+            continue
+        temporal, _ = input_autocovariance(h[:, sel], n_lags)
+        out[f"tau_dec_{pop}"] = decorrelation_time(np.arange(n_lags) * dt, temporal)
+    return out
+
+
 def simulation_K_E(params: dict) -> int:
     """K_E = c N_E of a simulation, from the parameters stored in its file."""
     fields = {f.name for f in dataclasses.fields(ModelParams)}
@@ -110,7 +150,6 @@ def simulation_row(sim: dict, inputs: dict | None, max_lag: float) -> dict:
     Decorrelation times come from the input recording of the correlations stage where
     there is one (a longer continuation with more neurons), else from the few traces
     recorded during the simulation."""
-    from .correlations import recorded_decorrelation_times, simulation_observables
     from .dmf import decorrelation_time
 
     p = sim["params"]
