@@ -30,4 +30,14 @@ if [ -e "$SLURM_TMP/munged.ours" ]; then
   stop /run/munge/munged.pid munged
   rm -f "$SLURM_TMP/munged.ours"
 fi
+# slurm.conf only if up.sh wrote it: without it scontrol fails at once instead of waiting
+# 10 s for a controller that is gone (the executor plugin asks it at every Snakemake start)
+if [ -e "$SLURM_TMP/slurm.conf.ours" ]; then
+  if [ -e "$SLURM_TMP/slurm.conf.before" ]; then
+    mv -f "$SLURM_TMP/slurm.conf.before" /etc/slurm/slurm.conf
+  else
+    rm -f /etc/slurm/slurm.conf
+  fi
+  rm -f "$SLURM_TMP/slurm.conf.ours"
+fi
 exit 0

@@ -47,6 +47,13 @@ HOST=$(hostname -s)
 CPUS=$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)
 MEM=$(( $(free -m | awk '/^Mem:/{print $2}') - 1024 ))
 mkdir -p /etc/slurm "$SLURM_TMP/state" "$SLURM_TMP/spool"
+# down.sh removes our slurm.conf again (and restores one that was there before): while a
+# slurm.conf names a controller that is not running, `scontrol show config` waits 10 s, and
+# the SLURM executor plugin runs it whenever Snakemake starts (+10 s per start)
+if [ -e /etc/slurm/slurm.conf ] && ! grep -q "written by stdnet .ci/slurm/up.sh" /etc/slurm/slurm.conf; then
+  cp -p /etc/slurm/slurm.conf "$SLURM_TMP/slurm.conf.before"
+fi
+touch "$SLURM_TMP/slurm.conf.ours"
 cat > /etc/slurm/slurm.conf <<CONF
 # written by stdnet .ci/slurm/up.sh: one-node test cluster on localhost
 ClusterName=stdnetci
