@@ -154,7 +154,7 @@ def surrogate_pair_means(U: np.ndarray, V: np.ndarray, offsets: np.ndarray) -> n
     targets change; the within-target covariances are invariant under the roll)."""
     n_t, n = U.shape
     Uc, Vc = U - U.mean(axis=0), V - V.mean(axis=0)
-    diag = float(np.sum(Uc * Vc)) / (n_t - 1)
+    diag = _diag_cov_sum(U, V)
     t = np.arange(n_t)[:, None]
     cols = np.arange(n)[None, :]
     out = np.empty(offsets.shape[0])
