@@ -18,8 +18,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# the default workflow (config/params.yaml), end to end
+# the default workflow (config/params.yaml), end to end; the config check first, since it
+# names file, line and column of a YAML error where Snakemake's own loader does not
 run: $(STAMP)
+	$(VENV)/bin/stdnet check config/params.yaml
 	$(VENV)/bin/snakemake --cores $(CORES)
 
 # the whole test suite

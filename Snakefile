@@ -21,6 +21,18 @@ include: "workflow/rules/figures.smk"
 include: "workflow/rules/report.smk"
 
 
+keep_previous_version_on_failure(workflow.rules)
+
+
+onstart:
+    refuse_jobs_larger_than_this_machine()
+    remember_tables()
+
+
+onerror:
+    date_back_restored_tables()
+
+
 rule all:
     default_target: True
     input:

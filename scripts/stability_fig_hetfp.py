@@ -1,7 +1,7 @@
 """Rule fig8_hetfp: heterogeneous fixed point, Gaussian theory vs simulation (Fig 8C-D)."""
-import h5py
 import pandas as pd
 
+from stdnet.io import open_h5
 from stdnet.plotting import save_figure
 from stdnet.plotting.stability import hetfp_figure
 from stdnet.runtime import setup
@@ -11,7 +11,7 @@ p = snakemake.params  # noqa: F821
 m, cfg = p.model, p.hetfp
 table = pd.read_csv(snakemake.input.table)  # noqa: F821
 sample = None
-with h5py.File(snakemake.input.h5, "r") as f:  # noqa: F821
+with open_h5(snakemake.input.h5, kind="heterogeneous fixed point file") as f:  # noqa: F821
     theory = f["theory"][()]
     het = table[table.heterogeneous.astype(bool)]
     if len(het):

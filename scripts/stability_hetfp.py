@@ -16,6 +16,8 @@ N, seed = int(cfg["N"]), int(cfg["seed"])
 base = ModelParams.from_config(p.model, N=N, J0=float(cfg["J0"][0]))
 rows = []
 with atomic_h5(snakemake.output.h5) as f:  # noqa: F821
+    write_attrs(f.create_group("params"), {**p.model, **cfg, "dt": sim_cfg["dt"],
+                                           "perturbation": sim_cfg["perturbation"]})
     for J0 in cfg["J0"]:
         model = base.replace(J0=float(J0))
         out = settle_heterogeneous(model, seed, t_sim=cfg["t_sim"], dt=sim_cfg["dt"],

@@ -39,6 +39,7 @@ for kind in ("hopf", "real"):
     log.info("%s: seed %d, J_FP %.4f; rightmost above %.4f%+.4fi", kind, seed, row.J_FP,
              ev[J_hi][0].real, abs(ev[J_hi][0].imag))
 with atomic_h5(snakemake.output.h5) as f:  # noqa: F821
+    write_attrs(f.create_group("params"), {**m, "N": N, **cfg, "dt": p.dt})
     for c in cases:
         g = f.create_group(c["kind"])
         write_attrs(g, {k: c[k] for k in ("seed", "J_FP", "J_lo", "J_hi", "n_E")})

@@ -21,6 +21,7 @@ import yaml
 
 from stdnet.accounting import (parse_wildcards, read_benchmarks, run_status,
                                simulate_spec, simulation_runtime_min, summarise_benchmarks)
+from stdnet.io import atomic_h5
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "data" / "tiny.yaml"
@@ -75,8 +76,8 @@ def test_run_status_of_every_kind(tmp_path):
     point = lambda N, J0, s: tmp_path / f"N~{N}" / f"J0~{J0}" / f"seed~{s}"  # noqa: E731
     logs = tmp_path / "logs" / "simulate"
     logs.mkdir(parents=True)
-    point(200, "0.1", 1).mkdir(parents=True)
-    (point(200, "0.1", 1) / "simulation.h5").write_bytes(b"x")
+    with atomic_h5(point(200, "0.1", 1) / "simulation.h5") as f:  # complete, with its marker
+        f.create_group("params")
     (logs / "N~200_J0~0.1_seed~1.log").write_text("x: step 10/20 t = 1.0 ETA 0:00:01\n"
                                                  "x: finished 20 steps in 0.1 s\n")
     _bench(tmp_path / "benchmarks" / "simulate" / "N~200_J0~0.1_seed~1.tsv", 2.5, 150.0)
@@ -84,9 +85,11 @@ def test_run_status_of_every_kind(tmp_path):
                                                  "DivergenceError: integration diverged\n")
     point(200, "0.1", 3).mkdir(parents=True)
     (point(200, "0.1", 3) / "simulation.checkpoint.h5").write_bytes(b"x")
-    grid = [(200, "0.1", s) for s in (1, 2, 3, 4)]
+    point(200, "0.1", 5).mkdir(parents=True)
+    (point(200, "0.1", 5) / "simulation.h5").write_bytes(b"x")  # truncated: not HDF5
+    grid = [(200, "0.1", s) for s in (1, 2, 3, 4, 5)]
     table = run_status(grid, [spec])
-    assert table["status"].tolist() == ["done", "failed", "incomplete", "not run"]
+    assert table["status"].tolist() == ["done", "failed", "incomplete", "not run", "corrupt"]
     assert table["wall_s"].iloc[0] == 2.5 and table["max_rss_mb"].iloc[0] == 150.0
     assert table["last_progress"].iloc[0] == "finished 20 steps in 0.1 s"
 

@@ -157,7 +157,9 @@ def _rule_blocks(text: str):
     hands to an executor, "localrule x:" for one it runs in its own process)."""
     for m in re.finditer(r"^(local)?rule (\w+):\n((?:[ \t]+\S.*\n?)*)", text, flags=re.M):
         out = re.search(r"^\s*output: (.+)$", m.group(3), flags=re.M)
-        paths = [str(Path(p.strip())) for p in out.group(1).split(", ")] if out else []
+        # a flagged file is printed with its flag: "res/tables/runs.csv (update)"
+        paths = ([str(Path(re.sub(r" \(\w+\)$", "", p.strip()))) for p in out.group(1).split(", ")]
+                 if out else [])
         yield bool(m.group(1)), m.group(2), paths
 
 

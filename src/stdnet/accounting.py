@@ -138,15 +138,23 @@ def sweep_cost(config: dict, probes_per_realization: int = 0) -> pd.DataFrame:
 
 
 # ---- run status ----------------------------------------------------------------
+#: exit code of `stdnet status` when some grid point is not done (errors.EXIT_CODES)
+NOT_DONE = 9
+
 _ERROR = re.compile(r"Traceback|Error|error:|Killed|CANCELLED|DUE TO TIME LIMIT")
 
 
 def point_status(run_dir, name: str, log_path=None) -> str:
-    """Status of the output `name` of one grid point: done | failed |
-    incomplete (killed, or still running) | not run (no trace of it)."""
+    """Status of the output `name` of one grid point: done | corrupt (the file is there but
+    unreadable, truncated or foreign) | failed | incomplete (killed, or still running) |
+    not run (no trace of it)."""
+    from .io import check_h5
+
     run_dir = Path(run_dir)
     out = run_dir / name
     if out.exists():
+        if out.suffix == ".h5" and check_h5(out) is not None:
+            return "corrupt"
         return "done"
     stem = Path(name).stem
     leftovers = list(run_dir.glob(f".{name}.tmp-*")) + list(run_dir.glob(f"{stem}.checkpoint*"))
@@ -228,20 +236,22 @@ def simulate_spec(results) -> dict:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Arguments of the status command (`python -m stdnet.accounting`, or a CLI command)."""
-    p.add_argument("configfile", help="workflow config (e.g. config/params.yaml)")
+    p.add_argument("configfiles", nargs="+", metavar="CONFIGFILE",
+                   help="workflow config files, laid over one another in order as Snakemake "
+                        "does (e.g. config/params.yaml config/width.yaml)")
     p.add_argument("--results", default=None, help="results folder (default: from the config)")
     p.add_argument("--benchmarks", action="store_true",
                    help="print the benchmark summary per rule and N instead")
 
 
 def run(args) -> int:
-    """Print the status of every simulation of the config's grid; exit 1 unless all done."""
-    import yaml
-
+    """Print the status of every simulation of the config's grid; exit 9 unless all done."""
+    from .config import load_config_files, schema_dir
+    from .io import check_h5
     from .params import format_J0
 
-    cfg = yaml.safe_load(Path(args.configfile).read_text())
-    results = args.results or cfg.get("results", "results")
+    cfg = load_config_files(args.configfiles, schema_dir())
+    results = args.results or cfg["results"]
     if args.benchmarks:
         with pd.option_context("display.max_rows", None, "display.width", 160):
             table = read_benchmarks(Path(results) / "benchmarks")
@@ -254,7 +264,17 @@ def run(args) -> int:
         print(table.to_string(index=False))
     counts = table["status"].value_counts().to_dict()
     print("\n" + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
-    return 0 if set(counts) <= {"done"} else 1
+    if set(counts) <= {"done"}:
+        return 0
+    problems = [f"{r.output} of N={r.N}, J0={r.J0}, seed={r.seed} is corrupt: "
+                f"{check_h5(Path(results) / f'N~{r.N}/J0~{r.J0}/seed~{r.seed}' / r.output)}"
+                for r in table.itertuples() if r.status == "corrupt"]
+    for line in problems:
+        print(line, file=sys.stderr)
+    if problems:
+        print("the workflow moves corrupt files to <results>/.damaged/ and reruns their jobs "
+              "at its next start", file=sys.stderr)
+    return NOT_DONE
 
 
 def main(argv=None) -> int:
@@ -264,7 +284,11 @@ def main(argv=None) -> int:
                     "incomplete (killed or still running) or not run (not started, or "
                     "not requested).")
     add_arguments(p)
-    return run(p.parse_args(argv))
+    argv = sys.argv[1:] if argv is None else list(argv)
+    p.parse_args(argv)  # usage errors and --help here; the run goes through the CLI's handler
+    from .cli import main as cli_main
+
+    return cli_main(["status", *argv])
 
 
 if __name__ == "__main__":

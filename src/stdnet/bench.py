@@ -366,6 +366,10 @@ def run(args) -> int:
     if args.bandwidth_mib is None:
         args.bandwidth_mib = 512 if args.quick else 1024
     _validate(args)
+    if args.json and not args.worker:
+        from .io import check_writable
+
+        check_writable(args.json)  # before minutes of timing, not after
     if args.worker:
         print(json.dumps({"result": worker(args)}), flush=True)
         return 0
@@ -427,12 +431,11 @@ def run(args) -> int:
           f"the start, {load_end[0]:.1f} at the end, on {ncpu} cores: a load above the core "
           "count means other jobs shared the cores and every time above is inflated)")
     if args.json:
-        from .io import atomic_path
+        from .io import write_text
 
-        with atomic_path(args.json) as tmp:
-            with open(tmp, "w") as f:
-                json.dump({"args": {k: v for k, v in vars(args).items() if k != "func"},
-                           "results": results}, f, indent=1)
+        write_text(args.json, json.dumps({"args": {k: v for k, v in vars(args).items()
+                                                   if k != "func"},
+                                          "results": results}, indent=1))
     return 0
 
 

@@ -3,15 +3,23 @@
 Subcommands live in their own modules; each exposes `add_arguments(parser)` and
 `run(args) -> int`, and is listed in COMMANDS (imported lazily, so `stdnet
 fixed-point` does not pay for numba compilation of unrelated kernels).
+
+Every expected failure (stdnet.errors) ends with one line on stderr and the exit code
+of its class (docs/errors.md); `--debug` adds the traceback.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import logging
+import os
 import sys
+import traceback
 
+from . import __version__
+from .errors import EXIT_CODES, InputError, OutputError, ResourceError, StdnetError
 from .params import ModelParams, RunParams
 
 #: name -> (module, help). Modules other than this one are imported on use.
@@ -20,6 +28,7 @@ COMMANDS = {
     "fixed-point": ("stdnet.cli", "print the homogeneous fixed point as JSON"),
     "bench": ("stdnet.bench", "benchmark the kernels against naive numpy and scipy"),
     "status": ("stdnet.accounting", "status of every grid point of a config (done, failed, running)"),
+    "check": ("stdnet.cli", "check config files (YAML, keys, values, step size) as the workflow will"),
 }
 
 
@@ -66,19 +75,60 @@ def _add_simulate(p):
     p.add_argument("-o", "--output", required=True, help="HDF5 file to write")
 
 
-def _run_simulate(args) -> int:
-    from .runtime import set_threads
-    from .simulate import simulate, write_simulation
-
+def _simulate_inputs(args) -> tuple[ModelParams, RunParams]:
+    """Parameters of `stdnet simulate`, refused before any work when they cannot give a run."""
+    if args.threads < 1:
+        raise InputError(f"--threads: value {args.threads} is not allowed; allowed: an integer >= 1")
+    if args.seed < 0:
+        raise InputError(f"--seed: value {args.seed} is not allowed; allowed: an integer >= 0")
     model = _model_from(args)
     run = RunParams(dt=args.dt, method=args.method, t_transient=args.t_transient,
                     t_record=args.t_record, record_interval=args.record_interval,
                     n_record=args.n_record, perturbation=args.perturbation,
                     checkpoint_interval=args.checkpoint_interval, precision=args.precision)
-    set_threads(args.threads)
-    result = simulate(model, run, args.seed, checkpoint_path=args.checkpoint,
-                      progress_every_s=args.progress_every)
-    write_simulation(args.output, result, model, run, args.seed, checkpoint_path=args.checkpoint)
+    if args.checkpoint and run.checkpoint_interval <= 0:
+        raise InputError("--checkpoint: given without --checkpoint_interval, so no checkpoint "
+                         "would ever be written; allowed: --checkpoint_interval > 0 (simulated "
+                         "time between checkpoints, e.g. 50)")
+    return model, run
+
+
+def _preflight_simulate(model: ModelParams, run: RunParams) -> None:
+    """Step size and memory, before the network is built."""
+    from .hardware import mem_available
+    from .preflight import dt_problem, simulation_memory_bytes
+
+    problem = dt_problem(model, run)
+    if problem:
+        raise InputError(problem)
+    need, have = simulation_memory_bytes(model, run), mem_available()
+    if have and need > have:
+        raise ResourceError(f"N = {model.N}: the run needs about {need / 1e9:.3g} GB of memory; "
+                            f"this machine has {have / 1e9:.3g} GB available; lower --N or "
+                            "--c, or run on a machine with more memory")
+
+
+def _run_simulate(args) -> int:
+    from . import io
+    from .runtime import set_threads
+    from .simulate import simulate, write_simulation
+
+    model, run = _simulate_inputs(args)
+    _preflight_simulate(model, run)
+    paths = [args.output] + ([args.checkpoint] if args.checkpoint else [])
+    if len({str(os.path.abspath(p)) for p in paths}) < len(paths):
+        raise InputError(f"--checkpoint: value {args.checkpoint!r} is not allowed; allowed: "
+                         "a path other than the output")
+    for path in paths:
+        io.check_writable(path)
+    with contextlib.ExitStack() as claims:
+        for path in paths:  # a second writer of the same files fails now, not at the end
+            claims.enter_context(io.claim_output(path))
+        set_threads(args.threads)
+        result = simulate(model, run, args.seed, checkpoint_path=args.checkpoint,
+                          progress_every_s=args.progress_every)
+        write_simulation(args.output, result, model, run, args.seed,
+                         checkpoint_path=args.checkpoint)
     pop = result["population"]
     print(json.dumps({"output": args.output, "wall_time_s": round(result["wall_time_s"], 3),
                       "final_nu_E": float(pop["nu_E"][-1]), "final_nu_I": float(pop["nu_I"][-1])}))
@@ -108,14 +158,45 @@ def _run_fixed_point(args) -> int:
     return 0
 
 
+# ---- check --------------------------------------------------------------------
+def _add_check(p):
+    p.add_argument("configfiles", nargs="+", metavar="CONFIGFILE",
+                   help="config files laid over one another in order, as Snakemake does with "
+                        "several --configfile (e.g. config/params.yaml config/width.yaml)")
+    p.add_argument("--no-memory", action="store_true",
+                   help="skip the comparison of the jobs' memory with this machine's "
+                        "(for a sweep meant for a cluster)")
+
+
+def _run_check(args) -> int:
+    from .config import load_config_files, schema_dir
+    from .preflight import machine_memory_mb, memory_problems
+
+    cfg = load_config_files(args.configfiles, schema_dir())
+    if not args.no_memory:
+        problems = memory_problems(cfg, machine_memory_mb())
+        if problems:
+            raise ResourceError("; ".join(problems))
+    n_points = len(cfg["grid"]["N"]) * len(cfg["grid"]["J0"]) * len(cfg["grid"]["seeds"])
+    print(f"{' + '.join(args.configfiles)}: valid ({n_points} grid points, results in "
+          f"{cfg['results']!r})")
+    return 0
+
+
 _LOCAL = {"simulate": (_add_simulate, _run_simulate),
-          "fixed-point": (_add_fixed_point, _run_fixed_point)}
+          "fixed-point": (_add_fixed_point, _run_fixed_point),
+          "check": (_add_check, _run_check)}
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stdnet",
-        description="Balanced E/I rate networks with short-term synaptic depression.")
+        description="Balanced E/I rate networks with short-term synaptic depression.",
+        epilog="exit codes: " + "; ".join(f"{k} {v}" for k, v in EXIT_CODES.items()),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"stdnet {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the Python traceback of a failure")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
@@ -144,9 +225,33 @@ def main(argv=None) -> int:
                   file=sys.stderr)
             return 2
         return importlib.import_module(COMMANDS[args.command][0]).run(args)
-    except ValueError as e:  # bad parameters: say which, no traceback
-        print(f"stdnet {args.command}: error: {e}", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt:
+        return _fail(args, "interrupted", 130)
+    except Exception as e:  # noqa: BLE001 - every failure ends as one line and a code
+        return _fail(args, *_classify(e))
+
+
+def _classify(e: BaseException) -> tuple[str, int]:
+    """(message, exit code) of a failure; see errors.EXIT_CODES."""
+    if isinstance(e, StdnetError):
+        return str(e), e.exit_code
+    if isinstance(e, MemoryError):  # numpy's allocation failure included
+        return (f"out of memory ({e}); lower N, or run on a machine with more memory",
+                ResourceError.exit_code)
+    if isinstance(e, ValueError):  # bad parameters from the dataclasses
+        return str(e), InputError.exit_code
+    if isinstance(e, OSError):
+        where = f" {e.filename!r}" if getattr(e, "filename", None) else ""
+        return f"cannot access{where}: {e.strerror or e}", OutputError.exit_code
+    return (f"internal error {type(e).__name__}: {e} (a bug: rerun with --debug and report "
+            "the traceback)", 1)
+
+
+def _fail(args, message: str, code: int) -> int:
+    if getattr(args, "debug", False):
+        traceback.print_exc()
+    print(f"stdnet {args.command}: error: {message}", file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 uninterrupted run).
 
 HDF5 files: the same objects, every dataset with the same dtype, shape and bytes, the
-same attributes; the /meta group (wall time, date, host) is left out. CSV tables: the
+same attributes; the /meta group (wall time, date, host) and the completion marker
+(io.MARKER_ATTRS, absent from files of format 1) are left out. CSV tables: the
 same columns and values, exactly, except columns of wall times. Logs, benchmarks and
 the machine-dependent tables (benchmarks*.csv, run_status.csv) are not compared.
 
@@ -17,6 +18,9 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pandas as pd
+
+from .errors import StdnetError
+from .io import MARKER_ATTRS, open_h5
 
 SKIP_DIRS = ("logs", "benchmarks")
 SKIP_TABLES = re.compile(r"^(benchmarks.*|run_status)\.csv$")
@@ -41,10 +45,11 @@ def _files(root: Path, suffix: str) -> set[str]:
     return out
 
 
-def _attrs_equal(a, b) -> bool:
-    if set(a.keys()) != set(b.keys()):
+def _attrs_equal(a, b, skip=()) -> bool:
+    keys = set(a.keys()) - set(skip)
+    if keys != set(b.keys()) - set(skip):
         return False
-    for k in a.keys():
+    for k in keys:
         x, y = np.asarray(a[k]), np.asarray(b[k])
         if x.dtype != y.dtype or x.shape != y.shape or x.tobytes() != y.tobytes():
             return False
@@ -54,7 +59,7 @@ def _attrs_equal(a, b) -> bool:
 def h5_differences(path_a, path_b, skip=SKIP_H5) -> list[str]:
     """Every difference between two HDF5 files, ignoring the top-level groups in `skip`."""
     diffs = []
-    with h5py.File(path_a, "r") as fa, h5py.File(path_b, "r") as fb:
+    with open_h5(path_a, kind="HDF5 file") as fa, open_h5(path_b, kind="HDF5 file") as fb:
         names = {}
         for f, key in ((fa, "a"), (fb, "b")):
             found = set()
@@ -62,7 +67,7 @@ def h5_differences(path_a, path_b, skip=SKIP_H5) -> list[str]:
             names[key] = {n for n in found if n.split("/")[0] not in skip}
         for n in sorted(names["a"] ^ names["b"]):
             diffs.append(f"{n}: only in {'a' if n in names['a'] else 'b'}")
-        if not _attrs_equal(fa.attrs, fb.attrs):
+        if not _attrs_equal(fa.attrs, fb.attrs, skip=MARKER_ATTRS):
             diffs.append("/: attributes differ")
         for n in sorted(names["a"] & names["b"]):
             oa, ob = fa[n], fb[n]
@@ -123,6 +128,9 @@ def main(argv=None) -> int:
     except Mismatch as e:
         print(e, file=sys.stderr)
         return 1
+    except StdnetError as e:  # a missing, truncated or foreign file
+        print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
     return 0
 
 

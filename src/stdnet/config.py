@@ -9,16 +9,84 @@ merged here. Every error names the key, the value and what is allowed:
 from __future__ import annotations
 
 import copy
+import difflib
+import math
+import os
 from pathlib import Path
 
 import yaml
 from jsonschema import Draft202012Validator, validators
 
-from .params import ModelParams, RunParams
+from .errors import InputError, InputFileError
+from .params import J0_DECIMALS, ModelParams, RunParams, format_J0
 
 
-class ConfigError(ValueError):
-    """A configuration value that is not allowed."""
+class ConfigError(InputError):
+    """A configuration value that is not allowed (exit code 2; still a ValueError)."""
+
+
+# ---- YAML with file, line and column -----------------------------------------------
+class StrictLoader(yaml.SafeLoader):
+    """yaml.SafeLoader that refuses a key written twice in one mapping (PyYAML, and so
+    Snakemake, keeps the last silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        first = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(key_node,
+                                                                           yaml.ScalarNode):
+                continue  # '<<' merges may be overridden; complex keys are not config keys
+            key = self.construct_object(key_node)
+            if key in first:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} written twice (first at line {first[key] + 1})",
+                    key_node.start_mark)
+            first[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep)
+
+
+def load_yaml(path):
+    """One YAML file, strictly: ConfigError 'file:line:col: problem' on a syntax error or
+    a duplicate key; InputFileError 'config file ... not found' if missing; an empty file
+    gives {}."""
+    try:
+        with open(path, "rb") as fh:  # bytes: yaml reports bad UTF-8 with its position
+            data = yaml.load(fh, Loader=StrictLoader)
+    except FileNotFoundError:
+        raise InputFileError(f"config file '{path}' not found") from None
+    except OSError as e:
+        raise InputFileError(f"config file '{path}' cannot be read: {e.strerror or e}") from None
+    except yaml.MarkedYAMLError as e:
+        m, c = e.problem_mark or e.context_mark, e.context_mark
+        where = f"{path}:{m.line + 1}:{m.column + 1}" if m else str(path)
+        ctx = f" ({e.context} at line {c.line + 1}, column {c.column + 1})" \
+            if e.problem and e.context and c else ""
+        raise ConfigError(f"{where}: {e.problem or e.context}{ctx}") from None
+    except yaml.YAMLError as e:  # e.g. a byte that is not UTF-8
+        raise ConfigError(f"{path}: {e}") from None
+    return {} if data is None else data
+
+
+def _load_config_mapping(path) -> dict:
+    data = load_yaml(path)
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file '{path}': the top level must be a mapping of config "
+                          f"keys, not {type(data).__name__}")
+    return data
+
+
+def check_config_files(paths) -> list[dict]:
+    """Load every config file strictly (Snakemake's own loader accepts duplicate keys);
+    ConfigError lists the problems of all of them."""
+    out, problems = [], []
+    for path in paths:
+        try:
+            out.append(_load_config_mapping(path))
+        except ConfigError as e:  # a missing file (InputFileError) stops at once
+            problems.append(str(e))
+    if problems:
+        raise ConfigError("invalid configuration file(s):\n  " + "\n  ".join(problems))
+    return out
 
 
 def _extend_with_default(validator_class):
@@ -37,6 +105,16 @@ def _extend_with_default(validator_class):
 _DefaultFiller = _extend_with_default(Draft202012Validator)
 
 
+def schema_dir() -> Path:
+    """config/schema of the repository this package runs from (an editable install, as
+    `make install` makes); the workflow passes its own instead."""
+    path = Path(__file__).resolve().parents[2] / "config" / "schema"
+    if not path.is_dir():
+        raise InputFileError(f"config schema not found at {path}: run stdnet from a checkout "
+                             "of the repository (pip install -e .)")
+    return path
+
+
 def load_schema(schema_dir) -> dict:
     """Merge every config/schema/*.yaml fragment into one object schema."""
     schema_dir = Path(schema_dir)
@@ -51,6 +129,7 @@ def load_schema(schema_dir) -> dict:
                 raise ValueError(f"schema section {key!r} defined twice (second in {path})")
             merged["properties"][key] = sub
         merged["required"] += frag.get("required", [])
+    merged["additionalProperties"] = False  # a misspelt section must not pass silently
     return merged
 
 
@@ -84,9 +163,40 @@ def _allowed(err) -> str:
         return f"a list of at most {val} item(s)"
     if v == "additionalProperties":
         return "only the keys " + ", ".join(sorted(err.schema.get("properties", {})))
+    if v == "uniqueItems":
+        return "distinct values"
     if v == "required":
         return "these keys must be present: " + ", ".join(val)
     return err.message
+
+
+def _non_finite(value, path=()) -> dict:
+    """key -> message for nan and +-inf anywhere (the schema's minimum lets nan through)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        key = _key(list(path))
+        return {key: f"config key '{key}': value {value!r} is not allowed; "
+                     "allowed: a finite number"}
+    items = value.items() if isinstance(value, dict) else \
+        enumerate(value) if isinstance(value, list) else ()
+    return {k: m for key, v in items for k, m in _non_finite(v, (*path, key)).items()}
+
+
+def _schema_problem(err) -> list[str]:
+    path = list(err.absolute_path)
+    if err.validator == "additionalProperties":
+        allowed = sorted(err.schema.get("properties", {}))
+        out = []
+        for extra in sorted(set(err.instance) - set(allowed), key=str):
+            close = difflib.get_close_matches(str(extra), allowed, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            out.append(f"config key '{_key(path + [extra])}': unknown key; {hint}"
+                       f"allowed: {_allowed(err)}")
+        return out
+    if err.validator == "required":
+        return [f"config key '{_key(path + [k])}': missing; this key must be present"
+                for k in err.validator_value if k not in err.instance]
+    return [f"config key '{_key(path)}': value {err.instance!r} is not allowed; "
+            f"allowed: {_allowed(err)}"]
 
 
 def validate_config(config: dict, schema_dir) -> dict:
@@ -96,18 +206,13 @@ def validate_config(config: dict, schema_dir) -> dict:
     """
     cfg = copy.deepcopy(config) if config is not None else {}
     schema = load_schema(schema_dir)
-    problems = []
-    for err in sorted(_DefaultFiller(schema).iter_errors(cfg), key=lambda e: list(e.absolute_path)):
-        path = list(err.absolute_path)
-        if err.validator == "additionalProperties":
-            extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
-            problems.append(f"config key '{_key(path + extra[:1])}': unknown key; allowed: "
-                            f"{_allowed(err)}")
-        elif err.validator == "required":
-            problems.append(f"config key '{_key(path)}': {err.message}")
-        else:
-            problems.append(f"config key '{_key(path)}': value {err.instance!r} is not allowed; "
-                            f"allowed: {_allowed(err)}")
+    non_finite = _non_finite(cfg)
+    problems = list(non_finite.values())
+    errors = sorted(_DefaultFiller(schema).iter_errors(cfg),
+                    key=lambda e: list(map(str, e.absolute_path)))
+    for err in errors:
+        if _key(list(err.absolute_path)) not in non_finite:  # said once is enough
+            problems += _schema_problem(err)
     if not problems:
         problems += _semantic_problems(cfg)
     if problems:
@@ -117,7 +222,7 @@ def validate_config(config: dict, schema_dir) -> dict:
 
 def _semantic_problems(cfg: dict) -> list[str]:
     """Checks a schema cannot express: every grid point gives a valid network."""
-    problems = []
+    problems = _results_problems(cfg["results"]) + _grid_problems(cfg)
     try:
         RunParams.from_config(cfg.get("simulation", {}))
     except ValueError as e:
@@ -139,7 +244,84 @@ def _semantic_problems(cfg: dict) -> list[str]:
         problems.append(f"config key 'figures.fig1.seed': value {fig1['seed']} is not allowed; "
                         f"allowed: values of grid.seeds {cfg['grid']['seeds']}")
     problems += _dmf_problems(cfg)
+    if not problems:  # needs a valid model and run
+        from .preflight import dt_config_problems
+
+        problems += dt_config_problems(cfg)
     return problems
+
+
+def _results_problems(results: str) -> list[str]:
+    """`results` becomes the prefix of every Snakemake path."""
+    why = None
+    if not results.strip():
+        why = "a non-empty folder path"
+    elif any(c in results for c in "\0\n\r"):
+        why = "a path without NUL or line breaks"
+    elif "{" in results or "}" in results:
+        why = "a path without '{' or '}' (Snakemake reads them as wildcards)"
+    elif os.path.dirname(os.path.abspath(results)) == os.path.abspath(results):
+        why = "a folder other than the file-system root"
+    elif os.path.exists(results) and not os.path.isdir(results):
+        why = "a folder (this path exists and is not a folder)"
+    if why is None:
+        return []
+    return [f"config key 'results': value {results!r} is not allowed; allowed: {why}"]
+
+
+def _duplicates(values) -> list:
+    seen, dups = [], []
+    for v in values:
+        if v in seen and v not in dups:
+            dups.append(v)
+        seen.append(v)
+    return dups
+
+
+def _path_value_problems(key: str, values, prefix: str = "J0~", scalar: bool = False) -> list[str]:
+    """Values that become result-path text (format_J0): two values must not share a path,
+    and the path must read back as the value (it is what the job runs)."""
+    out, by_text = [], {}
+    for v in values:
+        by_text.setdefault(format_J0(v), []).append(v)
+    for text, vs in by_text.items():
+        distinct = sorted(set(vs))
+        if len(distinct) > 1:
+            out.append(f"config key '{key}': values {' and '.join(map(repr, distinct))} give the "
+                       f"same result path '{prefix}{text}'; allowed: values that differ within "
+                       f"{J0_DECIMALS} decimals")
+    for i, v in enumerate(values):
+        text = format_J0(v)
+        if len(set(by_text[text])) == 1 and abs(float(text) - v) > 1e-12 * max(1.0, abs(v)):
+            out.append(f"config key '{key if scalar else f'{key}[{i}]'}': value {v!r} is not "
+                       f"allowed; allowed: a multiple of 1e-{J0_DECIMALS} (its result path "
+                       f"'{prefix}{text}' would be run at {float(text):g})")
+    return out
+
+
+def _grid_problems(cfg: dict) -> list[str]:
+    out = []
+    for name in ("N", "J0", "seeds"):
+        dups = _duplicates(cfg["grid"][name])
+        if dups:
+            out.append(f"config key 'grid.{name}': value(s) {', '.join(map(repr, dups))} appear "
+                       "more than once; allowed: distinct values")
+    # every J0 / I0 list that becomes part of a result path (workflow/rules/*.smk)
+    lists = [("grid.J0", cfg["grid"]["J0"], "J0~"),
+             ("figures.fig1.J0", cfg.get("figures", {}).get("fig1", {}).get("J0", []), "J0~"),
+             ("correlations.J0", cfg.get("correlations", {}).get("J0", []), "J0~"),
+             ("dmf.J0", cfg.get("dmf", {}).get("J0", []), "J0~"),
+             ("dmf.I0", cfg.get("dmf", {}).get("I0", []), "I0~")]
+    for key, values, prefix in lists:
+        out += _path_value_problems(key, [float(v) for v in values], prefix)
+    I0 = float(cfg.get("model", {}).get("I0", 0.0))
+    out += _path_value_problems("model.I0", [I0], "I0~", scalar=True)
+    grid_text = {format_J0(j) for j in cfg["grid"]["J0"]}
+    for j in cfg.get("correlations", {}).get("J0", []):
+        if format_J0(j) not in grid_text:
+            out.append(f"config key 'correlations.J0': value {j} is not allowed; "
+                       f"allowed: values of grid.J0 {cfg['grid']['J0']}")
+    return out
 
 
 def _dmf_problems(cfg: dict) -> list[str]:
@@ -152,8 +334,7 @@ def _dmf_problems(cfg: dict) -> list[str]:
 
 
 def load_config_file(path, schema_dir) -> dict:
-    with open(path) as fh:
-        return validate_config(yaml.safe_load(fh), schema_dir)
+    return validate_config(_load_config_mapping(path), schema_dir)
 
 
 def merge_configs(base: dict, over: dict) -> dict:
@@ -171,7 +352,6 @@ def merge_configs(base: dict, over: dict) -> dict:
 def load_config_files(paths, schema_dir) -> dict:
     """Several config files laid over one another in order, then validated."""
     cfg: dict = {}
-    for path in paths:
-        with open(path) as fh:
-            cfg = merge_configs(cfg, yaml.safe_load(fh) or {})
+    for data in check_config_files(paths):
+        cfg = merge_configs(cfg, data)
     return validate_config(cfg, schema_dir)

@@ -252,7 +252,7 @@ def read_inputs(path, recording=None) -> dict:
 
     from . import io
 
-    with h5py.File(path, "r") as f:
+    with io.open_h5(path, kind="recording file") as f:
         if recording is None:
             out = io.read_group(f)
         else:

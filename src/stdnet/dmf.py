@@ -591,11 +591,9 @@ def write_dmf(path, res: DMFResult) -> None:
 
 
 def read_dmf(path) -> dict:
-    import h5py
-
     from . import io
 
-    with h5py.File(path, "r") as f:
+    with io.open_h5(path, kind="DMF solution") as f:
         out = io.read_group(f)
         out.update(io.read_attrs(f))
         out["info"] = io.read_attrs(f["info"])

@@ -1,48 +1,337 @@
-"""HDF5 files: atomic writes, parameters as attributes, provenance.
+"""HDF5 and other output files: atomic writes, completion markers, checked readers.
 
 Every file is written under a temporary name in the destination folder and
 renamed when complete, so an interrupted job never leaves a file that looks
-finished. The layout of the simulation file is documented in README.md
-("Output layout") and produced by `write_simulation`.
+finished; an OSError while writing (a full disk, a quota, a read-only folder)
+becomes one errors.OutputError naming the destination. HDF5 files carry a
+completion marker that `open_h5` checks, so a truncated, damaged or foreign file
+is refused with an errors.InputFileError naming it. The layout of the simulation
+file is documented in README.md ("Output layout") and produced by `write_simulation`.
 """
 from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import errno
+import fcntl
+import glob
 import os
 import platform
+import re
+import socket
 import subprocess
 import sys
+from io import BytesIO
 from pathlib import Path
 
 import h5py
 import numpy as np
 
-FORMAT_VERSION = 1
+from .errors import InputFileError, OutputError, StdnetError
+
+#: 2: root attributes stdnet_complete / stdnet_format_version (files of 1 have neither)
+FORMAT_VERSION = 2
+#: root attributes set by atomic_h5; they describe the file, not the results
+MARKER_ATTRS = ("stdnet_complete", "stdnet_format_version")
 _COMPRESS = dict(compression="gzip", compression_opts=4, shuffle=True)
+_HOST = socket.gethostname()
+# .{name}.tmp-{host}-{pid}, or .{name}.tmp-{pid} as written before the host was added
+_TMP = re.compile(r"^\.(?P<name>.+)\.tmp-(?:(?P<host>.+)-)?(?P<pid>\d+)$")
+_HINTS = {errno.ENOSPC: "free space and rerun",
+          errno.EDQUOT: "free space (disk quota exceeded) and rerun",
+          errno.EFBIG: "the file is larger than the file-size limit (ulimit -f); raise it "
+                       "and rerun",
+          errno.EROFS: "the file system is read-only; write the results elsewhere",
+          errno.EACCES: "make the folder writable and rerun",
+          errno.EPERM: "make the folder writable and rerun",
+          errno.EIO: "the storage reported an I/O error; check it and rerun"}
+
+
+def _write_failure(path, e: OSError) -> str:
+    reason = e.strerror or str(e) or type(e).__name__
+    hint = _HINTS.get(e.errno, "check the destination and rerun")
+    return f"cannot write {path}: {reason}; {hint}"
+
+
+def _temporary(path: Path) -> Path:
+    # the host in the name: on a cluster's shared file system pids of two hosts can collide
+    return path.with_name(f".{path.name}.tmp-{_HOST}-{os.getpid()}")
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:  # os.kill(0, ...) would signal our own process group
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OverflowError:  # no such pid can exist
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+def _is_stale(p: Path, name: str | None = None) -> bool:
+    """A temporary of a dead process of this host (of destination `name` if given)."""
+    m = _TMP.match(p.name)
+    if m is None or (name is not None and m["name"] != name):
+        return False
+    if m["host"] is not None and m["host"] != _HOST:
+        return False  # another host's pid says nothing here
+    return not _pid_alive(int(m["pid"]))
+
+
+def _remove(paths) -> list[Path]:
+    removed = []
+    for p in paths:
+        with contextlib.suppress(FileNotFoundError):
+            p.unlink()
+            removed.append(p)
+    return removed
+
+
+def remove_stale_temporaries(root) -> list[Path]:
+    """Remove, under `root` (recursively), the temporaries left by dead processes of this
+    host; temporaries of other hosts and of live processes are left alone."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    return _remove(p for p in root.rglob(".*.tmp-*") if _is_stale(p) and p.is_file())
+
+
+def check_writable(path) -> None:
+    """Raise OutputError naming `path` unless it can be written: not a directory, its
+    folder exists (created if missing) and a file can be created there."""
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"cannot write {path}: it is a directory; remove it or choose "
+                          "another output path")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OutputError(f"cannot write {path}: its folder {path.parent} cannot be created "
+                          f"({e.strerror or e}); choose another output path") from e
+    probe = _temporary(path)  # the name atomic_path uses, so a leftover is cleaned up
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644))
+        os.unlink(probe)
+    except OSError as e:
+        raise OutputError(_write_failure(path, e)) from e
+
+
+def _concerns(e: OSError, *paths) -> bool:
+    """Whether an OSError is about one of `paths` (or about no file: a write(2) failure)."""
+    names = {str(n) for n in (e.filename, e.filename2) if n is not None}
+    return not names or bool(names & {str(p) for p in paths})
+
+
+def _fsync(path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)  # a full disk or an I/O error on NFS may only show here
+    finally:
+        os.close(fd)
 
 
 @contextlib.contextmanager
 def atomic_path(path):
-    """Yield a temporary path next to `path`; rename it to `path` only on success."""
+    """Yield a temporary path next to `path`; rename it to `path` only on success.
+
+    Checked before the work: `path` must be writable (OutputError otherwise). An
+    OSError while writing becomes OutputError naming `path`; the temporary is removed
+    and a previous file at `path` is left as it was. Temporaries of the same
+    destination left by dead processes of this host are removed first.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    check_writable(path)
+    _remove(p for p in path.parent.glob(f".{glob.escape(path.name)}.tmp-*")
+            if _is_stale(p, path.name))
+    tmp = _temporary(path)
     try:
         yield tmp
+        _fsync(tmp)
         os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+    except BaseException as e:
+        with contextlib.suppress(OSError):
             tmp.unlink()
+        if isinstance(e, OSError) and not isinstance(e, StdnetError) and _concerns(e, tmp, path):
+            raise OutputError(_write_failure(path, e)) from e
         raise
+    with contextlib.suppress(OSError):  # make the rename itself durable
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _write_bytes(path, data) -> None:
+    """Write `data` with plain os.write calls (a short write is continued, an error raised)."""
+    view = memoryview(data).cast("B")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+
+
+def write_text(path, text: str) -> None:
+    """Write `text` (UTF-8) to `path` atomically (see atomic_path)."""
+    with atomic_path(path) as tmp:
+        _write_bytes(tmp, text.encode())
 
 
 @contextlib.contextmanager
 def atomic_h5(path):
-    """An h5py File opened for writing under a temporary name, renamed on success."""
+    """An h5py File to fill; written to `path` atomically when the block ends.
+
+    The file is built in memory and only its finished bytes go to disk, with plain
+    Python I/O: HDF5 writing straight to a full disk prints pages of tracebacks and can
+    crash the process. Every file we write is small (per-neuron state, recorded
+    traces, checkpoints: at most tens of MB), so memory is not a concern. The root
+    gets stdnet_format_version and, set last, stdnet_complete = True.
+    """
+    check_writable(path)  # fail before the work, not after it
+    buf = BytesIO()
+    with h5py.File(buf, "w", track_order=True) as f:
+        yield f
+        f.attrs["stdnet_format_version"] = FORMAT_VERSION
+        f.attrs["stdnet_complete"] = True
     with atomic_path(path) as tmp:
-        with h5py.File(tmp, "w", track_order=True) as f:
+        _write_bytes(tmp, buf.getbuffer())
+
+
+@contextlib.contextmanager
+def claim_output(path):
+    """Hold `.{name}.lock` next to `path` for the whole block: the one writer of `path`.
+
+    The lock is an exclusive flock, released by the kernel if the process dies (a lock
+    file left by a killed process is harmless); the file holds host and pid for the
+    OutputError another process gets. Yields the lock file's path.
+    """
+    path = Path(path)
+    check_writable(path)
+    lock = path.with_name(f".{path.name}.lock")
+    while True:
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise OutputError(_write_failure(lock, e)) from e
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 200).decode(errors="replace").strip() or "host ?, pid ?"
+            os.close(fd)
+            raise OutputError(f"another stdnet process ({holder}) is writing {path}; wait "
+                              f"for it to end (or stop it) and rerun") from None
+        except OSError as e:
+            os.close(fd)
+            raise OutputError(_write_failure(lock, e)) from e
+        # the previous holder removes the file on release: if ours was removed (or
+        # replaced) between open and flock, our lock guards nothing; take the new one
+        try:
+            st, ours = os.stat(lock), os.fstat(fd)
+            if (st.st_dev, st.st_ino) == (ours.st_dev, ours.st_ino):
+                break
+        except OSError:
+            pass
+        os.close(fd)
+    try:
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"host {_HOST}, pid {os.getpid()}\n".encode())
+        except OSError as e:
+            raise OutputError(_write_failure(lock, e)) from e
+        yield lock
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(lock)  # while still holding it, so nobody locks a doomed file
+        os.close(fd)
+
+
+def _is_complete(f) -> bool:
+    """Marker set, or a file of format 1 (written atomically, so complete if it opens):
+    recognised by its provenance (/meta format_version 1) or a checkpoint's /fingerprint."""
+    if "stdnet_complete" in f.attrs:
+        return bool(f.attrs["stdnet_complete"])
+    meta = f.get("meta")
+    for g in (f, meta if isinstance(meta, h5py.Group) else None):
+        if g is not None and g.attrs.get("format_version") == 1:
+            return True
+    return isinstance(f.get("fingerprint"), h5py.Group)
+
+
+def check_h5(path) -> str | None:
+    """None for a complete stdnet HDF5 file, else what is wrong with it, in a few words."""
+    path = Path(path)
+    if not path.is_file():
+        return "missing"
+    try:
+        with h5py.File(path, "r") as f:
+            return None if _is_complete(f) else "no completion marker"
+    except OSError:
+        return "unreadable (truncated or not HDF5)"
+
+
+def _missing_key(e: KeyError) -> str:
+    text = str(e.args[0]) if e.args else ""
+    m = re.search(r"'([^']+)'", text)  # h5py: "... (object 'population' doesn't exist)"
+    return m[1] if m else text
+
+
+@contextlib.contextmanager
+def open_h5(path, kind: str = "simulation file",
+            hint: str = "delete it and rerun the job that writes it"):
+    """An h5py File of `path` opened read-only, checked to be a complete stdnet file.
+
+    Raises InputFileError naming `path` (what is wrong, then `hint`) when it is missing,
+    cannot be opened (truncated, not HDF5), lacks the completion marker, or when the
+    block meets a KeyError (a dataset or attribute the reader expects is absent) or an
+    OSError (damaged data).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(f"{kind} {path} does not exist: run the job that writes it")
+    if not os.access(path, os.R_OK):  # h5py would call it "not HDF5"
+        raise InputFileError(f"{kind} {path} cannot be read: permission denied")
+    try:
+        f = h5py.File(path, "r")
+    except OSError as e:
+        raise InputFileError(f"{kind} {path} is not a readable HDF5 file (truncated or "
+                             f"damaged?): {hint}") from e
+    with f:
+        if not _is_complete(f):
+            raise InputFileError(f"{kind} {path} has no stdnet completion marker (not "
+                                 f"written by stdnet, or not completely): {hint}")
+        try:
             yield f
+        except KeyError as e:
+            raise InputFileError(f"{kind} {path} has no {_missing_key(e)!r} (damaged, or "
+                                 f"another layout): {hint}") from e
+        except OSError as e:
+            if isinstance(e, StdnetError):
+                raise
+            raise InputFileError(f"{kind} {path} cannot be read ({e}): {hint}") from e
+
+
+def fingerprint_diff(stored: dict, expected: dict) -> list[str]:
+    """'key: stored != expected' for every key that differs (as write_attrs stores them)."""
+    def norm(v):
+        return "None" if v is None else (v.item() if isinstance(v, np.generic) else v)
+
+    def same(a, b):
+        try:
+            return bool(a == b)
+        except ValueError:  # arrays
+            return np.array_equal(a, b)
+
+    want = {k: norm(v) for k, v in expected.items()}
+    absent = "(absent)"
+    return [f"{k}: {stored.get(k, absent)!r} != {want.get(k, absent)!r}"
+            for k in sorted(set(stored) | set(want))
+            if not same(stored.get(k, absent), want.get(k, absent))]
 
 
 def _git_commit() -> str:
@@ -107,4 +396,6 @@ def read_group(group) -> dict:
 
 
 def read_attrs(group) -> dict:
-    return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in group.attrs.items()}
+    """Attributes as a dict (numpy scalars as Python ones), without the completion marker."""
+    return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in group.attrs.items()
+            if k not in MARKER_ATTRS}

@@ -316,19 +316,24 @@ class SpectrumState:
 
     @classmethod
     def load(cls, path) -> tuple["SpectrumState", dict]:
-        """The state saved at `path` and the fingerprint it was saved with."""
-        import h5py
-
+        """The state saved at `path` and the fingerprint it was saved with; CheckpointError
+        when it cannot be read (whether its fingerprint fits is the caller's to judge)."""
         from . import io
+        from .errors import CheckpointError, InputFileError
 
-        with h5py.File(path, "r") as f:
-            a = io.read_attrs(f)
-            st = cls(y=f["y"][()], Q=np.ascontiguousarray(f["Q"][()]), local=f["local"][()],
-                     divergence=f["divergence"][()], interval=int(a["interval"]),
-                     sub_step=int(a["sub_step"]), n_extensions=int(a["n_extensions"]),
-                     wall_time_s=float(a["wall_time_s"]), qr_time_s=float(a["qr_time_s"]),
-                     records_divergence=bool(a["records_divergence"]))
-            return st, io.read_attrs(f["fingerprint"])
+        try:
+            with io.open_h5(path, kind="checkpoint",
+                            hint="the run that finds it starts again from t = 0") as f:
+                a = io.read_attrs(f)
+                st = cls(y=f["y"][()], Q=np.ascontiguousarray(f["Q"][()]),
+                         local=f["local"][()], divergence=f["divergence"][()],
+                         interval=int(a["interval"]), sub_step=int(a["sub_step"]),
+                         n_extensions=int(a["n_extensions"]),
+                         wall_time_s=float(a["wall_time_s"]), qr_time_s=float(a["qr_time_s"]),
+                         records_divergence=bool(a["records_divergence"]))
+                return st, io.read_attrs(f["fingerprint"])
+        except InputFileError as e:
+            raise CheckpointError(str(e)) from e
 
 
 # a SIGTERM is honoured within about this much wall time when checkpoints are on
@@ -976,7 +981,7 @@ def read_lyapunov(path) -> dict:
 
     from . import io
 
-    with h5py.File(path, "r") as f:
+    with io.open_h5(path, kind="Lyapunov result") as f:
         out = {k: v[()] for k, v in f.items() if isinstance(v, h5py.Dataset)}
         for g in ("params", "settings", "meta", "summary", "observables"):
             out[g] = io.read_attrs(f[g])

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy.optimize import root
 
+from .errors import FixedPointError
 from .params import ModelParams
 from .transfer import phi, phi_inverse
 
@@ -133,9 +134,10 @@ def _solve_from(p: ModelParams, guess, tol: float) -> FixedPoint:
     res = _unscaled_residual(h_E, h_I, p, G_target)
     scale = 1.0 + abs(h_E) + abs(h_I)
     if not (np.all(np.isfinite(sol.x)) and res <= max(tol, 1e-10) * scale):
-        raise RuntimeError(
+        raise FixedPointError(
             f"homogeneous fixed point did not converge for N={p.N}, J0={p.J0}, I0={p.I0}: "
-            f"residual {res:.3g} ({sol.message})")
+            f"residual {res:.3g} ({sol.message}); check J0, I0 and the transfer function "
+            "(`stdnet fixed-point` solves it alone)")
     nu_E = phi(p.transfer, h_E)
     nu_I = phi(p.transfer, h_I)
     x = 1.0 / (1.0 + p.u * p.tau_D * nu_E)
@@ -258,7 +260,7 @@ def heterogeneous_fixed_point(params: ModelParams, guess: HetFixedPoint | None =
                                  sigma_E=float(s_E), sigma_I=float(s_I),
                                  nu_E=float(m["nu_E"]), nu_I=float(m["nu_I"]),
                                  x=float(m["x"]), xnu_E=float(m["xnu_E"]), residual=res)
-    raise RuntimeError(
+    raise FixedPointError(
         f"heterogeneous fixed point: no nontrivial solution for N={p.N}, J0={p.J0} "
         f"(last residual {last[1]:.3g}, sigma = {np.exp(last[0].x[2:])}); below the "
         "bifurcation only the homogeneous state (sigma = 0) exists")

@@ -226,11 +226,9 @@ def read_search(path) -> OnsetSearch:
 
 
 def write_search(path, search: OnsetSearch) -> None:
-    from .io import atomic_path
+    from .io import write_text
 
-    with atomic_path(path) as tmp:
-        with open(tmp, "w") as f:
-            f.write(search.to_json())
+    write_text(path, search.to_json())  # atomic; a full disk is an errors.OutputError
 
 
 def probe_from_lyapunov(path, step: int, zero_tol: float) -> Probe:

@@ -208,7 +208,11 @@ def _is_whole(r: float) -> bool:
     return abs(r - round(r)) < 1e-9 * max(1.0, abs(r))
 
 
+#: decimals of J0 (and I0) kept in result paths: values closer than 10**-J0_DECIMALS share a path
+J0_DECIMALS = 6
+
+
 def format_J0(J0: float) -> str:
     """Canonical text of a J0 value, so result paths are stable ('0.87', '1.5', '2')."""
-    s = f"{float(J0):.6f}".rstrip("0").rstrip(".")
+    s = f"{float(J0):.{J0_DECIMALS}f}".rstrip("0").rstrip(".")
     return s if s else "0"

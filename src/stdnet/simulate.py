@@ -16,10 +16,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import h5py
 import numpy as np
 
 from . import io
+from .errors import CheckpointError, DivergenceError, InputFileError  # DivergenceError: re-exported
 from .integrate import METHOD_CODES, PRECISIONS, advance, kernel_args, make_work
 from .meanfield import homogeneous_fixed_point
 from .network import Network, build_network
@@ -29,10 +29,6 @@ from .seeding import rng, seed_sequences
 log = logging.getLogger("stdnet.simulate")
 
 POPULATION_KEYS = ("nu_E", "nu_I", "x", "h_E", "h_I")
-
-
-class DivergenceError(RuntimeError):
-    """The integration produced a non-finite state."""
 
 
 @dataclass
@@ -65,15 +61,21 @@ class SimState:
 
     @classmethod
     def load(cls, path, fingerprint: dict) -> "SimState":
-        with h5py.File(path, "r") as f:
-            stored = io.read_attrs(f["fingerprint"])
-            if stored != {k: (v.item() if isinstance(v, np.generic) else v)
-                          for k, v in fingerprint.items()}:
-                raise ValueError(f"checkpoint {path} belongs to another run "
-                                 f"({stored} != {fingerprint})")
-            arrays = {k: f[k][()] for k in cls.ARRAYS}
-            return cls(step=int(f.attrs["step"]), sample=int(f.attrs["sample"]),
-                       stat_count=int(f.attrs["stat_count"]), **arrays)
+        """The state saved at `path`; CheckpointError when it cannot be read or was
+        written by another run (a person must then delete it: it is never overwritten)."""
+        hint = "delete it to start the run from the beginning"
+        try:
+            with io.open_h5(path, kind="checkpoint", hint=hint) as f:
+                diff = io.fingerprint_diff(io.read_attrs(f["fingerprint"]), fingerprint)
+                if diff:
+                    raise CheckpointError(f"checkpoint {path} belongs to another run "
+                                          f"(checkpoint != this run: {'; '.join(diff)}): "
+                                          f"{hint}, or give this run another checkpoint path")
+                arrays = {k: f[k][()] for k in cls.ARRAYS}
+                return cls(step=int(f.attrs["step"]), sample=int(f.attrs["sample"]),
+                           stat_count=int(f.attrs["stat_count"]), **arrays)
+        except InputFileError as e:
+            raise CheckpointError(str(e)) from e
 
 
 def recorded_indices(params: ModelParams, n_record: int) -> tuple[np.ndarray, np.ndarray]:
@@ -322,8 +324,9 @@ def _write_simulation_file(path, result, params, run, seed) -> None:
 
 
 def read_simulation(path) -> dict:
-    """Read back a simulation file: params, meta, fixed_point as dicts; the rest as arrays."""
-    with h5py.File(path, "r") as f:
+    """Read back a simulation file: params, meta, fixed_point as dicts; the rest as arrays.
+    InputFileError when it is missing, unreadable or incomplete (io.open_h5)."""
+    with io.open_h5(path, kind="simulation file") as f:
         out = io.read_group(f)
         out["params"] = io.read_attrs(f["params"])
         out["meta"] = io.read_attrs(f["meta"])

@@ -454,11 +454,9 @@ def write_eigen_file(path, params: ModelParams, seed: int, attrs: dict, spectra:
 
 def read_eigen_file(path) -> dict:
     """Read back a file written by write_eigen_file: attrs, params, spectra {J0: values}."""
-    import h5py
-
     from . import io
 
-    with h5py.File(path, "r") as f:
+    with io.open_h5(path, kind="eigenvalue file") as f:
         out = {"attrs": io.read_attrs(f), "params": io.read_attrs(f["params"])}
         out["spectra"] = {float(d.attrs["J0"]): d[()] for d in f["spectra"].values()}
         for key in f:

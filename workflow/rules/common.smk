@@ -4,8 +4,15 @@ import os
 import sys
 from pathlib import Path
 
-from stdnet.config import validate_config
+from snakemake.io import IOFile, flag
+from snakemake.logging import logger
+
+from stdnet.config import check_config_files, validate_config
 from stdnet.costmodel import CostModel
+from stdnet.errors import ResourceError, StdnetError
+from stdnet.io import remove_stale_temporaries
+from stdnet.preflight import machine_memory_mb, memory_problems
+from stdnet.recovery import restore_times, set_damaged_aside, snapshot
 from stdnet.params import format_J0
 import stdnet.onset as onset
 
@@ -14,9 +21,64 @@ import stdnet.onset as onset
 # and on a cluster (scripts inherit this environment, sbatch exports it).
 os.environ.setdefault("HDF5_USE_FILE_LOCKING", "FALSE")
 
-config.update(validate_config(config, Path(workflow.basedir) / "config" / "schema"))
+try:
+    # Snakemake's YAML loader keeps the last of two equal keys; ours refuses them with file:line
+    check_config_files(workflow.configfiles)
+    config.update(validate_config(config, Path(workflow.basedir) / "config" / "schema"))
+except StdnetError as e:  # the message names key, value and what is allowed: no traceback
+    logger.error(f"stdnet: {e}")
+    sys.exit(e.exit_code)
 
 RESULTS = config["results"]
+
+# ---- at every start (main process only): leftovers of killed jobs, damaged files --------
+# A damaged output is moved aside and made a target of the default rule: Snakemake does not
+# redo a missing intermediate file on its own while the tables made from it are up to date.
+REDO_DAMAGED = []
+if workflow.is_main_process and Path(RESULTS).is_dir():
+    for tmp in remove_stale_temporaries(RESULTS):
+        logger.info(f"removed {tmp}: temporary file of a process that no longer runs")
+    for path, problem, dest in set_damaged_aside(RESULTS):
+        logger.warning(f"{path}: {problem}; moved to {dest}, its job will run again")
+        if ".checkpoint" not in path.name:  # a damaged checkpoint: the run starts afresh
+            REDO_DAMAGED.append(str(path))
+
+
+def refuse_jobs_larger_than_this_machine():
+    """Called by `onstart` (the executor is known then): a local run whose jobs need more
+    memory than the machine has stops before the first job, with the numbers."""
+    if workflow.local_exec:
+        problems = memory_problems(config, machine_memory_mb())
+        if problems:
+            logger.error("stdnet: " + "\n".join(problems))
+            sys.exit(ResourceError.exit_code)
+
+
+def keep_previous_version_on_failure(rules):
+    """Flag every table and figure `update`: Snakemake then backs the file up before its job
+    runs and restores it if the job fails, so a failed downstream rule never leaves a
+    results folder without the previous good table."""
+    for r in rules:
+        for f in r.output:
+            if Path(f).parent.name in ("tables", "figures"):
+                flag(f, "update")
+
+
+TABLES_AT_START = {}
+
+
+def remember_tables():
+    """onstart: time and content of every table and figure (stdnet.recovery)."""
+    TABLES_AT_START.update(snapshot([f"{RESULTS}/tables", f"{RESULTS}/figures"]))
+
+
+def date_back_restored_tables():
+    """onerror: a table that Snakemake restored after its job failed gets its old time back
+    and loses the record Snakemake wrote for the failed job (it holds the checksums of the
+    new inputs, which would make the old table look up to date), so the next run redoes it."""
+    for name in restore_times(TABLES_AT_START):
+        workflow.persistence.cleanup_metadata(IOFile(name))
+        logger.warning(f"{name}: kept the previous version (its job failed); redone next run")
 GRID_N = [int(n) for n in config["grid"]["N"]]
 GRID_J0 = [format_J0(j) for j in config["grid"]["J0"]]
 GRID_SEEDS = [int(s) for s in config["grid"]["seeds"]]
@@ -26,7 +88,7 @@ GRID = list(itertools.product(GRID_N, GRID_J0, GRID_SEEDS))
 CONDA_ENV = "../../envs/stdnet.yaml"
 
 # every stage appends the files `rule all` must produce, if config `stages` lists it
-ALL_TARGETS = []
+ALL_TARGETS = list(REDO_DAMAGED)
 STAGES = set(config["stages"])
 
 

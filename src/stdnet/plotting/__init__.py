@@ -13,7 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from ..io import atomic_path  # noqa: E402
+from ..io import atomic_path, check_writable  # noqa: E402
 
 POP_COLORS = {"E": "#c0392b", "I": "#2c6fbb", "x": "#27ae60"}
 
@@ -26,12 +26,20 @@ def use_style() -> None:
 
 
 def save_figure(fig, *paths) -> None:
-    """Save `fig` to every path (format from the suffix), each written atomically."""
-    for path in paths:
-        path = Path(path)
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, format=path.suffix.lstrip("."))
-    plt.close(fig)
+    """Save `fig` to every path (format from the suffix), each written atomically.
+
+    Every path is checked writable before any is drawn (errors.OutputError), so a bad
+    second path does not leave the first written alone; the figure is closed even on error.
+    """
+    try:
+        for path in paths:
+            check_writable(path)
+        for path in paths:
+            path = Path(path)
+            with atomic_path(path) as tmp:
+                fig.savefig(tmp, format=path.suffix.lstrip("."))
+    finally:
+        plt.close(fig)
 
 
 def caption(fig, text: str) -> None:

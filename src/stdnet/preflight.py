@@ -1,0 +1,273 @@
+"""Checks before any work starts: is simulation.dt inside the integrator's stability
+region, and does every job fit the memory the machine has?
+
+The step-size check uses the homogeneous modes of the fixed point (stdnet.stability):
+that mode is an exact eigenvector of every fixed-in-degree network's Jacobian, and its
+eigenvalue grows like sqrt(K) J0, so at large N and J0 it is the first to leave the
+stability region of RK4 (a run then blows up after hours). The memory check compares the
+cost model's requests (stdnet.costmodel) with the machine, so a sweep too large for a
+laptop is refused at start instead of being killed by the OOM killer.
+"""
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+
+from .params import ModelParams, RunParams, _is_whole
+
+#: the suggested dt keeps this margin from the stability limit
+DT_SAFETY = 0.9
+_METHOD_NAMES = {"rk4": "RK4", "euler": "Euler"}
+
+
+# ---- step size ----------------------------------------------------------------------
+def _ray_limit(lam: complex, method: str) -> float:
+    """Largest h such that s*lam lies in the method's stability region for all s <= h:
+    the first positive root of |R(r e^{i arg lam})|^2 = 1, over |lam|. inf where
+    Re lam >= 0 (a growing mode grows in the model too: nothing to check)."""
+    lam = complex(lam)
+    if lam.real >= 0:
+        return math.inf
+    w = lam / abs(lam)
+    order = {"rk4": 4, "euler": 1}[method]
+    a = np.array([w ** k / math.factorial(k) for k in range(order + 1)])  # R(r w), in r
+    sq = np.convolve(a, a.conj()).real  # |R|^2 as a polynomial in r (lowest power first)
+    sq[0] -= 1.0
+    roots = np.roots(sq[1:][::-1])  # |R|^2 - 1 = r * (...): drop the root r = 0
+    pos = [r.real for r in roots if abs(r.imag) <= 1e-9 * abs(r) and r.real > 1e-12]
+    return min(pos) / abs(lam) if pos else math.inf
+
+
+def _modes(params: ModelParams, fp=None) -> np.ndarray:
+    """The 3 homogeneous eigenvalues and the single-neuron leaks (-1/tau_E, -1/tau_I,
+    -1/tau_D - u nu_E)."""
+    from .meanfield import homogeneous_fixed_point
+    from .stability import homogeneous_jacobian
+
+    p = params
+    fp = homogeneous_fixed_point(p) if fp is None else fp
+    ev = np.linalg.eigvals(homogeneous_jacobian(p, fp))
+    leaks = [-1.0 / p.tau_E, -1.0 / p.tau_I, -1.0 / p.tau_D - p.u * fp.nu_E]
+    return np.concatenate([ev, leaks]).astype(complex)
+
+
+def _limit(modes, method: str) -> tuple[float, complex]:
+    """(largest stable dt, the eigenvalue that sets it)."""
+    limits = [(_ray_limit(lam, method), lam) for lam in modes]
+    return min(limits, key=lambda t: t[0])
+
+
+def max_stable_dt(params: ModelParams, method: str = "rk4") -> float:
+    """Largest dt for which dt * lambda of every homogeneous and leak mode lies inside the
+    stability region of `method` (rk4 or euler). Raises RuntimeError where the homogeneous
+    fixed point does not converge."""
+    return _limit(_modes(params), method)[0]
+
+
+def suggest_dt(dt_max: float, intervals=()) -> float:
+    """DT_SAFETY * dt_max rounded down to 2 significant digits, lowered further (still 2
+    digits) until it divides every interval (record_interval, ...), as RunParams requires."""
+    x = DT_SAFETY * dt_max
+    if not math.isfinite(x) or x <= 0:
+        return x
+    e = math.floor(math.log10(x)) - 1
+    m = int(x / 10.0 ** e + 1e-9)
+    first = float(f"{m}e{e}")
+    for _ in range(200):  # at most two decades down
+        cand = float(f"{m}e{e}")
+        if all(_is_whole(t / cand) for t in intervals):
+            return cand
+        m -= 1
+        if m < 10:
+            m, e = 99, e - 1
+    return first
+
+
+def _fmt_lam(lam: complex) -> str:
+    return f"{lam.real:.3g}{lam.imag:+.3g}j" if abs(lam.imag) > 0 else f"{lam.real:.3g}"
+
+
+def _dt_message(dt, method, N, J0, lam, dt_max, intervals, more="") -> str:
+    edge = _ray_limit(lam, method) * abs(lam)
+    return (f"{dt} is outside the {_METHOD_NAMES[method]} stability region at N = {N}, J0 = {J0:g} "
+            f"(eigenvalue {_fmt_lam(lam)}: dt |lambda| = {dt * abs(lam):.3g}, the region ends "
+            f"at {edge:.3g} in that direction){more}; use dt <= {suggest_dt(dt_max, intervals):g} "
+            f"(stable below {dt_max:.3g})")
+
+
+def dt_problem(params: ModelParams, run: RunParams, key: str = "simulation.dt") -> str | None:
+    """Why run.dt is too large at this grid point, or None (also where the fixed point
+    does not converge: then there is nothing to linearise around)."""
+    try:
+        dt_max, lam = _limit(_modes(params), run.method)
+    except RuntimeError:
+        return None
+    if run.dt <= dt_max:
+        return None
+    return f"{key} = " + _dt_message(run.dt, run.method, params.N, params.J0, lam, dt_max,
+                                      (run.record_interval,))
+
+
+def _simulated_points(cfg: dict) -> dict:
+    """N -> the J0 simulated at that N with simulation.dt (grid, correlation recordings,
+    the stability stage's runs)."""
+    stages = set(cfg.get("stages", ()))
+    pts: dict = {}
+    for N in cfg["grid"]["N"]:
+        pts.setdefault(int(N), set()).update(float(j) for j in cfg["grid"]["J0"])
+    if stages & {"correlations", "dmf"} and "correlations" in cfg:
+        from .costmodel import CostModel
+
+        for N, J0, _ in CostModel(cfg).correlation_grid():
+            pts.setdefault(int(N), set()).add(float(J0))
+    st = cfg.get("stability", {})
+    if "stability" in stages and "hetfp" in st:
+        pts.setdefault(int(st["hetfp"]["N"]), set()).update(float(j) for j in st["hetfp"]["J0"])
+    return pts
+
+
+def dt_config_problems(cfg: dict) -> list[str]:
+    """simulation.dt against every simulated (N, J0) of a schema-valid config: one message
+    at the point that needs the smallest dt, with a dt that suits them all."""
+    from .meanfield import fixed_point_branch, homogeneous_fixed_point
+
+    sim = cfg["simulation"]
+    method, dt = sim["method"], float(sim["dt"])
+    intervals = [sim["record_interval"]]
+    for section, key in (("lyapunov", "delta_t"), ("correlations", "sample_interval")):
+        if key in cfg.get(section, {}):  # these must be whole multiples of dt too
+            intervals.append(cfg[section][key])
+    bad = []
+    for N, J0s in sorted(_simulated_points(cfg).items()):
+        J0s = sorted(J0s)
+        try:
+            base = ModelParams.from_config(cfg["model"], N=N, J0=J0s[0])
+        except ValueError:
+            continue  # reported by the model check
+        try:  # continuation along J0: one root solve per point
+            fps = fixed_point_branch(base, J0s)
+        except RuntimeError:
+            fps = [None] * len(J0s)
+        for J0, fp in zip(J0s, fps):
+            p = base.replace(J0=J0)
+            try:
+                dt_max, lam = _limit(_modes(p, fp or homogeneous_fixed_point(p)), method)
+            except RuntimeError:
+                continue  # no fixed point here: nothing to linearise around
+            if dt > dt_max:
+                bad.append((dt_max, N, J0, lam))
+    if not bad:
+        return []
+    dt_max, N, J0, lam = min(bad, key=lambda b: b[0])
+    more = f" (and at {len(bad) - 1} other (N, J0))" if len(bad) > 1 else ""
+    return ["config key 'simulation.dt': value "
+            + _dt_message(dt, method, N, J0, lam, dt_max, intervals, more)]
+
+
+# ---- memory -------------------------------------------------------------------------
+def machine_memory_mb() -> float | None:
+    """Memory this process may use (MB): the physical memory, or a smaller cgroup limit
+    (containers, batch jobs). None where unknown: the check is then skipped."""
+    total = None
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        try:
+            with open("/proc/meminfo") as f:
+                for line in f:
+                    if line.startswith("MemTotal:"):
+                        total = int(line.split()[1]) * 1024
+        except (OSError, ValueError, IndexError):
+            pass
+    limits = [total] if total and total > 0 else []
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            with open(path) as f:
+                v = int(f.read().strip())  # "max" (no limit) fails here
+            if 0 < v < 2 ** 60:
+                limits.append(v)
+        except (OSError, ValueError):
+            pass
+    return min(limits) / 2 ** 20 if limits else None
+
+
+#: config key that sets the size of each rule's jobs (for the messages)
+_RULE_KEYS = {"simulate": "grid.N", "lyapunov": "grid.N", "record_inputs": "correlations.runs N",
+              "jfp_search": "stability.jfp.N", "jacobian_spectrum": "stability.jfp.N",
+              "fig8_routes": "stability.routes.N", "hetfp_compare": "stability.hetfp.N",
+              "dmf_solve": "dmf.solver", "correlations": "correlations",
+              "dmf_compare": "dmf"}
+
+
+def memory_problems(config: dict, available_mb: float | None, executor: str = "local") -> list[str]:
+    """The heavy jobs of a validated config whose memory request (costmodel, first attempt)
+    exceeds `available_mb` (a node's memory on a cluster): one message per rule, at its
+    largest job. [] where available_mb is None (unknown)."""
+    from .costmodel import CostModel, _stage_jobs
+
+    if not available_mb:
+        return []
+    model = CostModel(config)
+    worst: dict = {}
+    seen = set()
+    for rule, wc in _stage_jobs(model, 0):
+        key = (rule, tuple(sorted(wc.items())))
+        if key in seen:
+            continue
+        seen.add(key)
+        mb = model.mem_mb(rule, attempt=1, **wc)
+        if mb > available_mb and mb > worst.get(rule, (0, None))[0]:
+            worst[rule] = (mb, wc.get("N"))
+    where = "this machine has" if executor == "local" else "a node has"
+    hint = ("lower {key} or run on a cluster (docs/cluster.md)" if executor == "local"
+            else "lower {key} or use a partition with larger nodes (docs/cluster.md)")
+    out = []
+    for rule, (mb, N) in worst.items():
+        key = _RULE_KEYS.get(rule, rule)
+        if rule == "simulate" and N is not None and int(N) not in map(int, config["grid"]["N"]):
+            key = "correlations.runs N"
+        size = f"{key} = {N}" if N is not None else key
+        out.append(f"{size}: a {rule} job needs ~{mb:.2g} MB of memory; {where} "
+                   f"{available_mb / 1024:.3g} GB; " + hint.format(key=key))
+    return out
+
+
+def check_memory(config: dict, available_mb: float | None = None, executor: str = "local") -> None:
+    """Raise ResourceError listing memory_problems (available_mb None and executor local:
+    this machine's memory)."""
+    from .errors import ResourceError
+
+    if available_mb is None and executor == "local":
+        available_mb = machine_memory_mb()
+    problems = memory_problems(config, available_mb, executor)
+    if problems:
+        raise ResourceError("not enough memory:\n  " + "\n  ".join(problems))
+
+
+def _index_bytes(n: int) -> int:
+    return 2 if n <= 65536 else 4  # network.index_dtype, without importing numba
+
+
+def simulation_memory_bytes(params: ModelParams, run: RunParams, process: bool = True) -> int:
+    """Predicted peak memory of one `stdnet simulate` run: the index pattern, plus the larger
+    of the uniforms block that draws it (network._draw) and the integrator's state, work
+    rows, recorded buffers, running statistics and the temporaries of recording and of the
+    result; plus the interpreter and its libraries (costmodel.BASE_MB) if `process`."""
+    p = params
+    N, N_E, dim = p.N, p.N_E, p.dim
+    pattern = N * (p.K_E * _index_bytes(N_E) + p.K_I * _index_bytes(p.N_I))
+    draw = min(N, 4096) * max(p.K_E, p.K_I) * 8
+    isz = 4 if run.precision == "float32" else 8
+    n_E, n_I = min(run.n_record, N_E), min(run.n_record, p.N_I)
+    samples = run.total_steps // run.steps_per_record + 1
+    records = samples * (5 + 2 * (n_E + n_I) + n_E) * 8
+    state = dim * 8 + 6 * dim * isz + (4 * N + N_E) * 8 + records
+    temporaries = max(3 * dim * 8, (4 * N + N_E + dim) * 8 + dim * isz)
+    total = pattern + max(draw, state + temporaries)
+    if process:
+        from .costmodel import BASE_MB
+
+        total += int(BASE_MB * 1e6)
+    return int(total)
