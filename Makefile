@@ -37,8 +37,11 @@ report: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m stdnet.cli bench $(BENCH_ARGS)
 
+# the workflow's own linter and formatter (snakefmt), and pyflakes-class errors in the code
 lint: $(STAMP)
 	$(VENV)/bin/snakemake --lint
+	$(VENV)/bin/snakefmt --check Snakefile workflow/rules/*.smk
+	$(VENV)/bin/ruff check --select F,E9 src scripts tools
 
 clean:
 	rm -rf results .snakemake

@@ -36,4 +36,4 @@ onerror:
 rule all:
     default_target: True
     input:
-        ALL_TARGETS,
+        get_final_output(),

@@ -1,10 +1,11 @@
 """Rule dmf_solve: the DMF of one (N, J0, I0) point to HDF5 (docs/dmf.md)."""
-from stdnet.dmf import DMFSettings, network_problem, solve_dmf, write_dmf
+from stdnet.dmf import DMFSettings, network_problem, solve_dmf
+from stdnet.dmf_io import write_dmf
 from stdnet.params import ModelParams
 from stdnet.runtime import setup
 
-log = setup(snakemake)  # noqa: F821 (injected by Snakemake)
-p = snakemake.params  # noqa: F821
+log = setup(snakemake)
+p = snakemake.params
 model = ModelParams.from_config(p.model, N=int(p.N), J0=p.J0)
 cfg = p.dmf
 # fills max_lag = 2 tau_D, t_path = 2 max_lag where the config leaves them at 0; its errors
@@ -17,7 +18,7 @@ log.info("DMF at J0=%g, I0=%g (finite_K=%s: %s; one_minus_c=%s, shared_input=%s)
 problem = network_problem(model, finite_K=cfg["finite_K"], one_minus_c=cfg["one_minus_c"],
                           shared_input=cfg["shared_input"])
 result = solve_dmf(problem, settings)
-write_dmf(snakemake.output.h5, result)  # noqa: F821
+write_dmf(snakemake.output.h5, result)
 log.info("residual history: %s", " ".join(f"{r:.3g}" for r in result.residuals))
-log.info("wrote %s (converged=%s, %.1f s)", snakemake.output.h5, result.converged,  # noqa: F821
+log.info("wrote %s (converged=%s, %.1f s)", snakemake.output.h5, result.converged,
          result.wall_time_s)

@@ -1,11 +1,11 @@
 """Rule lyapunov_table: one row per run with its exponents, CIs, spreads and K-Y dimension."""
-from stdnet.lyapunov import lyapunov_table
 from stdnet.io import atomic_path
+from stdnet.lyapunov_io import lyapunov_table
 from stdnet.runtime import setup
 
-log = setup(snakemake)  # noqa: F821
-table = lyapunov_table(snakemake.input.runs)  # noqa: F821
-with atomic_path(snakemake.output.table) as tmp:  # noqa: F821
+log = setup(snakemake)
+table = lyapunov_table(snakemake.input.runs)
+with atomic_path(snakemake.output.table) as tmp:
     table.to_csv(tmp, index=False)
 n_bad = int((~table["converged"]).sum())
 if n_bad:
@@ -16,4 +16,4 @@ if n_undecided:
     log.warning("%d of %d runs are undecided (chaotic or not) after their extensions (see "
                 "columns 'decision', 't_average_total', 'n_batches')", n_undecided, len(table))
 log.info("decisions: %s", table["decision"].value_counts().to_dict())
-log.info("wrote %s (%d runs)", snakemake.output.table, len(table))  # noqa: F821
+log.info("wrote %s (%d runs)", snakemake.output.table, len(table))

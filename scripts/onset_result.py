@@ -2,9 +2,9 @@
 from stdnet.onset import read_search, write_search
 from stdnet.runtime import setup
 
-log = setup(snakemake)  # noqa: F821 (injected by Snakemake)
-search = read_search(snakemake.input.state)  # noqa: F821
+log = setup(snakemake)
+search = read_search(snakemake.input.state)
 row = search.row()
 log.info("N=%d seed=%d: J_ch = %.4f in [%s, %s] (%s, %d probes)", search.N, search.seed,
          row["J_ch"], search.lo, search.hi, search.status, row["n_probes"])
-write_search(snakemake.output.state, search)  # noqa: F821
+write_search(snakemake.output.state, search)

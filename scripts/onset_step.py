@@ -6,9 +6,9 @@ midpoint that step k-1 asked for and narrows the bracket (stdnet.onset).
 from stdnet.onset import advance, probe_from_lyapunov, read_search, start, write_search
 from stdnet.runtime import setup
 
-log = setup(snakemake)  # noqa: F821 (injected by Snakemake)
-p = snakemake.params  # noqa: F821
-inp = snakemake.input  # noqa: F821
+log = setup(snakemake)
+p = snakemake.params
+inp = snakemake.input
 if p.step == 0:
     grid = [probe_from_lyapunov(path, 0, p.zero_tol) for path in inp.runs]
     search = start(p.N, p.seed, grid, p.resolution, p.undecided)
@@ -19,4 +19,4 @@ else:
              last.lambda_max, last.half_width)
 log.info("N=%d seed=%d step %d: bracket (%s, %s], %s; next probe %s", p.N, p.seed, p.step,
          search.lo, search.hi, search.status, search.next_probe())
-write_search(snakemake.output.state, search)  # noqa: F821
+write_search(snakemake.output.state, search)

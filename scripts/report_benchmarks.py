@@ -5,14 +5,13 @@ from stdnet.plotting import save_figure
 from stdnet.plotting.benchmarks import benchmark_figure
 from stdnet.runtime import setup
 
-log = setup(snakemake)  # noqa: F821 (injected by Snakemake)
-out = snakemake.output  # noqa: F821
-table = read_benchmarks(snakemake.params.benchmarks)  # noqa: F821
-table = table[~table["rule"].isin(snakemake.params.exclude)]  # noqa: F821 (our own benchmark)
+log = setup(snakemake)
+out, p = snakemake.output, snakemake.params
+table = read_benchmarks(p.benchmarks, exclude=p.exclude)  # our own benchmarks left out
 with atomic_path(out.jobs) as tmp:
     table.to_csv(tmp, index=False, float_format="%.6g")
 with atomic_path(out.summary) as tmp:
     summarise_benchmarks(table).to_csv(tmp, index=False, float_format="%.6g")
-fig = benchmark_figure(table, note=snakemake.params.note)  # noqa: F821
+fig = benchmark_figure(table, note=p.note)
 save_figure(fig, out.png, out.pdf)
 log.info("%d benchmarked jobs of %d rules -> %s", len(table), table["rule"].nunique(), out.png)

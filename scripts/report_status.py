@@ -3,9 +3,9 @@ from stdnet.accounting import run_status
 from stdnet.io import atomic_path
 from stdnet.runtime import setup
 
-log = setup(snakemake)  # noqa: F821 (injected by Snakemake)
-table = run_status(snakemake.params.grid, snakemake.params.specs)  # noqa: F821
-with atomic_path(snakemake.output.table) as tmp:  # noqa: F821
+log = setup(snakemake)
+table = run_status(snakemake.params.grid, snakemake.params.specs)
+with atomic_path(snakemake.output.table) as tmp:
     table.to_csv(tmp, index=False, float_format="%.6g")
 counts = table["status"].value_counts().to_dict()
 log.info("run status of %d outputs: %s", len(table), counts)

@@ -3,12 +3,13 @@ from stdnet.params import ModelParams, RunParams
 from stdnet.runtime import setup
 from stdnet.simulate import simulate, write_simulation
 
-log = setup(snakemake)  # noqa: F821 (injected by Snakemake)
-p = snakemake.params  # noqa: F821
+log = setup(snakemake)
+p = snakemake.params
 model = ModelParams.from_config({k: v for k, v in p.model.items() if k not in ("N", "J0")},
                                 N=p.model["N"], J0=p.model["J0"])
 run = RunParams.from_config(p.simulation)
 ckpt = p.checkpoint if run.checkpoint_interval > 0 else None
 result = simulate(model, run, p.seed, checkpoint_path=ckpt)
-write_simulation(snakemake.output.h5, result, model, run, p.seed, checkpoint_path=ckpt)  # noqa: F821
-log.info("wrote %s", snakemake.output.h5)  # noqa: F821
+write_simulation(snakemake.output.h5, result, model, run, p.seed, checkpoint_path=ckpt,
+                 config=dict(snakemake.config))
+log.info("wrote %s", snakemake.output.h5)

@@ -6,10 +6,10 @@ from stdnet.runtime import setup
 from stdnet.simulate import read_simulation
 from stdnet.summary import summarise_simulation
 
-log = setup(snakemake)  # noqa: F821
-tol = snakemake.params.fp_tolerance  # noqa: F821
-rows = [summarise_simulation(read_simulation(path), tol) for path in snakemake.input.sims]  # noqa: F821
+log = setup(snakemake)
+tol = snakemake.params.fp_tolerance
+rows = [summarise_simulation(read_simulation(path), tol) for path in snakemake.input.sims]
 table = pd.DataFrame(rows).sort_values(["N", "J0", "seed"])
-with atomic_path(snakemake.output.table) as tmp:  # noqa: F821
+with atomic_path(snakemake.output.table) as tmp:
     table.to_csv(tmp, index=False, float_format="%.10g")
-log.info("summarised %d runs into %s", len(table), snakemake.output.table)  # noqa: F821
+log.info("summarised %d runs into %s", len(table), snakemake.output.table)

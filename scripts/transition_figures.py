@@ -6,15 +6,14 @@ from stdnet.plotting import save_figure
 from stdnet.plotting.lyapunov import fig_regime_map
 from stdnet.plotting.width import fig_width
 from stdnet.runtime import setup
+from stdnet.transition import read_results
 
-log = setup(snakemake)  # noqa: F821 (injected by Snakemake)
-inp, out = snakemake.input, snakemake.output  # noqa: F821
-note = snakemake.params.note  # noqa: F821
+log = setup(snakemake)
+inp, out = snakemake.input, snakemake.output
+note = snakemake.params.note
 save_figure(fig_regime_map(pd.read_csv(inp.regimes), note), out.map_png, out.map_pdf)
-limits = {r["quantity"]: r for r in pd.read_csv(inp.limits).to_dict("records")}
-verdict = open(inp.verdict).read().strip()
-fig = fig_width(pd.read_csv(inp.table), pd.read_csv(inp.per_N), pd.read_csv(inp.fit),
-                limits.get("J_ch"), limits.get("J_FP"), pd.read_csv(inp.bulk), verdict,
-                note=note)
+r = read_results(inp)
+fig = fig_width(r["trans"], r["per_N"], r["fits"], r["jch_fit"], r["jfp_fit"], r["bulk"],
+                r["verdict"], note=note)
 save_figure(fig, out.width_png, out.width_pdf)
 log.info("wrote the transition figures")

@@ -11,9 +11,8 @@ import pytest
 from scipy import stats
 from scipy.signal import lfilter
 
-from stdnet.batchmeans import (K_BATCH, MAX_BATCHES, MIN_BATCHES, autocorrelation,
-                               batch_means_ci, integrated_autocorrelation_time)
-from stdnet.lyapunov import block_ci
+from stdnet.stats import (K_BATCH, MAX_BATCHES, MIN_BATCHES, autocorrelation, batch_means_ci,
+                          block_ci, integrated_autocorrelation_time)
 
 REPS, N = 400, 20_000
 COVERAGE_TOL = 3 * math.sqrt(0.95 * 0.05 / REPS)  # 3 binomial sd at 400 replicates: 0.033

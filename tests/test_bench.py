@@ -5,12 +5,14 @@ checked on a synthetic result, the command on a real (tiny) run.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import re
 
 import pytest
 
-from stdnet import bench, cli
+from stdnet import bench_step as bench
+from stdnet import cli
 
 
 def _fake_results():
@@ -41,7 +43,8 @@ def test_report_arithmetic():
     assert float(f[9]) == pytest.approx(2.0)
     assert (float(f[10]), float(f[11])) == (2.0, 4.0)
     assert f[12] == "50%"  # 2.5e9 / (10 GB/s / 2 B)
-    goals = bench.goals([one, two])
+    goals = bench.goals([one, two], bench.parse_goals(
+        ["dense=8", "csr=2", "gsyn=2.5", "bound=0.25", "tangent_m8=3.7", "threads2=1.7"]))
     assert "vs dense numpy: 10.0x (goal >= 8)  met" in goals
     assert "m=8 tangent step: 4.00 trajectory steps (goal <= 3.7)  NOT met" in goals
     assert "2 threads vs 1: 2.00x (goal >= 1.7)  met" in goals
@@ -93,3 +96,79 @@ def test_cache_sizes_from_a_sysfs_tree(tmp_path):
     assert cache_sizes(str(tmp_path)) == {"L1": 48 * 1024, "L2": 2 * 2 ** 20,
                                           "L3": 260 * 2 ** 20}  # instruction cache ignored
     assert cache_sizes(str(tmp_path / "missing")) == {}
+
+
+def test_goals_only_when_given_and_bad_ones_named():
+    one, two = _fake_results()
+    assert bench.goals([one, two], {}) == ""
+    assert "goal" not in bench.format_table(one)
+    text = bench.goals([one, two], bench.parse_goals(["csr=4"]))
+    assert text.splitlines()[1:] == ["  N=1e4 vs scipy CSR: 2.0x (goal >= 4)  NOT met"]
+    with pytest.raises(ValueError, match="--goal: invalid value 'speed=2'"):
+        bench.parse_goals(["speed=2"])
+    with pytest.raises(ValueError, match="--goal: invalid value 'dense'"):
+        bench.parse_goals(["dense"])
+
+
+def test_kernel_reports_from_synthetic_rows():
+    from stdnet import bench_kernels
+
+    opts = argparse.Namespace(qr_interval=1.0, repeats=3, steps=20, J0=0.9)
+    lyap = {"threads": 1, "runs": [{"N": 2000, "m": 8, "dim": 3600, "qr_every": 20,
+                                    "seconds": {"trajectory": 0.001, "tangent": 0.0034,
+                                                "qr": 0.0005},
+                                    "qr_share": 0.0005 / (0.0005 + 20 * 0.0034)}]}
+    row = bench_kernels.report_lyapunov([lyap], opts).splitlines()[-1].split()
+    assert row[:2] == ["2000", "8"] and float(row[4]) == 3.4 and row[6] == "0.73%"
+    stab = {"threads": 1, "runs": [{"N": 1000, "dim": 1800, "n_eigenvalues": 9,
+                                    "seconds": {"dense": 2.0, "shift_invert": 0.5},
+                                    "rightmost_dense": [-0.1, 0.2],
+                                    "rightmost_shift_invert": [-0.1, 0.2],
+                                    "max_distance": 1e-11}]}
+    assert "4.00x" in bench_kernels.report_stability([stab], opts)
+    idx = {"threads": 1, "runs": [{"N": 10000, "state": "float64", "E_rates_bytes": 64000,
+                                   "pick": "both packed",
+                                   "gsyn": dict.fromkeys(bench_kernels.LAYOUTS, 2.5)}]}
+    assert bench_kernels.report_index_load([idx], opts).splitlines()[-1].endswith("2.50*")
+
+
+def test_stability_kernel_runs_on_tiny_network(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    assert cli.main(["bench", "--kernel", "stability", "--N", "200", "--json", str(out)]) == 0
+    assert "shift-inv s" in capsys.readouterr().out
+    (res,) = json.loads(out.read_text())["results"]
+    (row,) = res["runs"]
+    assert row["N"] == 200 and row["max_distance"] < 1e-6
+    assert row["seconds"]["dense"] > 0 and row["seconds"]["shift_invert"] > 0
+
+
+def test_mem_available_where_proc_meminfo_is_missing(monkeypatch):
+    """macOS and others: sysconf instead of /proc/meminfo, never 0 where it answers."""
+    import builtins
+
+    from stdnet import hardware
+
+    real_open = builtins.open
+
+    def no_proc(path, *args, **kwargs):
+        if str(path) == "/proc/meminfo":
+            raise FileNotFoundError(path)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", no_proc)
+    assert hardware.mem_available() > 0
+
+
+def test_limit_blas_threads_sets_the_loaded_blas():
+    import numpy  # noqa: F401  (bundles an OpenBLAS)
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from stdnet.runtime import limit_blas_threads
+
+    before = {lib["filepath"]: lib["num_threads"] for lib in threadpool_info()}
+    try:
+        assert limit_blas_threads(1) >= 1
+        assert all(lib["num_threads"] == 1 for lib in threadpool_info()
+                   if lib["user_api"] == "blas")
+    finally:  # the other tests of this process keep their threads
+        threadpool_limits(limits=before)

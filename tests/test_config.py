@@ -89,3 +89,54 @@ def test_snakemake_reports_config_errors(tmp_path):
                          cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode != 0
     assert "model.transfer" in out.stdout + out.stderr
+
+
+def test_model_and_simulation_defaults_have_one_source():
+    """The schema takes its model/simulation defaults from the dataclasses, and the default
+    config (config/params.yaml) writes out exactly those values: one place to change one."""
+    import dataclasses
+
+    import yaml
+
+    from stdnet.config import load_schema
+    from stdnet.params import ModelParams, RunParams
+
+    root = Path(__file__).resolve().parents[1]
+    schema = load_schema(root / "config" / "schema")
+    params_yaml = yaml.safe_load((root / "config" / "params.yaml").read_text())
+    for section, cls in (("model", ModelParams), ("simulation", RunParams)):
+        props = schema["properties"][section]["properties"]
+        fields = {f.name: f.default for f in dataclasses.fields(cls)
+                  if f.default is not dataclasses.MISSING}
+        assert set(props) <= set(fields), section
+        for key in props:
+            assert props[key]["default"] == fields[key], (section, key)
+            assert params_yaml[section][key] == fields[key], (section, key)
+
+
+def test_stage_settings_defaults_agree_with_their_dataclasses():
+    """lyapunov and dmf.solver: the schema's defaults are the settings dataclasses' defaults
+    (t_path and max_lag default to 0 in the schema: 'derived from tau_D', resolved by
+    dmf_settings.resolve_solver_config), and params.yaml writes the same values."""
+    import dataclasses
+
+    import yaml
+
+    from stdnet.config import load_schema
+    from stdnet.dmf_settings import DMFSettings
+    from stdnet.lyapunov_run import LyapunovSettings
+
+    root = Path(__file__).resolve().parents[1]
+    schema = load_schema(root / "config" / "schema")["properties"]
+    params_yaml = yaml.safe_load((root / "config" / "params.yaml").read_text())
+    cases = [(schema["lyapunov"]["properties"], LyapunovSettings, params_yaml["lyapunov"], ()),
+             (schema["dmf"]["properties"]["solver"]["properties"], DMFSettings,
+              params_yaml.get("dmf", {}).get("solver", {}), ("t_path", "max_lag"))]
+    for props, cls, written, derived in cases:
+        fields = {f.name: f.default for f in dataclasses.fields(cls)}
+        shared = [k for k in props if k in fields and k not in derived]
+        assert len(shared) >= 5, cls
+        for key in shared:
+            assert props[key]["default"] == fields[key], (cls.__name__, key)
+            if key in written:
+                assert written[key] == fields[key], (cls.__name__, key)

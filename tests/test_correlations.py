@@ -12,7 +12,7 @@ from stdnet.correlations import (BLOCK_SIGNAL, input_autocovariance, input_parts
 from stdnet.integrate import network_vector_field
 from stdnet.meanfield import homogeneous_fixed_point
 from stdnet.network import build_network
-from stdnet.params import ModelParams
+from stdnet.params import ModelParams, RunParams
 
 
 def test_input_parts_add_up_to_the_vector_field():
@@ -43,17 +43,17 @@ def test_short_continuation_records_consistent_data():
     p = ModelParams(N=200, J0=1.5)
     y0 = homogeneous_fixed_point(p).state(p)
     y0[: p.N] += np.random.default_rng(2).normal(0, 0.5, p.N)
-    rec = record_inputs(p, y0, 1, {"dt": 0.05}, t_measure=5.0, sample_interval=0.5, n_sample=20)
+    rec = record_inputs(p, y0, 1, RunParams(dt=0.05), t_measure=5.0, sample_interval=0.5, n_sample=20)
     assert rec["E"].shape == (10, 40) and rec["h"].shape == (10, 40)
     idx_E, idx_I = sample_neurons(p, 20, 1)
     np.testing.assert_array_equal(rec["index"], np.concatenate([idx_E, idx_I]))
     np.testing.assert_array_equal(rec["h"][-1], rec["final_y"][rec["index"]])
     with pytest.raises(ValueError, match="t_measure"):
-        record_inputs(p, y0, 1, {"dt": 0.05}, t_measure=0.0, sample_interval=0.5, n_sample=5)
+        record_inputs(p, y0, 1, RunParams(dt=0.05), t_measure=0.0, sample_interval=0.5, n_sample=5)
     with pytest.raises(ValueError, match="t_measure"):
-        record_inputs(p, y0, 1, {"dt": 0.05}, t_measure=1.0, sample_interval=0.5, n_sample=5)
+        record_inputs(p, y0, 1, RunParams(dt=0.05), t_measure=1.0, sample_interval=0.5, n_sample=5)
     with pytest.raises(ValueError, match="record_interval"):
-        record_inputs(p, y0, 1, {"dt": 0.05}, t_measure=5.0, sample_interval=0.07, n_sample=5)
+        record_inputs(p, y0, 1, RunParams(dt=0.05), t_measure=5.0, sample_interval=0.07, n_sample=5)
 
 
 @pytest.fixture(scope="module")
@@ -63,9 +63,9 @@ def chaotic_recording():
     p = ModelParams(N=300, J0=1.5)
     y0 = homogeneous_fixed_point(p).state(p)
     y0[: p.N] += np.random.default_rng(3).normal(0, 1.0, p.N)
-    settle = record_inputs(p, y0, 5, {"dt": 0.05}, t_measure=40.0, sample_interval=0.5,
+    settle = record_inputs(p, y0, 5, RunParams(dt=0.05), t_measure=40.0, sample_interval=0.5,
                            n_sample=5)
-    rec = record_inputs(p, settle["final_y"], 5, {"dt": 0.05}, t_measure=60.0,
+    rec = record_inputs(p, settle["final_y"], 5, RunParams(dt=0.05), t_measure=60.0,
                         sample_interval=0.5, n_sample=50, keep_signals=True)
     return p, rec
 

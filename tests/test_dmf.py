@@ -4,8 +4,10 @@ import logging
 import numpy as np
 import pytest
 
-from stdnet.dmf import (DMFSettings, decorrelation_time, membrane_filter, network_problem,
-                        read_dmf, solve_dmf, write_dmf)
+from stdnet.stats import decorrelation_time
+
+from stdnet.dmf import DMFSettings, membrane_filter, network_problem, solve_dmf
+from stdnet.dmf_io import read_dmf, write_dmf
 from stdnet.meanfield import homogeneous_fixed_point
 from stdnet.params import ModelParams
 

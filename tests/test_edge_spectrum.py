@@ -1,19 +1,23 @@
 """Matrix-free rightmost eigenvalues of the homogeneous-FP Jacobian (stdnet.edge_spectrum)
-and the matrix-free J_FP search (stability.find_jfp(method='matrix_free'))."""
+and the matrix-free J_FP search (jfp.find_jfp(method='matrix_free'))."""
 import dataclasses
 
 import numpy as np
 import pytest
 
-from stdnet import stability
-from stdnet.edge_spectrum import (HomogeneousJacobian, cluster_exclusion, edge_eigenvalues,
-                                  krylov_schur)
+from stdnet import jfp_matrix_free
+from stdnet.edge_spectrum import (
+    HomogeneousJacobian,
+    cluster_exclusion,
+    edge_eigenvalues,
+    krylov_schur,
+)
 from stdnet.integrate import packed_rows
+from stdnet.jfp import JFPResult, find_jfp, jfp_memory_mb, jfp_method
 from stdnet.network import build_network
 from stdnet.params import ModelParams
 from stdnet.spectrum import dense_eigenvalues, jacobian_blocks
-from stdnet.stability import (JFPResult, find_jfp, homogeneous_eigenvalues, jfp_memory_mb,
-                              jfp_method)
+from stdnet.stability import homogeneous_eigenvalues
 
 
 @pytest.fixture(scope="module")
@@ -170,7 +174,7 @@ class _TwoBranches:
 
 
 def test_find_jfp_restarts_below_a_missed_crossing(monkeypatch):
-    monkeypatch.setattr(stability, "_EdgeTracker", _TwoBranches)
+    monkeypatch.setattr(jfp_matrix_free, "_EdgeTracker", _TwoBranches)
     p = ModelParams(N=2000, J0=1.0)
     r = find_jfp(p, None, J0_start=1.05, J0_range=(0.4, 1.6), step=0.05, tol=1e-3,
                  method="matrix_free")
@@ -191,8 +195,8 @@ def test_secant_refine_needs_few_evaluations():
             calls.append(J0)
             return complex(f(J0), 0.0)
 
-        lo, hi, _, _ = stability._secant_refine(evaluate, 0.79, 0.84, evaluate(0.79),
-                                                 evaluate(0.84), 1e-4)
+        lo, hi, _, _ = jfp_matrix_free._secant_refine(evaluate, 0.79, 0.84, evaluate(0.79),
+                                                       evaluate(0.84), 1e-4)
         assert lo < root <= hi and hi - lo <= 1e-4
         assert len(calls) - 2 <= most
 

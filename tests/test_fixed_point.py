@@ -64,3 +64,34 @@ def test_unconverged_solver_raises():
     # the balanced limit needs g_EE g_II > g_EI g_IE
     with pytest.raises(ValueError, match="g_EE\\*g_II > g_EI\\*g_IE"):
         balanced_limit(ModelParams(N=1000, J0=1.0, g_EE=0.05))
+
+
+def test_fixed_point_branch_along_I0_matches_full_solver():
+    from stdnet.meanfield import fixed_point_branch
+
+    p = ModelParams(N=2000, J0=0.5)
+    I0s = np.linspace(0.0, 1.0, 6)
+    for I0, fp in zip(I0s, fixed_point_branch(p, I0s, key="I0")):
+        ref = homogeneous_fixed_point(p.replace(I0=float(I0)))
+        assert abs(fp.nu_E - ref.nu_E) < 1e-10 and abs(fp.h_I - ref.h_I) < 1e-10
+
+
+def test_fixed_point_theory_table_reads_back_exactly(tmp_path):
+    """The Fig 2 theory table: its curves, the balanced limit, and an exact round trip."""
+    from stdnet.fixed_point_curves import fixed_point_theory, n_list
+    from stdnet.tables import read_table, write_table
+
+    base = ModelParams(N=400, J0=0.1)
+    t = fixed_point_theory(base, N_range=(100, 10000), J0_cut=0.1, I0_cut=0.3,
+                           I0_range=(0.0, 1.0), J0_range=(0.05, 2.0), heat_N=400, resolution=5)
+    sizes = t.groupby("curve").size()
+    assert sizes["heat"] == 25 and sizes["I0"] == sizes["J0"] == 4 * 5 and sizes["limit"] == 1
+    assert list(t[t.curve == "I0"].N.unique()) == n_list((100, 10000))
+    assert t[t.curve == "limit"].nu_E.iloc[0] == balanced_limit(base).nu_E
+    row = t[(t.curve == "J0") & (t.N == 10000)].iloc[-1]
+    ref = homogeneous_fixed_point(base.replace(N=10000, I0=0.3, J0=2.0))
+    assert abs(row.nu_E - ref.nu_E) < 1e-10
+    write_table(t, tmp_path / "theory.csv")
+    back = read_table(tmp_path / "theory.csv")
+    num = ["J0", "I0", "h_E", "h_I", "nu_E", "nu_I", "x", "residual"]
+    assert np.array_equal(back[num].to_numpy(), t[num].to_numpy(dtype=float), equal_nan=True)

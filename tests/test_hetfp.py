@@ -5,12 +5,11 @@ import math
 import pytest
 from scipy.integrate import quad
 
-from stdnet.meanfield import (_sampling_variances, het_moments, heterogeneous_branch,
-                              heterogeneous_fixed_point)
+from stdnet.meanfield import het_moments, heterogeneous_branch, heterogeneous_fixed_point
+from stdnet.meanfield import sampling_variances as _sampling_variances
 from stdnet.params import ModelParams
-from stdnet.stability import settle_heterogeneous
+from stdnet.stability_runs import settle_heterogeneous
 from stdnet.transfer import phi
-
 
 
 def test_gauss_hermite_moments_match_quadrature():
@@ -65,3 +64,30 @@ def test_theory_matches_simulated_heterogeneous_fixed_point(J0):
     for a in ("E", "I"):
         assert abs(s[f"sigma_{a}"] / s[f"theory_sigma_{a}"] - 1) < tol
         assert abs(s[f"mu_{a}"] - s[f"theory_mu_{a}"]) / s[f"theory_sigma_{a}"] < tol
+
+
+def test_hetfp_files_read_back(tmp_path):
+    """write_hetfp / read_hetfp: the table, the theory, and the last heterogeneous run as the
+    figure's sample (its E inputs: the first N_E entries of h)."""
+    import numpy as np
+
+    from stdnet.hetfp import HetFPComparison, read_hetfp, write_hetfp
+
+    p = ModelParams(N=50, J0=1.0)
+    gen = np.random.default_rng(0)
+    rows, states = [], []
+    for J0, het in ((0.9, True), (1.0, True), (1.1, False)):
+        rows.append({"N": p.N, "seed": 1, "J0": J0, "settled": het, "heterogeneous": het,
+                     "mu_E": 0.1, "sigma_E": 0.2, "mu_I": 0.3, "sigma_I": 0.4,
+                     "theory_mu_E": 0.11, "theory_sigma_E": 0.21})
+        states.append(gen.standard_normal(p.dim))
+    theory = gen.standard_normal((4, 5))
+    write_hetfp(tmp_path / "h.h5", tmp_path / "h.csv", HetFPComparison(rows, states, theory),
+                {"N": p.N, "seed": 1})
+    out = read_hetfp(tmp_path / "h.h5", tmp_path / "h.csv")
+    assert np.array_equal(out["theory"], theory)
+    assert list(out["table"].J0) == [0.9, 1.0, 1.1]
+    s = out["sample"]
+    assert s["J0"] == 1.0 and s["mu"] == 0.11 and s["sigma"] == 0.21
+    assert np.array_equal(s["h_E"], states[1][: p.N_E])
+    assert np.array_equal(s["x"], states[1][p.N:])

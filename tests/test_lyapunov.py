@@ -11,11 +11,14 @@ import math
 import numpy as np
 import pytest
 
+from stdnet.stats import block_ci
+
 from stdnet.integrate import METHOD_CODES, advance, kernel_args, make_work
-from stdnet.lyapunov import (LyapunovSettings, block_ci, continue_spectrum, kaplan_yorke,
-                             lyapunov_spectrum, lyapunov_table, network_lyapunov, onset_lyapunov,
-                             random_basis, read_lyapunov, reorthonormalise,
-                             two_trajectory_exponent, write_lyapunov)
+from stdnet.lyapunov import (continue_spectrum, kaplan_yorke, lyapunov_spectrum,
+                             two_trajectory_exponent)
+from stdnet.lyapunov_io import lyapunov_table, read_lyapunov, write_lyapunov
+from stdnet.lyapunov_qr import random_basis, reorthonormalise
+from stdnet.lyapunov_run import LyapunovSettings, network_lyapunov, onset_lyapunov
 from stdnet.meanfield import homogeneous_fixed_point
 from stdnet.network import build_network
 from stdnet.params import ModelParams

@@ -5,7 +5,7 @@ import pytest
 import yaml
 
 from stdnet.config import ConfigError, validate_config
-from stdnet.lyapunov import LyapunovSettings
+from stdnet.lyapunov_run import LyapunovSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "config" / "schema"

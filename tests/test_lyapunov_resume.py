@@ -26,9 +26,10 @@ import h5py
 import numpy as np
 import pytest
 
-from stdnet import lyapunov
+from stdnet import lyapunov_checkpoint
 from stdnet.compare import h5_differences
-from stdnet.lyapunov import LyapunovSettings, checkpoint_path_for, onset_lyapunov
+from stdnet.lyapunov_checkpoint import checkpoint_path_for
+from stdnet.lyapunov_run import LyapunovSettings, onset_lyapunov
 from stdnet.params import ModelParams, RunParams
 from stdnet.simulate import simulate, write_simulation
 
@@ -75,15 +76,15 @@ def _killed_after(monkeypatch, n_saves: int, action=None):
     """Patch checkpoint writing: after the n_saves-th complete checkpoint, `action`
     (default: raise Killed). Returns the list of (phase, t, sub_step) saved."""
     saved = []
-    real_save = lyapunov.SpectrumState.save
+    real_save = lyapunov_checkpoint.write_state
 
-    def save(self, path, fingerprint, n_step, dt, phase):
-        real_save(self, path, fingerprint, n_step, dt, phase)
-        saved.append((phase, (self.interval * n_step + self.sub_step) * dt, self.sub_step))
+    def save(st, path, fingerprint, n_step, dt, phase):
+        real_save(st, path, fingerprint, n_step, dt, phase)
+        saved.append((phase, (st.interval * n_step + st.sub_step) * dt, st.sub_step))
         if len(saved) == n_saves:
             (action or _raise_killed)()
 
-    monkeypatch.setattr(lyapunov.SpectrumState, "save", save)
+    monkeypatch.setattr(lyapunov_checkpoint, "write_state", save)
     return saved
 
 
@@ -193,9 +194,9 @@ def test_unreadable_checkpoint_is_ignored(start, uninterrupted, tmp_path, caplog
 def test_checkpoint_interval_is_validated():
     with pytest.raises(ValueError, match=r"lyapunov.checkpoint_interval: invalid value -1.0; "
                                          r"allowed: a number >= 0"):
-        lyapunov.checkpoint_steps(-1.0, 0.05)
-    assert lyapunov.checkpoint_steps(0.0, 0.05) == 0
-    assert lyapunov.checkpoint_steps(2.35, 0.05) == 47
+        lyapunov_checkpoint.checkpoint_steps(-1.0, 0.05)
+    assert lyapunov_checkpoint.checkpoint_steps(0.0, 0.05) == 0
+    assert lyapunov_checkpoint.checkpoint_steps(2.35, 0.05) == 47
     from stdnet.config import ConfigError, validate_config
 
     cfg = {"grid": {"N": [200], "J0": [1.0], "seeds": [1]}, "lyapunov": {"checkpoint_interval": -1}}

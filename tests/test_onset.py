@@ -124,7 +124,7 @@ def test_checkpointed_search_equals_serial_search(onset_workflow):
     simulation + exponents through the library (the rule scripts' calls), gives the same
     probes, decisions, exponents and J_ch as the checkpointed workflow."""
     from stdnet.config import load_config_files
-    from stdnet.lyapunov import LyapunovSettings, onset_lyapunov
+    from stdnet.lyapunov_run import LyapunovSettings, onset_lyapunov
     from stdnet.network import build_network
     from stdnet.params import ModelParams, RunParams, format_J0
     from stdnet.simulate import simulate

@@ -36,7 +36,7 @@ def _bench(path: Path, s: float, rss: float) -> None:
 # ---- accounting ------------------------------------------------------------------
 def test_parse_wildcards():
     assert parse_wildcards("N~200_J0~0.87_seed~3") == {"N": "200", "J0": "0.87", "seed": "3"}
-    assert parse_wildcards("fig1_regimes") == {}
+    assert parse_wildcards("simulation_regimes") == {}
 
 
 def test_read_and_summarise_benchmarks(tmp_path):
@@ -45,11 +45,11 @@ def test_read_and_summarise_benchmarks(tmp_path):
     _bench(b / "simulate" / "N~200_J0~0.1_seed~2.tsv", 4.0, 120.0)
     _bench(b / "simulate" / "N~400_J0~0.1_seed~1.tsv", 8.0, 300.0)
     _bench(b / "summarise.tsv", 1.5, 90.0)
-    _bench(b / "figures" / "fig1_regimes.tsv", 3.0, 200.0)
+    _bench(b / "figures" / "simulation_regimes.tsv", 3.0, 200.0)
     (b / "simulate" / "N~800_J0~0.1_seed~1.tsv").write_text("")  # killed while writing
     table = read_benchmarks(tmp_path / "benchmarks")
     assert len(table) == 5
-    assert set(table["rule"]) == {"simulate", "summarise", "figures/fig1_regimes"}
+    assert set(table["rule"]) == {"simulate", "summarise", "figures/simulation_regimes"}
     sims = table[table["rule"] == "simulate"].sort_values(["N", "seed"])
     assert sims["N"].tolist() == [200, 200, 400] and sims["seed"].tolist() == [1, 2, 1]
     summary = summarise_benchmarks(table)
@@ -151,7 +151,7 @@ def test_report_holds_every_figure_with_caption_and_category(tiny_report):
         assert len(re.sub(r"<[^>]+>", "", entry["caption"]).strip()) > 40, \
             f"{fig.name}: caption missing or empty"
         assert str(fig) in in_category, f"{fig.name} has no category"
-    assert str(results / "figures" / "benchmarks.png") in categories["9. Workflow"][
+    assert str(results / "figures" / "workflow_benchmarks.png") in categories["9. Workflow"][
         "cost of the jobs"]
     assert str(results / "tables" / "run_status.csv") in entries
     assert "balanced excitatory/inhibitory rate networks" in html  # workflow.rst

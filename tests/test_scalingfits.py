@@ -3,8 +3,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stdnet.scalingfits import (changes_sign, fill_single_realization_se, fit_offset_power,
-                                fit_power_law, model_value)
+from stdnet.stats import (changes_sign, fill_single_realization_se, fit_offset_power,
+                          fit_power_law, model_value)
 
 N = np.array([1000, 2000, 4000, 10000, 20000, 40000], dtype=float)
 

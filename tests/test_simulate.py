@@ -113,3 +113,28 @@ def test_interrupted_write_leaves_nothing(tmp_path, small_params, short_run):
     with pytest.raises(Exception):
         write_simulation(tmp_path / "run.h5", res, small_params, short_run, 1)
     assert not list(tmp_path.iterdir())
+
+
+def test_simulation_file_opens_in_xarray_with_named_dimensions(tmp_path):
+    """Every group opens with netCDF semantics (no anonymous dimensions: phony_dims=None
+    refuses them) and every dataset carries units."""
+    xr = pytest.importorskip("xarray")
+    pytest.importorskip("h5netcdf")
+    import h5py
+
+    from stdnet.simulate import simulate, write_simulation
+
+    m, r = ModelParams(N=200, J0=1.0), RunParams(t_transient=2.0, t_record=3.0)
+    path = tmp_path / "sim.h5"
+    write_simulation(path, simulate(m, r, 1), m, r, 1)
+    pop = xr.open_dataset(path, engine="h5netcdf", group="population", phony_dims=None)
+    assert pop["nu_E"].dims == ("time",) and pop["nu_E"].attrs["units"] == "1/tau"
+    rec = xr.open_dataset(path, engine="h5netcdf", group="recorded", phony_dims=None)
+    assert rec["h"].shape == (11, 8) and rec["x"].shape == (11, 4)
+    neu = xr.open_dataset(path, engine="h5netcdf", group="neurons", phony_dims=None)
+    assert neu["h_mean"].shape == (200,) and neu["x_mean"].shape == (160,)
+    with h5py.File(path, "r") as f:
+        missing = []
+        f.visititems(lambda name, obj: missing.append(name) if isinstance(obj, h5py.Dataset)
+                     and "units" not in obj.attrs and "unit" not in obj.attrs else None)
+    assert missing == []

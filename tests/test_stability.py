@@ -5,14 +5,19 @@ import pytest
 
 from stdnet.bulk import bulk_edge, bulk_indicator, gain, variance_matrix
 from stdnet.integrate import network_vector_field
+from stdnet.jfp import find_jfp
 from stdnet.meanfield import fixed_point_branch, homogeneous_fixed_point, population_vector_field
 from stdnet.network import build_network
 from stdnet.params import ModelParams
-from stdnet.spectrum import (dense_eigenvalues, jacobian_blocks, network_jacobian,
-                             polish_fixed_point, rightmost_eigenvalues,
-                             shift_invert_eigenvalues)
-from stdnet.stability import find_jfp, homogeneous_eigenvalues, homogeneous_jacobian
-
+from stdnet.spectrum import (
+    dense_eigenvalues,
+    jacobian_blocks,
+    network_jacobian,
+    polish_fixed_point,
+    rightmost_eigenvalues,
+    shift_invert_eigenvalues,
+)
+from stdnet.stability import homogeneous_eigenvalues, homogeneous_jacobian
 
 
 def _fd_jacobian(f, v, eps=1e-6):
@@ -221,3 +226,77 @@ def test_polish_fixed_point_recovers_homogeneous_state():
     y0 = y_fp + 1e-3 * np.random.default_rng(1).standard_normal(p.dim)
     y, res = polish_fixed_point(p, net, y0)
     assert res < 1e-10 and np.abs(y - y_fp).max() < 1e-9
+
+
+def test_targets_right_of_edge():
+    from stdnet.bulk import EDGE_MARGIN, targets_right_of_edge
+
+    tg = targets_right_of_edge([0.02, 0.02 + 0.3j, 0.5 + 0.1j], edge=0.1)
+    assert tg == (complex(0.1 + EDGE_MARGIN, 0.0), complex(0.1 + EDGE_MARGIN, 0.3), 0.5 + 0.1j)
+
+
+def test_homogeneous_modes_tables():
+    from stdnet.stability_scan import homogeneous_modes
+
+    p = ModelParams(N=1000, J0=0.5)
+    curves, hmap = homogeneous_modes(p, [1000, 4000], (0.0, 2.0), 5, (0.0, 1.0), 3, 2000)
+    assert len(curves) == 2 * 4 and (curves.J0 > 0).all()  # J0 = 0 dropped
+    assert len(hmap) == 3 * 4 and set(hmap.N) == {2000}
+    r = hmap.iloc[-1]
+    ev = homogeneous_eigenvalues(p.replace(N=2000, J0=float(r.J0), I0=float(r.I0)))
+    assert abs(r.lam0_re - ev[0].real) < 1e-9 and abs(r.lam0_im - ev[0].imag) < 1e-9
+
+
+def test_jfp_and_spectrum_files_make_their_tables(tmp_path):
+    """search_realization -> jfp.h5 -> tables/jfp.csv, and fixed_j0_spectra -> spectrum.h5
+    -> tables/spectrum_edge.csv, for one small realization (dense eig)."""
+    from stdnet.edge_check import fixed_j0_spectra, spectrum_table, write_spectrum_file
+    from stdnet.eigenfile import JFP_TABLE_COLUMNS, jfp_table, read_eigen_file, write_jfp_file
+    from stdnet.errors import InputError
+    from stdnet.jfp import search_realization
+
+    p = ModelParams(N=200, J0=0.4)
+    kw = dict(J0_range=(0.4, 1.6), J0_start=None, step=0.1, tol=0.02, method="auto",
+              targets_re=0.02, targets_im=[0.0, 0.3], k=4, maxiter=30, dense_max_N=300,
+              freq_tol=1e-6)
+    res, attrs = search_realization(p, 1, **kw)
+    assert attrs["method"] == "dense" and attrs["J_FP"] == res.J_FP
+    assert res.J0_lo < attrs["J_FP"] < res.J0_hi
+    write_jfp_file(tmp_path / "jfp.h5", p, 1, res, attrs)
+    f = read_eigen_file(tmp_path / "jfp.h5")
+    assert f["evaluations"].shape == (len(res.evaluations), 3)
+    table = jfp_table([tmp_path / "jfp.h5"])
+    assert list(table.columns) == JFP_TABLE_COLUMNS and table.J_FP.iloc[0] == res.J_FP
+    with pytest.raises(InputError, match="J0_range"):
+        search_realization(p, 1, **{**kw, "J0_range": (1.6, 0.4)})
+    with pytest.raises(InputError, match="tol"):
+        search_realization(p, 1, **{**kw, "tol": 0.2})
+    attrs, spectra = fixed_j0_spectra(p, 1, [0.9, 1.1], [0.02, 0.02 + 0.3j])
+    write_spectrum_file(tmp_path / "spectrum.h5", p, 1, attrs, spectra)
+    assert read_eigen_file(tmp_path / "spectrum.h5")["params"]["J0"] == 1.1
+    spec = spectrum_table([tmp_path / "spectrum.h5"])
+    assert list(spec.J0) == [0.9, 1.1] and np.allclose(spec.lam_re, [spectra[0.9][0].real,
+                                                                     spectra[1.1][0].real])
+
+
+def test_bulk_edge_curves_follow_bulk_edge():
+    from stdnet.bulk import bulk_edge_curves
+
+    p = ModelParams(N=400, J0=1.0)
+    c = bulk_edge_curves(p, [400, 800], (0.6, 1.2), n_J0=3)
+    assert len(c) == 6 and list(c.columns) == ["N", "J0", "edge_re", "edge_im"]
+    assert c.edge_re.iloc[-1] == pytest.approx(bulk_edge(p.replace(N=800, J0=1.2))[0], abs=1e-10)
+
+
+def test_routes_file_reads_back(tmp_path):
+    from stdnet.routes import read_routes, write_routes
+
+    gen = np.random.default_rng(1)
+    cases = [{"kind": "real", "seed": 2, "J_FP": 0.9, "J_lo": 0.87, "J_hi": 0.93, "n_E": 2,
+              "ev_lo": gen.standard_normal(5) + 1j, "ev_hi": gen.standard_normal(5) - 1j,
+              "t": np.arange(4.0), "nu": gen.random((4, 3))}]
+    write_routes(tmp_path / "routes.h5", cases, {"N": 200, "dJ": 0.03})
+    back = read_routes(tmp_path / "routes.h5")
+    assert len(back) == 1 and back[0].keys() == cases[0].keys()
+    for k, v in cases[0].items():
+        assert np.array_equal(back[0][k], v)

@@ -21,7 +21,7 @@ def test_simulations_and_table(tiny_run):
 
 
 def test_figures(tiny_run):
-    for name in ("fig1_regimes", "fig2_fixed_point"):
+    for name in ("simulation_regimes", "meanfield_fixed_point"):
         for ext in ("png", "pdf"):
             path = tiny_run / "figures" / f"{name}.{ext}"
             assert path.stat().st_size > 10_000, path

@@ -23,7 +23,7 @@ from stdnet.bulk import bulk_jfp
 from stdnet.network import build_network
 from stdnet.params import ModelParams
 from stdnet.runtime import limit_blas_threads
-from stdnet.stability import find_jfp
+from stdnet.jfp import find_jfp
 
 
 def search(params, net, start, method, tol, J0_range, step):

@@ -7,8 +7,8 @@ can be looked at on the way, e.g.
 
     python tools/width_interim.py config/width.yaml config/width_local.yaml --out interim
 
-writes interim/transition.csv, per_N.csv, fits.csv, lrt.csv, limits.csv, verdict.txt and
-width.png. Realizations without all of these are listed and left out (they are not missing
+writes interim/transition.csv, per_N.csv, fits.csv, lrt.csv, limits.csv, verdict.txt,
+bulk.csv (the files of rule transition, stdnet.transition) and width.png. Realizations without all of these are listed and left out (they are not missing
 at random only if the run was stopped at random: say which were left out when you quote it).
 """
 from __future__ import annotations
@@ -20,6 +20,9 @@ from pathlib import Path
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
+#: stdnet.transition's files, under the names this tool gives them
+FILES = {"table": "transition.csv", "per_N": "per_N.csv", "fit": "fits.csv", "lrt": "lrt.csv",
+         "limits": "limits.csv", "verdict": "verdict.txt", "bulk": "bulk.csv"}
 
 
 def load_config(files) -> dict:
@@ -48,14 +51,14 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default="width-interim", help="output folder")
     args = ap.parse_args(argv)
 
-    from stdnet import widthstats
-    from stdnet.lyapunov import lyapunov_table
-    from stdnet.onset import read_search
+    from stdnet.lyapunov_io import lyapunov_table
+    from stdnet.onset import onset_table, read_search
     from stdnet.params import format_J0
     from stdnet.plotting import save_figure
     from stdnet.plotting.width import fig_width
     from stdnet.regimes import Thresholds, classify_table, transition_table
-    from stdnet.stability import read_eigen_file
+    from stdnet.eigenfile import read_eigen_file
+    from stdnet.transition import analyse_transition, write_results
 
     cfg = load_config(args.configfiles)
     results = Path(cfg["results"])
@@ -63,34 +66,21 @@ def main(argv=None) -> int:
     print(f"{len(done)} complete realizations; left out: {left or 'none'}", file=sys.stderr)
     if not done:
         return 1
-    tr = cfg["transition"]
-    th = Thresholds(zero_tol=tr["zero_tol"], temporal_sd_tol=tr["temporal_sd_tol"],
-                    spatial_sd_tol=tr["spatial_sd_tol"])
     runs = [results / f"N~{N}/J0~{format_J0(j)}/seed~{s}/lyapunov.h5"
             for N, s in done for j in cfg["grid"]["J0"]]
-    regimes = classify_table(lyapunov_table(runs), th)
-    onset = pd.DataFrame([read_search(results / f"onset/N~{N}/seed~{s}/onset.json").row()
-                          for N, s in done])
+    regimes = classify_table(lyapunov_table(runs), Thresholds.from_config(cfg["transition"]))
+    onset = onset_table([read_search(results / f"onset/N~{N}/seed~{s}/onset.json")
+                         for N, s in done])
     jfp = pd.DataFrame([{k: a[k] for k in ("N", "seed", "J_FP", "crossing", "J0_lo", "J0_hi")}
                         for a in (read_eigen_file(results / f"stability/N~{N}/seed~{s}/jfp.h5")
                                   ["attrs"] for N, s in done)])
     trans = transition_table(regimes, jfp, onset)
-    J0_range = tuple(cfg["stability"]["jfp"]["J0_range"])
-    limit = widthstats.bulk_limit(cfg["model"], J0_range=J0_range)
-    res = widthstats.analyse(trans, bulk_limit=limit["J_inf"],
-                             n_boot=int(tr["width"]["bootstrap"]), seed=int(tr["width"]["seed"]),
-                             level=float(tr["width"]["confidence"]))
+    res = analyse_transition(trans, cfg["model"], cfg["stability"]["jfp"]["J0_range"],
+                             cfg["transition"]["width"])
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    trans.to_csv(out / "transition.csv", index=False)
-    res["per_N"].to_csv(out / "per_N.csv", index=False)
-    res["fits"].drop(columns=["cov"], errors="ignore").to_csv(out / "fits.csv", index=False)
-    res["lrt"].to_csv(out / "lrt.csv", index=False)
-    pd.DataFrame([res["jch_fit"], res["jfp_fit"]]).to_csv(out / "limits.csv", index=False)
-    (out / "verdict.txt").write_text(res["verdict"] + "\n")
-    Ns = sorted(set(trans["N"]))
-    bulk = widthstats.bulk_curve(cfg["model"], sorted({*Ns, *(n * 2 for n in Ns)}), J0_range)
-    fig = fig_width(trans, res["per_N"], res["fits"], res["jch_fit"], res["jfp_fit"], bulk,
+    write_results({key: out / name for key, name in FILES.items()}, res)
+    fig = fig_width(trans, res["per_N"], res["fits"], res["jch_fit"], res["jfp_fit"], res["bulk"],
                     res["verdict"], note=f"Interim: {len(done)} realizations ({out}).")
     save_figure(fig, out / "width.png", out / "width.pdf")
     print(res["verdict"])

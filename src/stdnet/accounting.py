@@ -12,11 +12,15 @@ temporary file, no output: killed or still running) or not run (no trace: not
 started yet, or not requested by the config).
 Run it any time, also while a workflow runs or after it failed:
 `python -m stdnet.accounting config/params.yaml`.
+
+The run-folder layout (RUN_DIR, POINT: where a grid point's outputs, logs and benchmarks
+lie) is defined here once; `stdnet status` uses it directly, the workflow's report rules
+pass their rules' path patterns as plain strings (point_specs): nothing here reads
+Snakemake's objects.
 """
 from __future__ import annotations
 
 import argparse
-import math
 import re
 import sys
 from pathlib import Path
@@ -33,11 +37,28 @@ BENCH_COLUMNS = ("s", "max_rss", "max_vms", "io_in", "io_out", "mean_load", "cpu
 #: runtime estimate multiplies by RUNTIME_SAFETY.
 SYNAPSE_STEPS_PER_S = 2.0e8
 RUNTIME_SAFETY = 3.0
-#: assumed speed-up per thread of the prange kernels beyond one thread (an estimate,
-#: not measured here: 2 shared cores)
-PARALLEL_EFFICIENCY = 0.7
-#: start-up of one job: python, numba cache load, network construction (s)
-JOB_STARTUP_S = 60.0
+
+# ---- the run-folder layout (the workflow's rules write these paths) --------------------
+#: the folder of one grid point's per-point outputs
+RUN_DIR = "{results}/N~{N}/J0~{J0}/seed~{seed}"
+#: a grid point's name in the file names of per-point logs and benchmarks
+POINT = "N~{N}_J0~{J0}_seed~{seed}"
+
+
+def run_dir(results, N, J0, seed) -> str:
+    """The run folder of one grid point; with N, J0, seed = "{N}", "{J0}", "{seed}" the
+    pattern of every run folder."""
+    return RUN_DIR.format(results=results, N=N, J0=J0, seed=seed)
+
+
+def point_spec(results, rule: str, output: str) -> dict:
+    """The status spec of a per-point output `output` (a file name in the run folder) of
+    `rule`, with its log and benchmark where the workflow's rules put them:
+    {results}/logs/<rule>/<point>.log, {results}/benchmarks/<rule>/<point>.tsv."""
+    return {"rule": rule, "output": f"{run_dir(results, '{N}', '{J0}', '{seed}')}/{output}",
+            "log": f"{results}/logs/{rule}/{POINT}.log",
+            "benchmark": f"{results}/benchmarks/{rule}/{POINT}.tsv"}
+
 
 _WILDCARD = re.compile(r"(?:^|_)([A-Za-z][A-Za-z0-9]*)~([^_/]+)")
 
@@ -47,12 +68,13 @@ def parse_wildcards(stem: str) -> dict:
     return {m.group(1): m.group(2) for m in _WILDCARD.finditer(stem)}
 
 
-def read_benchmarks(root) -> pd.DataFrame:
+def read_benchmarks(root, exclude=()) -> pd.DataFrame:
     """All benchmark TSVs under the folder `root` ({results}/benchmarks) as one table.
 
     One row per job (the last line of a file if it was benchmarked repeatedly),
     with the rule name, the wildcards N, J0, seed (when present) and the
-    benchmark columns (s: wall seconds, max_rss: MB).
+    benchmark columns (s: wall seconds, max_rss: MB). Rules in `exclude` (e.g. the
+    reading rule's own benchmark) are left out.
     """
     root = Path(root)
     rows = []
@@ -61,7 +83,7 @@ def read_benchmarks(root) -> pd.DataFrame:
         wc = parse_wildcards(path.stem)
         # <rule folder>/<wildcards>.tsv (the folder may be nested, e.g. stability/jfp_search),
         # or <rule>.tsv / <folder>/<name>.tsv without wildcards
-        rule = rel.parent.as_posix() if wc and len(rel.parts) > 1 else rel.with_suffix("").as_posix()
+        rule = (rel.parent if wc and len(rel.parts) > 1 else rel.with_suffix("")).as_posix()
         try:
             bench = pd.read_csv(path, sep="\t")
         except (pd.errors.EmptyDataError, pd.errors.ParserError):
@@ -77,8 +99,8 @@ def read_benchmarks(root) -> pd.DataFrame:
             row[col] = pd.to_numeric(last.get(col, float("nan")), errors="coerce")
         rows.append(row)
     columns = ["rule", "job", "N", "J0", "seed", *BENCH_COLUMNS]
-    table = pd.DataFrame(rows, columns=columns)
-    return table.astype({"N": "Int64", "seed": "Int64"})
+    table = pd.DataFrame(rows, columns=columns).astype({"N": "Int64", "seed": "Int64"})
+    return table[~table["rule"].isin(list(exclude))]
 
 
 def summarise_benchmarks(table: pd.DataFrame) -> pd.DataFrame:
@@ -97,18 +119,17 @@ def simulation_runtime_min(N: int, K_total: int, total_steps: int, threads: int 
                            rate: float = SYNAPSE_STEPS_PER_S,
                            safety: float = RUNTIME_SAFETY) -> int:
     """Wall-time request (minutes) of one simulation: N (K_E+K_I) synapse terms per
-    step, `total_steps` steps, at `rate` per second and thread (parallel efficiency
-    PARALLEL_EFFICIENCY beyond one thread), times `safety`, plus start-up.
+    step, `total_steps` steps, at `rate` per second and thread, as
+    costmodel.runtime_request_min turns work into a request with `safety`.
 
     A conservative stand-alone estimate (e.g. for a hand-written batch script); the
     workflow's requests come from stdnet.costmodel, calibrated on the benchmark files."""
-    for key, value in (("N", N), ("K_total", K_total), ("total_steps", total_steps),
-                       ("threads", threads)):
-        if not (isinstance(value, int) and value > 0):
-            raise ValueError(f"{key}: value {value!r} is not allowed; allowed: an integer > 0")
-    speedup = 1.0 if threads == 1 else threads * PARALLEL_EFFICIENCY
-    seconds = JOB_STARTUP_S + safety * N * K_total * total_steps / (rate * speedup)
-    return max(5, int(math.ceil(seconds / 60.0)))
+    from .costmodel import positive_int, runtime_request_min
+
+    for key, value in (("N", N), ("K_total", K_total), ("total_steps", total_steps)):
+        positive_int(key, value)
+    return runtime_request_min(N * K_total * total_steps / rate, threads=threads,
+                               safety=safety)
 
 
 # ---- predicted cost of a sweep -------------------------------------------------
@@ -211,27 +232,29 @@ def _plain(pattern) -> str:
     return re.sub(r"\{(\w+),[^}]*\}", r"{\1}", str(pattern))
 
 
-def point_specs(rules, prefix: str) -> list[dict]:
-    """Output, log and benchmark patterns of every Snakemake rule (workflow.rules)
-    that writes a file directly into a run folder `prefix` (.../N~{N}/J0~{J0}/seed~{seed}/)."""
+def point_specs(rules, results) -> list[dict]:
+    """The status specs of every output that a rule writes directly into a run folder
+    (run_dir) of the results folder `results`.
+
+    rules: one dict per rule with its path patterns as the workflow declares them:
+    'rule' (name), 'outputs' (list), 'log' and 'benchmark' ("" where none); wildcard
+    constraints ({N,\\d+}) are dropped."""
+    prefix = f"{run_dir(results, '{N}', '{J0}', '{seed}')}/"
     specs = []
     for r in rules:
-        for out in r.output:
+        for out in r["outputs"]:
             out = _plain(out)
             if out.startswith(prefix) and "{" not in out[len(prefix):]:
-                specs.append({"rule": r.name, "output": out,
-                              "log": _plain(r.log[0]) if len(r.log) else "",
-                              "benchmark": _plain(r.benchmark) if r.benchmark else ""})
+                log, bench = r.get("log"), r.get("benchmark")
+                specs.append({"rule": r["rule"], "output": out,
+                              "log": _plain(log) if log else "",
+                              "benchmark": _plain(bench) if bench else ""})
     return specs
 
 
 def simulate_spec(results) -> dict:
-    """The status spec of rule simulate (paths as in workflow/rules/simulate.smk)."""
-    point = "N~{N}_J0~{J0}_seed~{seed}"
-    return {"rule": "simulate",
-            "output": f"{results}/N~{{N}}/J0~{{J0}}/seed~{{seed}}/simulation.h5",
-            "log": f"{results}/logs/simulate/{point}.log",
-            "benchmark": f"{results}/benchmarks/simulate/{point}.tsv"}
+    """The status spec of rule simulate (simulation.h5 in every run folder)."""
+    return point_spec(results, "simulate", "simulation.h5")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -267,7 +290,7 @@ def run(args) -> int:
     if set(counts) <= {"done"}:
         return 0
     problems = [f"{r.output} of N={r.N}, J0={r.J0}, seed={r.seed} is corrupt: "
-                f"{check_h5(Path(results) / f'N~{r.N}/J0~{r.J0}/seed~{r.seed}' / r.output)}"
+                f"{check_h5(Path(run_dir(results, r.N, r.J0, r.seed)) / r.output)}"
                 for r in table.itertuples() if r.status == "corrupt"]
     for line in problems:
         print(line, file=sys.stderr)

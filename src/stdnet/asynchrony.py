@@ -22,7 +22,7 @@ both pass the lack-of-fit test (p >= 0.05); grows / falls if only the power law 
 neither if both are rejected. Separately: whether beta = 1 (a collective mode) is
 excluded at 95 %.
 
-Uncertainty of X within one recording: a batch-means interval (stdnet.batchmeans) of
+Uncertainty of X within one recording: a batch-means interval (stdnet.stats) of
 the mean of N_b (R - mean R)^2 / <A>, which respects the autocorrelation of R.
 """
 from __future__ import annotations
@@ -34,9 +34,9 @@ import pandas as pd
 from scipy import signal as sps
 from scipy import stats
 
-from .batchmeans import batch_means_ci
 from .cancellation import signal_slices
-from .scalingfits import fill_single_realization_se, fit_offset_power, fit_power_law
+from .stats import (batch_means_ci, fill_single_realization_se, fit_offset_power, fit_power_law,
+                    sample_mean)
 
 #: a model whose lack-of-fit p-value is below this is rejected
 P_REJECT = 0.05
@@ -96,19 +96,17 @@ def per_N(table: pd.DataFrame, quantity: str, half_col: str | None = None,
           level: float = 0.95) -> pd.DataFrame:
     """Per N: realizations, mean, standard error of one column (across seeds; with one
     seed, the larger of the recording's own batch-means error and the pooled relative
-    spread of the other sizes: scalingfits.fill_single_realization_se)."""
+    spread of the other sizes: stats.fill_single_realization_se)."""
     rows = []
     for N, g in table.groupby("N"):
         v = g[quantity].to_numpy(float)
-        v = v[np.isfinite(v)]
-        n = v.size
-        if n == 0:
+        s = sample_mean(v[np.isfinite(v)], level)
+        if s["n"] == 0:
             continue
         within = math.nan
-        if half_col is not None and n == 1 and np.isfinite(g[half_col].iloc[0]):
+        if half_col is not None and s["n"] == 1 and np.isfinite(g[half_col].iloc[0]):
             within = float(g[half_col].iloc[0] / stats.norm.ppf(0.5 + level / 2))
-        rows.append({"N": int(N), "n": n, "mean": float(v.mean()),
-                     "se": float(v.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan,
+        rows.append({"N": int(N), "n": s["n"], "mean": s["mean"], "se": s["se"],
                      "se_source": "", "within": within})
     per = pd.DataFrame(rows, columns=["N", "n", "mean", "se", "se_source", "within"])
     return fill_single_realization_se(per, within=per.within).drop(columns="within")

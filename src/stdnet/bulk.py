@@ -17,12 +17,23 @@ Near lambda = -a, |Gamma| diverges: this is the dense cluster of depression mode
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from scipy.optimize import brentq
 
-from .meanfield import FixedPoint, homogeneous_fixed_point
+from .meanfield import FixedPoint, fixed_point_branch, homogeneous_fixed_point, sampling_variances
 from .params import ModelParams
 from .transfer import dphi
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: how far right of the predicted bulk edge the shift-invert targets are put (targets_right_of
+#: _edge): the rightmost eigenvalues are then among those nearest to the targets
+EDGE_MARGIN = 0.02
+#: J0 points of the bulk-edge curves (bulk_edge_curves)
+EDGE_CURVE_POINTS = 17
 
 
 def gain(params: ModelParams, fp: FixedPoint, lam):
@@ -37,10 +48,7 @@ def _profile(params: ModelParams, fp: FixedPoint):
     p = params
     dE = dphi(p.transfer, fp.h_E)
     dI = dphi(p.transfer, fp.h_I)
-    Jc2 = p.coupling ** 2
-    # row variance sum of a fixed-in-degree block: K w^2 (N_b - K)/(N_b - 1)
-    vE = Jc2 * p.K_E * (p.N_E - p.K_E) / (p.N_E - 1)
-    vI = Jc2 * p.K_I * (p.N_I - p.K_I) / (p.N_I - 1)
+    vE, vI = sampling_variances(p)  # row variance sums of the fixed-in-degree blocks
     return (vE * p.g_EE ** 2 * dE ** 2, vI * p.g_EI ** 2 * dI ** 2,
             vE * p.g_IE ** 2 * dE ** 2, vI * p.g_II ** 2 * dI ** 2)
 
@@ -120,16 +128,23 @@ def bulk_edge(params: ModelParams, fp: FixedPoint | None = None,
     return float(edges[i]), float(omegas[i])
 
 
-def bulk_jfp(model: dict | ModelParams, N: int, J0_range=(0.3, 2.0), xtol: float = 1e-5
+def targets_right_of_edge(targets, edge: float, margin: float = EDGE_MARGIN) -> tuple:
+    """Shift-invert targets moved right to Re = edge + margin where they lie left of it
+    (their imaginary parts kept): shift-invert finds the eigenvalues nearest its targets, so
+    a far-right unstable eigenvalue is not missed for the depression cluster."""
+    shift = edge + margin
+    return tuple(complex(max(complex(t).real, shift), complex(t).imag) for t in targets)
+
+
+def bulk_jfp(params: ModelParams, N: int, J0_range=(0.3, 2.0), xtol: float = 1e-5
              ) -> tuple[float, float]:
-    """The J0 where the predicted bulk edge reaches Re lambda = 0, and its frequency.
+    """The J0 where the predicted bulk edge of size-N networks (params.replace(N=N))
+    reaches Re lambda = 0, and its frequency.
 
     Returns (nan, nan) when the edge does not cross zero inside J0_range.
     """
     def params_at(J0):
-        if isinstance(model, ModelParams):
-            return model.replace(N=int(N), J0=float(J0))
-        return ModelParams.from_config(model, N=N, J0=J0)
+        return params.replace(N=int(N), J0=float(J0))
 
     f = lambda J0: bulk_edge(params_at(J0))[0]  # noqa: E731
     lo, hi = J0_range
@@ -137,3 +152,20 @@ def bulk_jfp(model: dict | ModelParams, N: int, J0_range=(0.3, 2.0), xtol: float
         return float("nan"), float("nan")
     J = brentq(f, lo, hi, xtol=xtol)
     return float(J), bulk_edge(params_at(J))[1]
+
+
+def bulk_edge_curves(params: ModelParams, N_values, J0_range, n_J0: int = EDGE_CURVE_POINTS
+                     ) -> pd.DataFrame:
+    """The predicted bulk edge at n_J0 points of J0_range for each N: DataFrame N, J0,
+    edge_re, edge_im (bulk_edge: the rightmost point of the bulk and its frequency, at the
+    homogeneous fixed point followed by continuation in J0)."""
+    import pandas as pd
+
+    rows = []
+    J0s = np.linspace(*J0_range, n_J0)
+    for N in N_values:
+        base = params.replace(N=int(N), J0=float(J0s[0]))
+        for J0, fp in zip(J0s, fixed_point_branch(base, J0s)):
+            edge, w = bulk_edge(base.replace(J0=float(J0)), fp)
+            rows.append({"N": N, "J0": J0, "edge_re": edge, "edge_im": w})
+    return pd.DataFrame(rows)

@@ -42,6 +42,7 @@ import numpy as np
 from .correlations import BLOCK_SIGNAL, BLOCKS
 from .params import ModelParams
 from .seeding import rng as seeded_rng
+from .stats import fill_single_realization_se, fit_offset_power, fit_power_law, sample_mean
 
 #: the reported blocks: E->E-like and I->I-like same-block pairs and the E-I cross term
 BLOCK_NAMES = ("E", "I", "cross")
@@ -239,7 +240,8 @@ def per_N_terms(table, floor_factor: float):
                     if not ok.any():
                         continue
                     v = v[ok]
-                    n = v.size
+                    s = sample_mean(v)
+                    n = s["n"]
                     fc = _floor_col(term, b, a)
                     if fc is not None and fc in g:
                         fl = g[fc].to_numpy(float)[ok]
@@ -248,17 +250,13 @@ def per_N_terms(table, floor_factor: float):
                         floor = float(np.sqrt(np.sum(fl ** 2)) / n)
                     else:
                         floor = 0.0
-                    mean = float(v.mean())
+                    mean = s["mean"]
                     rows.append({"J0": J0, "target": a, "block": b, "term": term, "N": int(N),
-                                 "n": n, "mean": mean,
-                                 "se": float(v.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan,
-                                 "floor": floor,
+                                 "n": n, "mean": mean, "se": s["se"], "floor": floor,
                                  "resolved": bool(abs(mean) >= floor_factor * floor)})
     per = pd.DataFrame(rows)
     if per.empty:
         return per
-    from .scalingfits import fill_single_realization_se
-
     parts = [fill_single_realization_se(g, within=g.floor) for _, g in
              per.groupby(["J0", "target", "block", "term"], sort=False)]
     return pd.concat(parts).sort_index()
@@ -269,8 +267,6 @@ def fit_terms(per):
     by the standard errors of per_N_terms (across seeds; pooled for one realization)
     with the floor of the mean added in quadrature."""
     import pandas as pd
-
-    from .scalingfits import fit_offset_power, fit_power_law
 
     fits = []
     if per.empty:

@@ -26,7 +26,7 @@ SKIP_DIRS = ("logs", "benchmarks")
 SKIP_TABLES = re.compile(r"^(benchmarks.*|run_status)\.csv$")
 SKIP_H5 = ("meta",)
 #: CSV columns that measure the machine, not the model
-SKIP_COLUMNS = re.compile(r"wall|cpu_time|max_rss|created|host|git_commit")
+SKIP_COLUMNS = re.compile(r"wall|cpu_time|qr_time|max_rss|created|host|git_commit")
 
 
 class Mismatch(AssertionError):
@@ -82,9 +82,20 @@ def h5_differences(path_a, path_b, skip=SKIP_H5) -> list[str]:
                 elif xa.tobytes() != xb.tobytes():
                     bad = int(np.count_nonzero(xa != xb)) if xa.dtype.kind in "fiucb" else -1
                     diffs.append(f"{n}: bytes differ ({bad} elements)")
-            if not _attrs_equal(oa.attrs, ob.attrs):
+            if not _attrs_equal(oa.attrs, ob.attrs, skip=DIMENSION_REFERENCES):
                 diffs.append(f"{n}: attributes differ")
+            if isinstance(oa, h5py.Dataset) and _scales(oa) != _scales(ob):
+                diffs.append(f"{n}: dimensions differ ({_scales(oa)} != {_scales(ob)})")
     return diffs
+
+
+#: HDF5 dimension-scale bookkeeping: object references, equal in meaning when the same
+#: scales are attached, which _scales compares by path
+DIMENSION_REFERENCES = ("DIMENSION_LIST", "REFERENCE_LIST")
+
+
+def _scales(dataset) -> list[list[str]]:
+    return [[scale.name for scale in axis.values()] for axis in dataset.dims]
 
 
 def csv_differences(path_a, path_b) -> list[str]:

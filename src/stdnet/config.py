@@ -130,7 +130,23 @@ def load_schema(schema_dir) -> dict:
             merged["properties"][key] = sub
         merged["required"] += frag.get("required", [])
     merged["additionalProperties"] = False  # a misspelt section must not pass silently
+    _defaults_from_dataclasses(merged)
     return merged
+
+
+def _defaults_from_dataclasses(schema: dict) -> None:
+    """The defaults of `model` and `simulation` are the dataclasses' (one source): the
+    schema fragments describe types and ranges only."""
+    import dataclasses
+
+    for section, cls in (("model", ModelParams), ("simulation", RunParams)):
+        props = schema["properties"].get(section, {}).get("properties", {})
+        for f in dataclasses.fields(cls):
+            if f.name in props:
+                if "default" in props[f.name]:
+                    raise ValueError(f"schema: {section}.{f.name} has a default; it belongs to "
+                                     f"{cls.__name__} only")
+                props[f.name]["default"] = f.default
 
 
 def _key(path) -> str:
@@ -328,7 +344,7 @@ def _dmf_problems(cfg: dict) -> list[str]:
     """dmf.solver against model.tau_D: the DMF's lag window must be >= 2 tau_D."""
     if "dmf" not in cfg or "model" not in cfg:
         return []
-    from .dmf import solver_config_problems  # the rule lives with the solver
+    from .dmf_settings import solver_config_problems  # the rule lives with the solver
 
     return solver_config_problems(cfg["dmf"].get("solver", {}), cfg["model"]["tau_D"])
 

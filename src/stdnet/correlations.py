@@ -16,6 +16,7 @@ receive input from j (n^ab_j), and each presynaptic neuron's first two moments.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 
@@ -128,22 +129,21 @@ def sample_neurons(params: ModelParams, n_sample: int, seed: int) -> tuple[np.nd
     return idx_E, idx_I
 
 
-def record_inputs(params: ModelParams, y0, seed: int, simulation: dict, *,
+def record_inputs(params: ModelParams, y0, seed: int, run: RunParams, *,
                   t_measure: float, sample_interval: float, n_sample: int,
                   progress_every_s: float = 10.0, keep_signals: bool = False) -> dict:
-    """Continue from y0 for t_measure (stdnet.simulate.Simulator with the
-    simulation section's integrator settings) and record, per sample, the sampled
+    """Continue from y0 for t_measure (stdnet.simulate.Simulator with the integrator of
+    `run`, the simulation's RunParams) and record, per sample, the sampled
     neurons' block inputs u^E, u^I and h, and the all-neuron statistics of the
     module doc (population means, weighted sums W, per-neuron moments).
     keep_signals: also return every neuron's signals per sample ("signals", n_t x
     (2 N_E + N_I), for checks at small N)."""
     if not t_measure > 0:
         raise ValueError(f"t_measure: invalid value {t_measure!r}; allowed: a number > 0")
-    cfg = {**simulation, "t_transient": 0.0, "t_record": float(t_measure),
-           "record_interval": float(sample_interval), "n_record": 0, "perturbation": 0.0,
-           "checkpoint_interval": 0.0}
     try:
-        run = RunParams.from_config(cfg)
+        run = dataclasses.replace(run, t_transient=0.0, t_record=float(t_measure),
+                                  record_interval=float(sample_interval), n_record=0,
+                                  perturbation=0.0, checkpoint_interval=0.0)
     except ValueError as e:
         raise ValueError(f"correlations: {e}") from None
     sim = Simulator(params, run, seed, y0=np.asarray(y0, dtype=float))
@@ -196,6 +196,12 @@ def record_inputs(params: ModelParams, y0, seed: int, simulation: dict, *,
             "final_y": sim.state.y.copy(), **({"signals": signals} if keep_signals else {})}
 
 
+def autocovariance_lags(max_lag: float, dt_sample: float, n_samples: int) -> int:
+    """Number of lags 0, dt, ... of an autocovariance up to max_lag, at most half the
+    samples (beyond that too few pairs enter the average)."""
+    return min(int(round(max_lag / dt_sample)) + 1, n_samples // 2)
+
+
 def input_autocovariance(h: np.ndarray, n_lags: int) -> tuple[np.ndarray, np.ndarray]:
     """(temporal, full) autocovariance of the inputs h (time x neurons), averaged
     over neurons: temporal about each neuron's own mean (decays to 0), full about
@@ -223,8 +229,7 @@ def write_inputs(path, rec: dict, stats: dict, params: ModelParams, seed: int, s
 
     nE = int(rec["n_E"])
     with io.atomic_h5(path) as f:
-        io.write_attrs(f.create_group("params"), {**params.to_dict(), "seed": int(seed),
-                                                  "K_E": params.K_E, "K_I": params.K_I})
+        io.write_params(f, params, seed)
         io.write_attrs(f.create_group("settings"), settings)
         meta = io.provenance()
         meta["wall_time_s"] = float(wall_time_s)

@@ -11,7 +11,7 @@ benchmark files):
     record_inputs      N K t_measure / dt                                    / SYN_RATE
     jfp_search         jfp_products(N) x (JFP_PRODUCT_S + N K / MATVEC_RATE)
     jacobian_spectrum  J0 x targets x (N / 1000)^3 x SPECTRUM_S_PER_GN3
-    fig8_routes        2 crossings x (2 dense eig + a run of t_sim)
+    stability_routes        2 crossings x (2 dense eig + a run of t_sim)
     hetfp_compare      J0 x (a run of t_sim + Newton and eigenvalues) + theory
     dmf_solve          iterations x 2 populations x paths x embedding length  / DMF_RATE
     correlations       recordings x sampled targets x samples x (surrogates + 1) / CORR_RATE
@@ -23,6 +23,13 @@ DMF iterations; the requests take the worst case (every extension, dmf.solver.ma
 times RUNTIME_SAFETY (slower or shared cluster cores), plus JOB_STARTUP_S, and double with
 every attempt (Snakemake's `attempt`, 1 on the first submission): a job killed at its time
 limit comes back with twice the time. Memory requests grow by MEM_GROWTH per attempt.
+
+Why one module of ~470 lines: it is one table, rule by rule, of what a job costs, and a
+third of it is the calibrated constants with where each was measured (docs/cluster.md
+follows them line by line). The per-rule cost functions, the request policy and the
+sweep all read the same constants and the same CostModel (the requests of a rule are
+its costs x the policy), so splitting them would scatter one calibration over modules
+that are always read together.
 """
 from __future__ import annotations
 
@@ -64,8 +71,8 @@ JFP_PRODUCTS_PER_NEURON = 0.2
 #: N = 1000 network, growing like N^3 (complex LU of the N x N Schur complement); default
 #: run: 1.1 s per target at N = 2000
 SPECTRUM_S_PER_GN3 = 0.15
-#: dense eig of the (N + N_E)-dimensional Jacobian (fig8_routes, N <= 1500), per 1000^3
-#: (default run: fig8_routes 45 s, four eig of dimension 1800 and two short runs)
+#: dense eig of the (N + N_E)-dimensional Jacobian (stability_routes, N <= 1500), per 1000^3
+#: (default run: stability_routes 45 s, four eig of dimension 1800 and two short runs)
 DENSE_EIG_S_PER_GDIM3 = 1.5
 #: hetfp_compare: Newton polish, eigenvalues and theory curves at N = 1000 per J0 (s)
 #: (default run: 34 s for three J0 on shared cores)
@@ -126,7 +133,7 @@ MEM_GROWTH = 1.5
 
 #: the rules the model knows; the others are seconds of work and run on the submit host
 RULES = ("simulate", "lyapunov", "record_inputs", "jfp_search", "jacobian_spectrum",
-         "fig8_routes", "hetfp_compare", "dmf_solve", "correlations", "dmf_compare")
+         "stability_routes", "hetfp_compare", "dmf_solve", "correlations", "dmf_compare")
 
 
 @dataclass(frozen=True)
@@ -140,7 +147,8 @@ class JobCost:
 
 
 # ---- work units ---------------------------------------------------------------------
-def _positive_int(key: str, value) -> int:
+def positive_int(key: str, value) -> int:
+    """value, if it is an integer > 0; ValueError naming `key` otherwise."""
     if isinstance(value, bool) or not isinstance(value, (int,)) or value <= 0:
         raise ValueError(f"{key}: value {value!r} is not allowed; allowed: an integer > 0")
     return value
@@ -170,20 +178,20 @@ def jfp_products(N: int) -> float:
 
 
 def runtime_request_min(worst_seconds: float, attempt: int = 1, threads: int = 1,
-                        threaded: bool = True) -> int:
-    """SLURM `runtime` (minutes): start-up plus RUNTIME_SAFETY x the worst-case seconds
+                        threaded: bool = True, safety: float = RUNTIME_SAFETY) -> int:
+    """SLURM `runtime` (minutes): start-up plus `safety` x the worst-case seconds
     (shortened by threads where the kernels are parallel), doubled on every attempt."""
-    _positive_int("attempt", attempt)
-    _positive_int("threads", threads)
+    positive_int("attempt", attempt)
+    positive_int("threads", threads)
     speedup = threads * PARALLEL_EFFICIENCY if threaded and threads > 1 else 1.0
-    seconds = JOB_STARTUP_S + RUNTIME_SAFETY * worst_seconds / speedup
+    seconds = JOB_STARTUP_S + safety * worst_seconds / speedup
     return max(RUNTIME_FLOOR_MIN, math.ceil(seconds / 60.0)) * 2 ** (attempt - 1)
 
 
 def mem_request_mb(mem_mb: float, attempt: int = 1) -> int:
     """SLURM `mem_mb`: MEM_SAFETY x the expected peak, at least MEM_FLOOR_MB, x MEM_GROWTH
     on every attempt (a job killed for memory comes back with more)."""
-    _positive_int("attempt", attempt)
+    positive_int("attempt", attempt)
     return int(math.ceil(max(MEM_FLOOR_MB, MEM_SAFETY * mem_mb) * MEM_GROWTH ** (attempt - 1)))
 
 
@@ -199,7 +207,7 @@ class CostModel:
         self._rules = {"simulate": self._simulate, "lyapunov": self._lyapunov,
                        "record_inputs": self._record_inputs, "jfp_search": self._jfp_search,
                        "jacobian_spectrum": self._jacobian_spectrum,
-                       "fig8_routes": self._fig8_routes, "hetfp_compare": self._hetfp_compare,
+                       "stability_routes": self._stability_routes, "hetfp_compare": self._hetfp_compare,
                        "dmf_solve": self._dmf_solve, "correlations": self._correlations,
                        "dmf_compare": self._dmf_compare}
 
@@ -232,7 +240,7 @@ class CostModel:
     def params(self, N, J0=1.0):
         from .params import ModelParams
 
-        return ModelParams.from_config(self.config["model"], N=_positive_int("N", int(N)),
+        return ModelParams.from_config(self.config["model"], N=positive_int("N", int(N)),
                                        J0=float(J0))
 
     def _network(self, N) -> tuple:
@@ -256,8 +264,8 @@ class CostModel:
 
     def exponents(self, J0, N=None) -> int:
         """m of a lyapunov run: spectrum_exponents at the J0 of lyapunov.spectrum_J0 (up to
-        lyapunov.spectrum_N_max), as stdnet.lyapunov.spectrum_run decides."""
-        from .lyapunov import spectrum_run
+        lyapunov.spectrum_N_max), as stdnet.lyapunov_run.spectrum_run decides."""
+        from .lyapunov_run import spectrum_run
 
         ly = self.config["lyapunov"]
         if spectrum_run(ly, J0, N):
@@ -283,7 +291,7 @@ class CostModel:
         return JobCost(s, s, self._run_mem(N) + self.recording_mb(), threaded=True)
 
     def _jfp_search(self, N, **_) -> JobCost:
-        from .stability import jfp_memory_mb
+        from .jfp import jfp_memory_mb
 
         jfp = self.config["stability"]["jfp"]
         p, K, _ = self._network(N)
@@ -292,7 +300,7 @@ class CostModel:
         return JobCost(s, s, mem, threaded=True)
 
     def _jacobian_spectrum(self, N, **_) -> JobCost:
-        from .stability import jfp_memory_mb
+        from .jfp import jfp_memory_mb
 
         jfp = self.config["stability"]["jfp"]
         p = self.params(N)
@@ -302,10 +310,10 @@ class CostModel:
         return JobCost(s, s, mem)
 
     def routes_N(self) -> int:
-        """N of fig8_routes: stability.routes.N, else the smallest J_FP size."""
+        """N of stability_routes: stability.routes.N, else the smallest J_FP size."""
         return int(self.config["stability"]["routes"]["N"] or min(self.jfp_sizes()))
 
-    def _fig8_routes(self, **_) -> JobCost:
+    def _stability_routes(self, **_) -> JobCost:
         r = self.config["stability"]["routes"]
         N = self.routes_N()
         p, K, pattern = self._network(N)
@@ -326,7 +334,7 @@ class CostModel:
         return JobCost(s, s, self._run_mem(h["N"]) + dense)
 
     def _dmf_solve(self, N=None, **_) -> JobCost:
-        from .dmf import DMFSettings
+        from .dmf_settings import DMFSettings
         from .gaussian_paths import embedding_size
 
         st = DMFSettings.from_config(self.config["dmf"]["solver"],
@@ -371,7 +379,7 @@ class CostModel:
 
     def jfp_sizes(self) -> list:
         """stability.jfp.N, else the grid N the solver takes (stability.smk JFP_N)."""
-        from .stability import JFP_DENSE_N_MAX
+        from .jfp import JFP_DENSE_N_MAX
 
         jfp = self.config["stability"]["jfp"]
         limit = JFP_DENSE_N_MAX.get(jfp["method"])
@@ -397,7 +405,7 @@ class CostModel:
         return sorted(set(self.grid()) | set(self.correlation_grid()))
 
     def dmf_points(self) -> list:
-        from .dmfcompare import dmf_solve_points
+        from .dmf_points import dmf_solve_points
         from .params import format_J0
 
         d, g = self.config["dmf"], self.config["grid"]
@@ -436,7 +444,7 @@ def _stage_jobs(model: CostModel, probes: int) -> list[tuple]:
     if "stability" in stages:
         jobs += [("jacobian_spectrum", {"N": N}) for N in model.jfp_sizes()
                  if N <= DENSE_N_MAX for _ in seeds]
-        jobs += [("fig8_routes", {}), ("hetfp_compare", {})]
+        jobs += [("stability_routes", {}), ("hetfp_compare", {})]
     jobs += [("record_inputs", {"N": N}) for N, _, _ in model.correlation_grid()] if inputs else []
     jobs += [("correlations", {})] if "correlations" in stages else []
     if "dmf" in stages:

@@ -5,16 +5,26 @@ The finite-K DMF depends on N through K_E = c N_E (G = sqrt(K) J0 and gamma = K_
 in the mean equation), so a simulation of size N is compared with the DMF solved at
 that same N, never with another N's. The balanced-limit DMF (finite_K false) is the
 same for every N and is compared with all of them.
+
+compare() is rule dmf_compare: DMF files and simulations in, the two tables (written
+and read by write_tables / read_tables) and the figures' inputs (stdnet.dmf_figdata)
+out. Which solves there are: stdnet.dmf_points.
 """
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from .io import atomic_path
 from .params import ModelParams
+from .stats import decorrelation_time, fit_offset_power
+
+log = logging.getLogger("stdnet.dmfcompare")
 
 POPS = ("E", "I")
 # per quantity, the DMF value its relative error is measured against: the temporal and
@@ -33,22 +43,6 @@ CHAOS_VARIANCE = 1e-3  # a DMF with less temporal input variance than this is a 
 # ---------------------------------------------------------------------------
 # the DMF solutions
 # ---------------------------------------------------------------------------
-def dmf_solve_points(sims, dmf_J0, dmf_I0, model_I0, figure_N, finite_K):
-    """(N label, J0, I0) of every DMF solve (the strings of the file names).
-
-    sims: the simulations' (N, J0, seed). Finite K: at each simulated N the J0 of dmf_J0
-    that have simulations there, at model_I0 (there is nothing else to compare with),
-    plus every (J0, I0) of dmf_J0 x dmf_I0 at figure_N (the lines of Fig 5). Balanced
-    limit: one solve per (J0, I0), labelled N "inf", compared with every N."""
-    if not finite_K:
-        return sorted({("inf", J0, I0) for J0 in dmf_J0 for I0 in dmf_I0},
-                      key=lambda p: (float(p[1]), float(p[2])))
-    wanted = set(dmf_J0)
-    points = {(int(N), J0, model_I0) for N, J0, _ in sims if J0 in wanted}
-    points |= {(int(figure_N), J0, I0) for J0 in dmf_J0 for I0 in dmf_I0}
-    return sorted(points, key=lambda p: (p[0], float(p[1]), float(p[2])))
-
-
 def dmf_summary(d: dict) -> dict:
     """One row per DMF solution (a read_dmf dict): where it was solved and its quantities.
 
@@ -118,8 +112,7 @@ def simulation_observables(sim: dict) -> dict:
 def recorded_decorrelation_times(sim: dict, max_lag: float) -> dict:
     """Decorrelation time (docs/dmf.md) per population from the recorded h traces
     after the transient (a few neurons; nan where they do not fluctuate)."""
-    from .correlations import input_autocovariance
-    from .dmf import decorrelation_time
+    from .correlations import autocovariance_lags, input_autocovariance
 
     t = sim["time"]
     keep = t >= sim["t_transient"]
@@ -127,7 +120,7 @@ def recorded_decorrelation_times(sim: dict, max_lag: float) -> dict:
     idx = sim["recorded"]["index"]
     N_E = int(sim["params"]["N_E"])
     dt = float(t[1] - t[0])
-    n_lags = min(int(round(max_lag / dt)) + 1, h.shape[0] // 2)
+    n_lags = autocovariance_lags(max_lag, dt, h.shape[0])
     out = {}
     for pop, sel in (("E", idx < N_E), ("I", idx >= N_E)):
         if not sel.any() or n_lags < 3:
@@ -150,8 +143,6 @@ def simulation_row(sim: dict, inputs: dict | None, max_lag: float) -> dict:
     Decorrelation times come from the input recording of the correlations stage where
     there is one (a longer continuation with more neurons), else from the few traces
     recorded during the simulation."""
-    from .dmf import decorrelation_time
-
     p = sim["params"]
     row = {"N": int(p["N"]), "K_E": simulation_K_E(p), "J0": float(p["J0"]),
            "seed": int(p["seed"]), **simulation_observables(sim)}
@@ -238,8 +229,6 @@ def error_fits(table: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     """Per (J0, quantity) of chaotic DMF points: the weighted fit of the signed relative
     error e(K) = a + b K^(-1/2) over N (weights: across-seed standard errors), with a and
     b, their intervals at `level`, the lack-of-fit chi2 and p, and the verdict."""
-    from .scalingfits import fit_offset_power
-
     rows = []
     if table.empty:
         return pd.DataFrame(rows)
@@ -256,3 +245,81 @@ def error_fits(table: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
                      "N_left_out": " ".join(str(int(n)) for n in sorted(set(g.N) - set(pts.N))),
                      "dmf_finite_K": bool(g.dmf_finite_K.iloc[0])})
     return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------
+# rule dmf_compare: everything in, the tables and the figures' inputs out
+# ---------------------------------------------------------------------------
+@dataclass
+class Comparison:
+    """What rule dmf_compare writes: the tables and the inputs of its three figures
+    (keyword arguments of stdnet.plotting.dmf's fig5_figure, approach_figure, and the
+    runs of convergence_figure)."""
+
+    table: pd.DataFrame  # discrepancy_table: one row per (N, J0, quantity)
+    fits: pd.DataFrame  # error_fits
+    fig5: dict
+    approach: dict
+    runs: list
+
+
+def _log_fits(fits: pd.DataFrame) -> None:
+    for r in fits.itertuples():
+        log.info("J0=%g %s: e(K) = a + b K^-1/2, a = %.3g [%.3g, %.3g], b = %.3g [%.3g, %.3g], "
+                 "chi2 = %.3g on %d dof (p = %.3g): %s", r.J0, r.quantity, r.a, r.a_lo, r.a_hi,
+                 r.b, r.b_lo, r.b_hi, r.chi2, r.dof, r.p_lack_of_fit, r.verdict)
+
+
+def compare(solutions, simulations, inputs: dict, read_recording, *, model_I0: float,
+            figure_N: int, corr_max_lag: float, dmf_config: dict,
+            model_config: dict) -> Comparison:
+    """Every simulated N against the DMF of that N (paper Fig 5), the relative errors vs K
+    and their 1/sqrt(K) fits, and the convergence of the solves.
+
+    solutions: read_dmf dicts; simulations: read_simulation dicts (an iterable, consumed
+    one at a time); inputs: path -> read_inputs dict of each input recording (the
+    autocovariances and params suffice); read_recording: path -> read_inputs dict with
+    the h traces, called only for the recordings of Fig 5's panels; model_I0: the I0 of
+    the simulations; corr_max_lag: the lag window of the recorded decorrelation times."""
+    from . import dmf_figdata
+
+    solved = {}
+    for d in solutions:
+        info = d["info"]
+        solved[(int(info.get("N", 0)), float(info["J0"]), float(info["I0"]))] = d
+    dmf = dmf_table(solved.values())
+    for r in dmf[~dmf.converged].itertuples():
+        log.warning("DMF at N=%g, J0=%g, I0=%g did not converge", r.dmf_N, r.J0, r.I0)
+    log.info("DMF solves: %d, wall time per solve: median %.1f s, max %.1f s", len(dmf),
+             dmf.wall_time_s.median(), dmf.wall_time_s.max())
+    recorded = {}
+    for path, d in inputs.items():
+        p = d["params"]
+        recorded[(int(p["N"]), float(p["J0"]), int(p["seed"]))] = (path, d)
+    rows = []
+    for s in simulations:
+        p = s["params"]
+        rec = recorded.get((int(p["N"]), float(p["J0"]), int(p["seed"])))
+        rows.append(simulation_row(s, None if rec is None else rec[1], corr_max_lag))
+    sim = pd.DataFrame(rows)
+    table, unmatched = discrepancy_table(sim, dmf, model_I0)
+    for N, J0 in unmatched:
+        log.info("no DMF solution for N=%d, J0=%g (not in dmf.J0): not compared", N, J0)
+    fits = error_fits(table)
+    _log_fits(fits)
+    fig5, approach = dmf_figdata.figure_inputs(
+        dmf, sim, table, fits, solved, recorded, read_recording, figure_N=figure_N,
+        I0=model_I0, dmf_config=dmf_config, model_config=model_config)
+    return Comparison(table, fits, fig5, approach, dmf_figdata.convergence_runs(solved))
+
+
+def write_tables(cmp: Comparison, table_path, fits_path) -> None:
+    """The discrepancy table and the error fits as CSV, each written atomically."""
+    for frame, path in ((cmp.table, table_path), (cmp.fits, fits_path)):
+        with atomic_path(path) as tmp:
+            frame.to_csv(tmp, index=False)
+
+
+def read_tables(table_path, fits_path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(discrepancy table, error fits) as written by write_tables."""
+    return pd.read_csv(table_path), pd.read_csv(fits_path)

@@ -1,7 +1,7 @@
 """Rightmost eigenvalues of the homogeneous-fixed-point Jacobian without dense matrices.
 
 At the homogeneous fixed point every neuron of a population has the same input h,
-rate nu, slope phi' and efficacy x, so the Jacobian (stdnet.spectrum, MODEL.md
+rate nu, slope phi' and efficacy x, so the Jacobian (stdnet.spectrum, docs/model.md
 section 3) of y = (h, x) is fixed by the index rows of the Network and a handful
 of scalars:
 
@@ -51,6 +51,9 @@ tol 1e-8), and the outer iteration on lambda (complex Gamma for Hopf crossings, 
 pole at -a where dGamma/dlambda ~ 8) would multiply that; so the linear problem it
 is. Shift-invert needs (J - sigma)^{-1}, i.e. inner iterative solves that converge
 as slowly as Arnoldi itself near the edge.
+
+(Just over 400 lines, kept whole: the matrix-free operator, its deflation and the
+Krylov-Schur solver with the cluster exclusion are written for each other.)
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What the machine is: CPU name, cache sizes, free memory (from /proc and sysfs).
+"""What the machine is: CPU name, cache sizes, free memory (from /proc, sysfs, sysconf).
 
 Used by `stdnet bench` to label its tables and by the kernels to pick the index
 layout that suits the L1 cache (integrate.kernel_args). Every function answers
@@ -45,7 +45,10 @@ def l1d_bytes() -> int:
 
 
 def mem_available() -> int:
-    """MemAvailable in bytes (0 where unknown)."""
+    """Memory available to a new process in bytes: MemAvailable from /proc/meminfo (Linux);
+    where that is missing, the free pages (SC_AVPHYS_PAGES), else the physical memory
+    (SC_PHYS_PAGES: macOS has no count of free pages, and keeps most of its memory in
+    caches it gives back on demand); 0 where none is known."""
     try:
         with open("/proc/meminfo") as f:
             for line in f:
@@ -53,6 +56,13 @@ def mem_available() -> int:
                     return int(line.split()[1]) * 1024
     except OSError:
         pass
+    for pages in ("SC_AVPHYS_PAGES", "SC_PHYS_PAGES"):
+        try:
+            n = os.sysconf(pages) * os.sysconf("SC_PAGE_SIZE")
+        except (AttributeError, ValueError, OSError):
+            continue
+        if n > 0:
+            return int(n)
     return 0
 
 

@@ -7,6 +7,10 @@ becomes one errors.OutputError naming the destination. HDF5 files carry a
 completion marker that `open_h5` checks, so a truncated, damaged or foreign file
 is refused with an errors.InputFileError naming it. The layout of the simulation
 file is documented in README.md ("Output layout") and produced by `write_simulation`.
+
+Just over 400 lines, on purpose: this is the one contract every writer and reader of the
+pipeline goes through (temporary names, markers, claims, /params, named dimensions), and
+keeping it in one module keeps that contract in one place.
 """
 from __future__ import annotations
 
@@ -371,6 +375,31 @@ def provenance() -> dict:
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "format_version": FORMAT_VERSION,
     }
+
+
+def write_params(parent, params, seed: int, run=None, **extra) -> None:
+    """The group /params of every result file: the model (ModelParams) with its derived
+    sizes and gains, the seed, and the run (RunParams) where the file comes from one."""
+    write_attrs(parent.create_group("params"), {
+        **params.to_dict(), **(run.to_dict() if run is not None else {}), "seed": int(seed),
+        "N_E": params.N_E, "N_I": params.N_I, "K_E": params.K_E, "K_I": params.K_I,
+        "gamma": params.gamma, "G": params.G, **extra})
+
+
+def name_dimensions(f, coords: dict, dims: dict, units: dict) -> None:
+    """Named dimensions and units, so that netCDF readers (xarray with engine="h5netcdf")
+    open the file without anonymous "phony" dimensions.
+
+    coords: dimension name -> path of its coordinate dataset (made an HDF5 dimension scale);
+    dims: dataset path -> one dimension name per axis; units: dataset path -> unit string.
+    """
+    for name, path in coords.items():
+        f[path].make_scale(name)
+    for path, names in dims.items():
+        for axis, name in enumerate(names):
+            f[path].dims[axis].attach_scale(f[coords[name]])
+    for path, unit in units.items():
+        f[path].attrs["units"] = unit
 
 
 def write_attrs(group, mapping: dict) -> None:

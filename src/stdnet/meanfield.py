@@ -1,4 +1,4 @@
-"""Homogeneous fixed point of the network (shared MODEL.md section 2).
+"""Homogeneous fixed point of the network (docs/model.md, section 2).
 
 With fixed in-degrees every neuron of a population sees the same input, so the
 homogeneous state solves three equations in (h_E, h_I, x) with G = sqrt(K) J0:
@@ -159,7 +159,7 @@ def population_vector_field(params: ModelParams, v) -> np.ndarray:
     ])
 
 
-# ---- heterogeneous fixed point: self-consistent Gaussian theory (MODEL.md section 3) -------
+# ---- heterogeneous fixed point: self-consistent Gaussian theory (docs/model.md) -------
 
 
 @dataclass(frozen=True)
@@ -180,13 +180,18 @@ class HetFixedPoint:
         return asdict(self)
 
 
+#: Gauss-Hermite nodes of the theory's Gaussian averages (default)
+GAUSS_NODES = 80
+
+
 def _gauss_nodes(n: int):
     """Probabilists' Gauss-Hermite nodes and weights normalised to a N(0, 1) average."""
     z, w = np.polynomial.hermite_e.hermegauss(n)
     return z, w / w.sum()
 
 
-def het_moments(params: ModelParams, mu_E, sigma_E, mu_I, sigma_I, n_nodes: int = 80) -> dict:
+def het_moments(params: ModelParams, mu_E, sigma_E, mu_I, sigma_I,
+                n_nodes: int = GAUSS_NODES) -> dict:
     """Gaussian averages <nu>, Var(nu), <x nu>, Var(x nu), <x> with x = 1/(1 + u tau_D nu)."""
     p = params
     z, w = _gauss_nodes(n_nodes)
@@ -201,8 +206,10 @@ def het_moments(params: ModelParams, mu_E, sigma_E, mu_I, sigma_I, n_nodes: int 
     return m
 
 
-def _sampling_variances(p: ModelParams) -> tuple[float, float]:
-    """Row variance factors of a fixed-in-degree sum: Jc^2 K (N_pop - K)/(N_pop - 1)."""
+def sampling_variances(p: ModelParams) -> tuple[float, float]:
+    """Row variance factors of a fixed-in-degree sum, (E, I): Jc^2 K (N_pop - K)/(N_pop - 1)
+    (the row variance sum of a block whose rows hold K equal weights Jc among N_pop entries;
+    also the bulk theory's variance profile, stdnet.bulk)."""
     Jc2 = p.coupling ** 2
     return (Jc2 * p.K_E * (p.N_E - p.K_E) / (p.N_E - 1),
             Jc2 * p.K_I * (p.N_I - p.K_I) / (p.N_I - 1))
@@ -212,7 +219,7 @@ def _het_residual(v, p: ModelParams, n_nodes: int):
     mu_E, mu_I, ls_E, ls_I = v
     s_E, s_I = math.exp(ls_E), math.exp(ls_I)
     m = het_moments(p, mu_E, s_E, mu_I, s_I, n_nodes)
-    vE, vI = _sampling_variances(p)
+    vE, vI = sampling_variances(p)
     G, gam = p.G, p.gamma
     var_E = vE * p.g_EE ** 2 * m["var_xnu_E"] + vI * p.g_EI ** 2 * m["var_nu_I"]
     var_I = vE * p.g_IE ** 2 * m["var_nu_E"] + vI * p.g_II ** 2 * m["var_nu_I"]
@@ -226,7 +233,7 @@ def _het_residual(v, p: ModelParams, n_nodes: int):
 
 
 def heterogeneous_fixed_point(params: ModelParams, guess: HetFixedPoint | None = None,
-                              n_nodes: int = 80, tol: float = 1e-10,
+                              n_nodes: int = GAUSS_NODES, tol: float = 1e-10,
                               sigma_min: float = 1e-4) -> HetFixedPoint:
     """Solve the self-consistent Gaussian theory of a stationary heterogeneous state.
 
@@ -266,7 +273,8 @@ def heterogeneous_fixed_point(params: ModelParams, guess: HetFixedPoint | None =
         "bifurcation only the homogeneous state (sigma = 0) exists")
 
 
-def heterogeneous_branch(params: ModelParams, J0_values, n_nodes: int = 80) -> list:
+def heterogeneous_branch(params: ModelParams, J0_values, n_nodes: int = GAUSS_NODES
+                         ) -> list:
     """The theory's branch over J0 values, followed by continuation from the largest J0
     down; entries are None where no nontrivial solution exists."""
     out: dict = {}
@@ -281,27 +289,15 @@ def heterogeneous_branch(params: ModelParams, J0_values, n_nodes: int = 80) -> l
     return [out[float(J)] for J in J0_values]
 
 
-def fixed_point_branch(params: ModelParams, J0_values) -> list[FixedPoint]:
-    """Homogeneous fixed points along increasing J0 (same N, I0), by continuation:
-    each point starts from the previous one (one root call instead of a full
-    continuation from G = 0); falls back to homogeneous_fixed_point if that fails."""
+def fixed_point_branch(params: ModelParams, values, key: str = "J0") -> list[FixedPoint]:
+    """Homogeneous fixed points along a sweep of one parameter (`key`: J0 or I0, values in
+    sweep order), by continuation: each point starts from the previous one (one root call
+    instead of a full continuation from G = 0; homogeneous_fixed_point(guess=...)), falling
+    back to the full continuation where that fails."""
     out = []
     guess = None
-    for J0 in J0_values:
-        p = params.replace(J0=float(J0))
-        fp = None
-        if guess is not None and p.G > 0:
-            sol = root(_scaled_residual, guess, args=(p, p.G), method="hybr",
-                       options={"xtol": 1e-15})
-            h_E, h_I = sol.x
-            res = _unscaled_residual(h_E, h_I, p, p.G)
-            if np.all(np.isfinite(sol.x)) and res <= 1e-10 * (1.0 + abs(h_E) + abs(h_I)):
-                nu_E = phi(p.transfer, h_E)
-                fp = FixedPoint(h_E=float(h_E), h_I=float(h_I), nu_E=float(nu_E),
-                                nu_I=float(phi(p.transfer, h_I)),
-                                x=float(1.0 / (1.0 + p.u * p.tau_D * nu_E)), residual=float(res))
-        if fp is None:
-            fp = homogeneous_fixed_point(p)
-        guess = np.array([fp.h_E, fp.h_I])
-        out.append(fp)
+    for v in values:
+        p = params.replace(**{key: float(v)})
+        guess = homogeneous_fixed_point(p, guess=guess if p.G > 0 else None)
+        out.append(guess)
     return out

@@ -234,7 +234,7 @@ def write_search(path, search: OnsetSearch) -> None:
 def probe_from_lyapunov(path, step: int, zero_tol: float) -> Probe:
     """The judged probe of one lyapunov.h5: its recorded decision (or the rule applied to
     its lambda_max and CI half width when the file predates recorded decisions)."""
-    from .lyapunov import read_lyapunov
+    from .lyapunov_io import read_lyapunov
     from .regimes import chaos_decision
 
     d = read_lyapunov(path)
@@ -245,6 +245,13 @@ def probe_from_lyapunov(path, step: int, zero_tol: float) -> Probe:
         decision = chaos_decision(lam, half, zero_tol)
     return Probe(J0=float(d["params"]["J0"]), decision=str(decision), lambda_max=lam,
                  half_width=half, step=int(step))
+
+
+def onset_table(searches) -> "pandas.DataFrame":  # noqa: F821
+    """J_ch per realization: one `OnsetSearch.row` per search."""
+    import pandas as pd
+
+    return pd.DataFrame([s.row() for s in searches])
 
 
 def probes_table(searches) -> "pandas.DataFrame":  # noqa: F821

@@ -1,6 +1,6 @@
 """Model and run parameters: one validated dataclass each, plus derived quantities.
 
-Every symbol of the model (shared MODEL.md section 1) lives here. Errors name the
+Every symbol of the model (docs/model.md, section 1) lives here. Errors name the
 key, the value and what is allowed, so a bad config fails with a message a user
 can act on.
 """
@@ -133,7 +133,7 @@ class RunParams:
 
     dt: float = 0.05
     method: str = "rk4"
-    t_transient: float = 200.0
+    t_transient: float = 300.0  # >= 6 tau_D: the slow depression mode has settled
     t_record: float = 200.0
     record_interval: float = 0.5
     n_record: int = 4

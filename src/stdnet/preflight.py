@@ -196,7 +196,7 @@ def machine_memory_mb() -> float | None:
 #: config key that sets the size of each rule's jobs (for the messages)
 _RULE_KEYS = {"simulate": "grid.N", "lyapunov": "grid.N", "record_inputs": "correlations.runs N",
               "jfp_search": "stability.jfp.N", "jacobian_spectrum": "stability.jfp.N",
-              "fig8_routes": "stability.routes.N", "hetfp_compare": "stability.hetfp.N",
+              "stability_routes": "stability.routes.N", "hetfp_compare": "stability.hetfp.N",
               "dmf_solve": "dmf.solver", "correlations": "correlations",
               "dmf_compare": "dmf"}
 

@@ -8,7 +8,7 @@ shared code with stdnet.integrate beyond the Network's index arrays):
   -J g_aI on I columns), the synaptic input as two matrix-vector products;
 - "csr": the same W as scipy.sparse CSR with float values.
 
-Model (shared MODEL.md section 1): tau_a dh_i/dt = -h_i + I0 + sum_j W_ij v_j,
+Model (docs/model.md, section 1): tau_a dh_i/dt = -h_i + I0 + sum_j W_ij v_j,
 with v_j = x_j nu_j for E presynaptic neurons of E rows (depressed synapses),
 v_j = nu_j otherwise; dx_j/dt = (1 - x_j)/tau_D - u x_j nu_j; nu = phi(h).
 """

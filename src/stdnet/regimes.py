@@ -3,7 +3,7 @@
 Chaos decision of one run (`chaos_decision`; the one rule for chaos, used by
 `classify` and recorded in every lyapunov.h5 by stdnet.lyapunov.onset_lyapunov),
 from lambda_max and the half width h of its confidence interval (batch means,
-stdnet.batchmeans) with the resolution zero_tol (config transition.zero_tol):
+stdnet.stats) with the resolution zero_tol (config transition.zero_tol):
 
     "chaotic"       lambda_max - h > zero_tol   the whole interval lies above zero_tol
     "not chaotic"   lambda_max + h < zero_tol   the whole interval lies below zero_tol:
@@ -66,6 +66,12 @@ class Thresholds:
     zero_tol: float = 0.005
     temporal_sd_tol: float = 1e-3
     spatial_sd_tol: float = 1e-3
+
+    @classmethod
+    def from_config(cls, transition) -> "Thresholds":
+        """The thresholds of config section `transition` (other keys are ignored)."""
+        return cls(**{k: transition[k] for k in ("zero_tol", "temporal_sd_tol",
+                                                 "spatial_sd_tol")})
 
     def __post_init__(self):
         for k in ("zero_tol", "temporal_sd_tol", "spatial_sd_tol"):

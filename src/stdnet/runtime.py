@@ -18,32 +18,15 @@ def set_threads(n: int) -> None:
 
 
 def limit_blas_threads(n: int) -> int:
-    """Set the thread count of every OpenBLAS loaded in this process (numpy and scipy each
-    bundle one). The dense factorisations here are run one job per core; idle OpenBLAS
-    threads spin and slow everything down on a shared machine. Returns how many
-    libraries were set (0 where /proc is missing or the BLAS is another one)."""
-    import ctypes
+    """Set the thread count of every BLAS loaded in this process (numpy and scipy each
+    bundle an OpenBLAS) for the rest of the process, by threadpoolctl. The dense
+    factorisations here are run one job per core; idle BLAS threads spin and slow
+    everything down on a shared machine. Returns how many libraries were set (0 where
+    none is loaded yet)."""
+    from threadpoolctl import threadpool_info, threadpool_limits
 
-    try:
-        with open("/proc/self/maps") as f:
-            paths = {line.split()[-1] for line in f
-                     if "openblas" in line.lower() and line.split()[-1].startswith("/")}
-    except OSError:
-        return 0
-    done = 0
-    for path in sorted(paths):
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for name in ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
-                     "openblas_set_num_threads64_", "openblas_set_num_threads"):
-            fn = getattr(lib, name, None)
-            if fn is not None:
-                fn(ctypes.c_int(int(n)))
-                done += 1
-                break
-    return done
+    threadpool_limits(limits=int(n), user_api="blas")  # not restored: kept until exit
+    return sum(1 for lib in threadpool_info() if lib.get("user_api") == "blas")
 
 
 def exit_cleanly_on_sigterm() -> None:

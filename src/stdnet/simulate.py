@@ -287,31 +287,32 @@ def simulate(params: ModelParams, run: RunParams, seed: int, *, checkpoint_path=
 
 
 def write_simulation(path, result: dict, params: ModelParams, run: RunParams, seed: int,
-                     checkpoint_path=None) -> None:
+                     checkpoint_path=None, config: dict | None = None) -> None:
     """Write a simulation result to HDF5, atomically (layout: README 'Output layout').
 
     The run's checkpoint, if any, is removed only after the output is complete, so a
-    job killed at any moment leaves either the checkpoint or the finished file.
+    job killed at any moment leaves either the checkpoint or the finished file. `config`,
+    the resolved workflow config, is stored as YAML text in /meta.config.
     """
-    _write_simulation_file(path, result, params, run, seed)
+    _write_simulation_file(path, result, params, run, seed, config)
     if checkpoint_path is not None:
         with contextlib.suppress(FileNotFoundError):
             os.remove(checkpoint_path)
 
 
-def _write_simulation_file(path, result, params, run, seed) -> None:
+def _write_simulation_file(path, result, params, run, seed, config=None) -> None:
     with io.atomic_h5(path) as f:
-        io.write_attrs(f.create_group("params"), {**params.to_dict(), **run.to_dict(),
-                                                  "seed": int(seed), "N_E": params.N_E,
-                                                  "N_I": params.N_I, "K_E": params.K_E,
-                                                  "K_I": params.K_I, "gamma": params.gamma,
-                                                  "G": params.G})
+        io.write_params(f, params, seed, run)
         meta = io.provenance()
         meta["wall_time_s"] = float(result.get("wall_time_s", float("nan")))
         seqs = seed_sequences(seed)
         meta.update({f"seed_entropy.{k}": str(v.entropy) for k, v in seqs.items()})
         meta.update({f"seed_spawn_key.{k}": str(v.spawn_key) for k, v in seqs.items()})
         meta["omp_threads"] = os.environ.get("NUMBA_NUM_THREADS", "")
+        if config is not None:  # the resolved workflow config that asked for this run
+            import yaml
+
+            meta["config"] = yaml.safe_dump(config, sort_keys=False)
         io.write_attrs(f.create_group("meta"), meta)
         f.create_dataset("time", data=result["time"])
         f["time"].attrs["unit"] = "tau"
@@ -321,6 +322,38 @@ def _write_simulation_file(path, result, params, run, seed) -> None:
         io.write_datasets(f.create_group("neurons"), result["neurons"])
         io.write_datasets(f.create_group("final"), result["final"], compress=False)
         io.write_attrs(f.create_group("fixed_point"), result["fixed_point"])
+        _name_dimensions(f, result, params)
+
+
+#: units of the simulation file's datasets (the model is dimensionless; time in tau)
+_UNITS = {"time": "tau", "h": "1", "nu": "1/tau", "x": "1", "index": "1"}
+
+
+def _name_dimensions(f, result: dict, params: ModelParams) -> None:
+    """Coordinates for neurons, recorded neurons and state components, every dataset's
+    dimensions and units (docs: README, loading results with xarray)."""
+    n_E = int(result["recorded"]["x"].shape[1])
+    f["recorded/index_E"] = result["recorded"]["index"][:n_E]
+    f["neurons/neuron"] = np.arange(params.N, dtype=np.int64)
+    f["final/component"] = np.arange(params.dim, dtype=np.int64)
+    coords = {"time": "time", "recorded_neuron": "recorded/index",
+              "recorded_E": "recorded/index_E", "neuron": "neurons/neuron",
+              "component": "final/component"}
+    dims = {f"population/{k}": ("time",) for k in result["population"]}
+    dims.update({"recorded/h": ("time", "recorded_neuron"),
+                 "recorded/nu": ("time", "recorded_neuron"),
+                 "recorded/x": ("time", "recorded_E"), "final/y": ("component",)})
+    dims.update({f"neurons/{k}": ("neuron",) for k in ("h_mean", "h_var", "nu_mean", "nu_var")})
+    f["neurons/neuron_E"] = np.arange(params.N_E, dtype=np.int64)  # x exists for E only
+    coords["neuron_E"] = "neurons/neuron_E"
+    dims["neurons/x_mean"] = ("neuron_E",)
+    units = {}
+    for path in [*dims, *coords.values()]:
+        leaf = path.rsplit("/", 1)[-1]
+        units[path] = next((u for k, u in _UNITS.items() if leaf.startswith(k)), "1")
+    units["population/nu_E"] = units["population/nu_I"] = "1/tau"
+    units.update({"neurons/n_samples": "1", "final/step": "1", "final/t": "tau"})
+    io.name_dimensions(f, coords, dims, units)
 
 
 def read_simulation(path) -> dict:

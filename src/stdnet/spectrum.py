@@ -1,4 +1,4 @@
-"""Jacobian of one network realization and its rightmost eigenvalues (MODEL.md section 3).
+"""Jacobian of one network realization and its rightmost eigenvalues (docs/model.md).
 
 State y = (h (N), x (N_E)). The Jacobian has the block form
 
@@ -33,8 +33,12 @@ from .transfer import dphi, phi
 
 log = logging.getLogger("stdnet.spectrum")
 
-#: largest N for which a dense factorisation / dense eig is allowed
+#: largest N for which a dense N x N factorisation (the Schur complement) is allowed
 DENSE_N_MAX = 4000
+#: largest N for a dense eig of the full (N + N_E)-dimensional Jacobian (dense_eigenvalues)
+DENSE_EIG_N_MAX = 1500
+#: rightmost_eigenvalues(method='auto') uses dense eig up to this N (the default dense_max_N)
+AUTO_DENSE_N_MAX = 300
 
 
 @dataclass
@@ -135,17 +139,14 @@ def network_jacobian(params: ModelParams, net: Network, y: np.ndarray | None = N
     return jacobian_blocks(params, net, y).matrix()
 
 
-# ---- BLAS threads ----------------------------------------------------------------------
-
-
 # ---- eigenvalues -------------------------------------------------------------------------
 
 
 def dense_eigenvalues(blocks: JacobianBlocks) -> np.ndarray:
     """All eigenvalues by dense eig (small systems only), sorted by decreasing real part."""
-    if blocks.N > 1500:
+    if blocks.N > DENSE_EIG_N_MAX:
         raise ValueError(f"N: {blocks.N} too large for a dense eig of the full Jacobian; "
-                         "allowed: N <= 1500 (use shift_invert_eigenvalues)")
+                         f"allowed: N <= {DENSE_EIG_N_MAX} (use shift_invert_eigenvalues)")
     ev = np.linalg.eigvals(blocks.matrix().toarray())
     return ev[np.argsort(-ev.real)]
 
@@ -213,7 +214,7 @@ DEFAULT_TARGETS = (0.02, 0.02 + 0.3j)
 
 def rightmost_eigenvalues(blocks: JacobianBlocks, targets=DEFAULT_TARGETS, k: int = 4,
                           method: str = "auto", tol: float = 1e-8, maxiter: int = 30,
-                          dense_max_N: int = 300) -> np.ndarray:
+                          dense_max_N: int = AUTO_DENSE_N_MAX) -> np.ndarray:
     """Eigenvalues near the right edge of the spectrum, sorted by decreasing real part.
 
     method 'dense' computes all of them (small N); 'shift_invert' those closest to each

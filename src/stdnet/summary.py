@@ -12,6 +12,8 @@ Definitions (all after the transient, from the per-neuron running statistics):
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .meanfield import homogeneous_fixed_point
@@ -22,6 +24,15 @@ def params_from_file(sim: dict) -> ModelParams:
     p = sim["params"]
     return ModelParams(N=int(p["N"]), J0=float(p["J0"]),
                        **{k: p[k] for k in ModelParams.constant_names()})
+
+
+def synchrony_chi(pop_mean, single_var: float) -> float:
+    """chi = sd over time of a population-mean signal / rms single-neuron temporal sd, with
+    single_var the mean over the neurons of each one's temporal variance (NaN where the
+    neurons do not fluctuate)."""
+    single_sd = math.sqrt(single_var) if single_var > 0 else 0.0
+    pop_sd = float(np.std(pop_mean))
+    return float(pop_sd / single_sd) if single_sd > 0 else float("nan")
 
 
 def summarise_simulation(sim: dict, fp_tolerance: float = 1e-6) -> dict:
@@ -42,9 +53,7 @@ def summarise_simulation(sim: dict, fp_tolerance: float = 1e-6) -> dict:
         row[f"nu_{name}_var_spatial"] = float(neu["nu_mean"][sl].var())
     row["x"] = float(neu["x_mean"].mean())
     row["x_var_spatial"] = float(neu["x_mean"].var())
-    single_sd = np.sqrt(neu["nu_var"][:N_E].mean())
-    pop_sd = float(np.std(pop["nu_E"][after]))
-    row["chi_E"] = float(pop_sd / single_sd) if single_sd > 0 else float("nan")
+    row["chi_E"] = synchrony_chi(pop["nu_E"][after], neu["nu_var"][:N_E].mean())
     fp = homogeneous_fixed_point(params)
     y = sim["final"]["y"]
     deviation = float(np.max(np.abs(y - fp.state(params))))

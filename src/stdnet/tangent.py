@@ -20,7 +20,8 @@ otherwise). The same pass gathers the trajectory's scalar inputs in the same
 order as integrate.advance (integrate.row_sum), so the trajectory is
 bit-identical to integrate.advance.
 
-The QR re-orthonormalisation is not here: see stdnet.lyapunov.
+The QR re-orthonormalisation is not here: see stdnet.lyapunov (the algorithm) and
+stdnet.lyapunov_qr; stdnet.lyapunov_run builds this stepper for a network run.
 """
 from __future__ import annotations
 

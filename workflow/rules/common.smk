@@ -14,6 +14,7 @@ from stdnet.io import remove_stale_temporaries
 from stdnet.preflight import machine_memory_mb, memory_problems
 from stdnet.recovery import restore_times, set_damaged_aside, snapshot
 from stdnet.params import format_J0
+import stdnet.accounting as accounting
 import stdnet.onset as onset
 
 # One writer per HDF5 file and atomic renames make HDF5's file locks useless, and they fail
@@ -25,7 +26,9 @@ try:
     # Snakemake's YAML loader keeps the last of two equal keys; ours refuses them with file:line
     check_config_files(workflow.configfiles)
     config.update(validate_config(config, Path(workflow.basedir) / "config" / "schema"))
-except StdnetError as e:  # the message names key, value and what is allowed: no traceback
+except (
+    StdnetError
+) as e:  # the message names key, value and what is allowed: no traceback
     logger.error(f"stdnet: {e}")
     sys.exit(e.exit_code)
 
@@ -40,7 +43,9 @@ if workflow.is_main_process and Path(RESULTS).is_dir():
         logger.info(f"removed {tmp}: temporary file of a process that no longer runs")
     for path, problem, dest in set_damaged_aside(RESULTS):
         logger.warning(f"{path}: {problem}; moved to {dest}, its job will run again")
-        if ".checkpoint" not in path.name:  # a damaged checkpoint: the run starts afresh
+        if (
+            ".checkpoint" not in path.name
+        ):  # a damaged checkpoint: the run starts afresh
             REDO_DAMAGED.append(str(path))
 
 
@@ -75,10 +80,15 @@ def remember_tables():
 def date_back_restored_tables():
     """onerror: a table that Snakemake restored after its job failed gets its old time back
     and loses the record Snakemake wrote for the failed job (it holds the checksums of the
-    new inputs, which would make the old table look up to date), so the next run redoes it."""
+    new inputs, which would make the old table look up to date), so the next run redoes it.
+    """
     for name in restore_times(TABLES_AT_START):
         workflow.persistence.cleanup_metadata(IOFile(name))
-        logger.warning(f"{name}: kept the previous version (its job failed); redone next run")
+        logger.warning(
+            f"{name}: kept the previous version (its job failed); redone next run"
+        )
+
+
 GRID_N = [int(n) for n in config["grid"]["N"]]
 GRID_J0 = [format_J0(j) for j in config["grid"]["J0"]]
 GRID_SEEDS = [int(s) for s in config["grid"]["seeds"]]
@@ -87,15 +97,55 @@ GRID = list(itertools.product(GRID_N, GRID_J0, GRID_SEEDS))
 # the software of every rule, for `--sdm conda` (plain runs use the active environment)
 CONDA_ENV = "../../envs/stdnet.yaml"
 
-# every stage appends the files `rule all` must produce, if config `stages` lists it
-ALL_TARGETS = list(REDO_DAMAGED)
 STAGES = set(config["stages"])
 
 
-def add_targets(stage, targets):
-    """Ask `rule all` for a stage's final outputs when the config selects the stage."""
-    if stage in STAGES:
-        ALL_TARGETS.extend(targets)
+def get_stage_outputs():
+    """The final outputs of every stage that config `stages` selects (called once every
+    rule is defined; the rules that make them pull in the rest)."""
+    outputs = {
+        "simulate": lambda: [rules.summarise.output.table],
+        "figures": lambda: [
+            rules.simulation_regimes.output.png,
+            rules.meanfield_fixed_point.output.png,
+        ],
+        "stability": lambda: [
+            rules.jfp_table.output.table,
+            rules.stability_homogeneous.output.png,
+            rules.stability_jfp.output.png,
+            rules.stability_routes.output.png,
+            rules.stability_hetfp.output.png,
+        ],
+        "lyapunov": lambda: [
+            rules.lyapunov_table.output.table,
+            rules.lyapunov_figures.output.lambda_png,
+            rules.lyapunov_figures.output.convergence_png,
+            rules.lyapunov_figures.output.ky_png,
+        ],
+        "onset": lambda: [rules.onset_table.output.table] if ONSET["search"] else [],
+        "transition": lambda: [
+            rules.regimes.output.table,
+            rules.transition.output.table,
+            rules.transition.output.fit,
+            rules.width_power.output.table,
+            rules.transition_figures.output.map_png,
+            rules.transition_figures.output.width_png,
+        ],
+        "dmf": lambda: [rules.dmf_compare.output.table, rules.dmf_compare.output.fits],
+        "correlations": lambda: [rules.correlations.output.terms],
+    }
+    return [f for stage, files in outputs.items() if stage in STAGES for f in files()]
+
+
+def get_final_output():
+    """The default target: the selected stages' outputs, the job accounting
+    (which runs after them), and damaged files moved aside at this start, to redo."""
+    return [
+        *REDO_DAMAGED,
+        *get_stage_outputs(),
+        rules.benchmark_summary.output.png,
+        rules.run_status.output.table,
+    ]
 
 
 wildcard_constraints:
@@ -105,7 +155,8 @@ wildcard_constraints:
 
 
 def run_dir(N, J0, seed):
-    return f"{RESULTS}/N~{N}/J0~{J0}/seed~{seed}"
+    """The run folder of one grid point (layout: stdnet.accounting.RUN_DIR)."""
+    return accounting.run_dir(RESULTS, N, J0, seed)
 
 
 def grid_files(name, grid=None):
@@ -121,31 +172,33 @@ def model_params(wildcards):
 COST = CostModel(config)
 
 
-def cost_runtime(rule):
-    """`runtime` resource (minutes) of `rule` from the cost model: the worst-case work of
+def cost_runtime(rule_name):
+    """`runtime` resource (minutes) of `rule_name` from the cost model: the worst-case work of
     the job's wildcards on its threads, doubled on every attempt."""
 
     def runtime(wildcards, attempt, threads):
-        return COST.runtime_min(rule, attempt=attempt, threads=threads, **dict(wildcards.items()))
+        return COST.runtime_min(
+            rule_name, attempt=attempt, threads=threads, **dict(wildcards.items())
+        )
 
     return runtime
 
 
-def cost_threads(rule):
-    """Threads of `rule`: 1, or what the job's parallel kernels need to keep its request
+def cost_threads(rule_name):
+    """Threads of `rule_name`: 1, or what the job's parallel kernels need to keep its request
     under a day (stdnet.costmodel.CostModel.threads)."""
 
     def threads(wildcards):
-        return COST.threads(rule, **dict(wildcards.items()))
+        return COST.threads(rule_name, **dict(wildcards.items()))
 
     return threads
 
 
-def cost_mem_mb(rule):
-    """`mem_mb` resource of `rule` from the cost model, growing on every attempt."""
+def cost_mem_mb(rule_name):
+    """`mem_mb` resource of `rule_name` from the cost model, growing on every attempt."""
 
     def mem_mb(wildcards, attempt):
-        return COST.mem_mb(rule, attempt=attempt, **dict(wildcards.items()))
+        return COST.mem_mb(rule_name, attempt=attempt, **dict(wildcards.items()))
 
     return mem_mb
 
@@ -159,8 +212,13 @@ def onset_step_input(wc):
     prev = checkpoints.onset_step.get(N=wc.N, seed=wc.seed, step=step - 1).output.state
     J0 = onset.read_search(prev).next_probe()
     if J0 is None:
-        raise ValueError(f"{prev}: the onset search is finished; there is no step {step}")
-    return {"prev": prev, "probe": f"{run_dir(wc.N, format_J0(J0), wc.seed)}/lyapunov.h5"}
+        raise ValueError(
+            f"{prev}: the onset search is finished; there is no step {step}"
+        )
+    return {
+        "prev": prev,
+        "probe": f"{run_dir(wc.N, format_J0(J0), wc.seed)}/lyapunov.h5",
+    }
 
 
 def onset_final_state(wc):

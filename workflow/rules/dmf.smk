@@ -1,29 +1,20 @@
 # dmf stage (docs/dmf.md): DMF solves per (N, J0, I0) and the comparison of every simulated
 # N with the DMF of that same N (paper Fig 5, errors vs K); the input recordings and
 # CORR_GRID come from correlations.smk (included before this file).
-from stdnet.dmfcompare import dmf_solve_points
+# Parse-time imports stay light (no pandas): stdnet.dmf_points is plain Python.
+from stdnet.dmf_points import dmf_plan
 
 DMF = config["dmf"]
-
-
-DMF_J0 = sorted({format_J0(j) for j in (DMF["J0"] or config["grid"]["J0"])}, key=float)
-MODEL_I0 = format_J0(config["model"]["I0"])
-# model.I0 is always solved: the simulations exist only there
-DMF_I0 = sorted({format_J0(i) for i in DMF["I0"]} | {MODEL_I0}, key=float)
 # the simulations compared with the DMF: the grid's and those of the correlation recordings
 DMF_SIMS = sorted(set(GRID) | set(CORR_GRID), key=lambda g: (g[0], float(g[1]), g[2]))
-DMF_SIM_N = sorted({N for N, _, _ in DMF_SIMS})
-DMF_FIG_N = DMF["figure_N"] or max(GRID_N)
-if DMF_FIG_N not in DMF_SIM_N:
-    raise ValueError(f"config key 'dmf.figure_N': value {DMF['figure_N']} is not allowed; "
-                     f"allowed: 0 (the largest grid N) or a simulated N {DMF_SIM_N} "
-                     "(grid.N and the N of correlations.runs)")
-
-
 # finite K: at each simulated N the J0 of dmf.J0 that have simulations there (model.I0), plus
-# the J0 x I0 sweep of Fig 5 at figure_N; balanced limit: one solve per (J0, I0), N~inf
-DMF_POINTS = dmf_solve_points(DMF_SIMS, DMF_J0, DMF_I0, MODEL_I0, DMF_FIG_N, DMF["finite_K"])
-DMF_FILES = [f"{RESULTS}/dmf/N~{N}/J0~{J0}_I0~{I0}/dmf.h5" for N, J0, I0 in DMF_POINTS]
+# the J0 x I0 sweep of Fig 5 at figure_N; balanced limit: one solve per (J0, I0), N~inf.
+# dmf.figure_N 0 is the largest grid N; another value must be a simulated N (ValueError).
+DMF_PLAN = dmf_plan(config, DMF_SIMS)
+DMF_FIG_N = DMF_PLAN.figure_N
+DMF_FILES = [
+    f"{RESULTS}/dmf/N~{N}/J0~{J0}_I0~{I0}/dmf.h5" for N, J0, I0 in DMF_PLAN.points
+]
 
 
 wildcard_constraints:
@@ -31,12 +22,20 @@ wildcard_constraints:
 
 
 rule dmf_solve:
-    conda:
-        CONDA_ENV
     output:
         h5=f"{RESULTS}/dmf/N~{{N}}/J0~{{J0}}_I0~{{I0}}/dmf.h5",
+    log:
+        f"{RESULTS}/logs/dmf_solve/N~{{N}}_J0~{{J0}}_I0~{{I0}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/dmf_solve/N~{{N}}_J0~{{J0}}_I0~{{I0}}.tsv"
     wildcard_constraints:
         N=r"\d+" if DMF["finite_K"] else "inf",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=cost_mem_mb("dmf_solve"),
+        runtime=cost_runtime("dmf_solve"),
     params:
         model=lambda wc: {**config["model"], "I0": float(wc.I0)},
         J0=lambda wc: float(wc.J0),
@@ -44,21 +43,11 @@ rule dmf_solve:
         # depend on N and builds its model parameters at figure_N
         N=lambda wc: DMF_FIG_N if wc.N == "inf" else int(wc.N),
         dmf=DMF,
-    log:
-        f"{RESULTS}/logs/dmf_solve/N~{{N}}_J0~{{J0}}_I0~{{I0}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/dmf_solve/N~{{N}}_J0~{{J0}}_I0~{{I0}}.tsv"
-    threads: 1
-    resources:
-        mem_mb=cost_mem_mb("dmf_solve"),
-        runtime=cost_runtime("dmf_solve"),
     script:
         "../../scripts/dmf_solve.py"
 
 
 rule dmf_compare:
-    conda:
-        CONDA_ENV
     input:
         dmf=DMF_FILES,
         sims=grid_files("simulation.h5", DMF_SIMS),
@@ -66,30 +55,38 @@ rule dmf_compare:
     output:
         table=f"{RESULTS}/tables/dmf_vs_simulation.csv",
         fits=f"{RESULTS}/tables/dmf_error_fits.csv",
-        fig5=report(f"{RESULTS}/figures/dmf_fig5.png",
-                    caption="../report/dmf_fig5.rst", category="dmf"),
-        fig5_pdf=f"{RESULTS}/figures/dmf_fig5.pdf",
-        approach=report(f"{RESULTS}/figures/dmf_approach.png",
-                        caption="../report/dmf_approach.rst", category="dmf"),
+        fig5=report(
+            f"{RESULTS}/figures/dmf_vs_simulation.png",
+            caption="../report/dmf_vs_simulation.rst",
+            category="5. Dynamical mean field",
+        ),
+        fig5_pdf=f"{RESULTS}/figures/dmf_vs_simulation.pdf",
+        approach=report(
+            f"{RESULTS}/figures/dmf_approach.png",
+            caption="../report/dmf_approach.rst",
+            category="5. Dynamical mean field",
+        ),
         approach_pdf=f"{RESULTS}/figures/dmf_approach.pdf",
-        convergence=report(f"{RESULTS}/figures/dmf_convergence.png",
-                           caption="../report/dmf_convergence.rst", category="dmf"),
+        convergence=report(
+            f"{RESULTS}/figures/dmf_convergence.png",
+            caption="../report/dmf_convergence.rst",
+            category="5. Dynamical mean field",
+        ),
         convergence_pdf=f"{RESULTS}/figures/dmf_convergence.pdf",
+    log:
+        f"{RESULTS}/logs/dmf_compare.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/dmf_compare.tsv"
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=cost_mem_mb("dmf_compare"),
+        runtime=cost_runtime("dmf_compare"),
     params:
         model_I0=config["model"]["I0"],
         model=config["model"],
         dmf=DMF,
         figure_N=DMF_FIG_N,
         corr_max_lag=CORR["max_lag"],
-    log:
-        f"{RESULTS}/logs/dmf_compare.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/dmf_compare.tsv"
-    resources:
-        mem_mb=cost_mem_mb("dmf_compare"),
-        runtime=cost_runtime("dmf_compare"),
     script:
         "../../scripts/dmf_compare.py"
-
-
-add_targets("dmf", [rules.dmf_compare.output.table, rules.dmf_compare.output.fits])

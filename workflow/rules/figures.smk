@@ -5,52 +5,69 @@ FIG1_SEED = int(FIG1.get("seed", GRID_SEEDS[0]))
 FIG1_J0 = [format_J0(j) for j in FIG1.get("J0", config["grid"]["J0"][:3])]
 
 
-rule fig1_regimes:
-    conda:
-        CONDA_ENV
-    # seconds of work: run on the submitting host, not as a cluster job
-    localrule: True
+rule simulation_regimes:
     input:
         sims=[f"{run_dir(FIG1_N, j, FIG1_SEED)}/simulation.h5" for j in FIG1_J0],
     output:
         png=report(
-            f"{RESULTS}/figures/fig1_regimes.png",
-            caption="../report/fig1_regimes.rst",
+            f"{RESULTS}/figures/simulation_regimes.png",
+            caption="../report/simulation_regimes.rst",
             category="1. Simulations",
         ),
-        pdf=f"{RESULTS}/figures/fig1_regimes.pdf",
+        pdf=f"{RESULTS}/figures/simulation_regimes.pdf",
     log:
-        f"{RESULTS}/logs/figures/fig1_regimes.log",
+        f"{RESULTS}/logs/figures/simulation_regimes.log",
     benchmark:
-        f"{RESULTS}/benchmarks/figures/fig1_regimes.tsv"
-    script:
-        "../../scripts/fig1_regimes.py"
-
-
-rule fig2_fixed_point:
-    conda:
-        CONDA_ENV
+        f"{RESULTS}/benchmarks/figures/simulation_regimes.tsv"
     # seconds of work: run on the submitting host, not as a cluster job
     localrule: True
-    input:
-        runs=rules.summarise.output.table,
+    conda:
+        CONDA_ENV
+    script:
+        "../../scripts/simulation_regimes.py"
+
+
+rule fixed_point_theory:
     output:
-        png=report(
-            f"{RESULTS}/figures/fig2_fixed_point.png",
-            caption="../report/fig2_fixed_point.rst",
-            category="1. Simulations",
-        ),
-        pdf=f"{RESULTS}/figures/fig2_fixed_point.pdf",
+        table=f"{RESULTS}/tables/fixed_point_theory.csv",
+    log:
+        f"{RESULTS}/logs/figures/fixed_point_theory.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/figures/fixed_point_theory.tsv"
+    # ~2000 fixed points of 2 equations: seconds, on the submitting host
+    localrule: True
+    conda:
+        CONDA_ENV
     params:
         model=config["model"],
         fig=config["figures"]["fig2"],
         heat_N=GRID_N[-1],
-    log:
-        f"{RESULTS}/logs/figures/fig2_fixed_point.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/figures/fig2_fixed_point.tsv"
     script:
-        "../../scripts/fig2_fixed_point.py"
+        "../../scripts/meanfield_fixed_point_theory.py"
 
 
-add_targets("figures", [rules.fig1_regimes.output.png, rules.fig2_fixed_point.output.png])
+rule meanfield_fixed_point:
+    input:
+        theory=rules.fixed_point_theory.output.table,
+        runs=rules.summarise.output.table,
+    output:
+        png=report(
+            f"{RESULTS}/figures/meanfield_fixed_point.png",
+            caption="../report/meanfield_fixed_point.rst",
+            category="1. Simulations",
+        ),
+        pdf=f"{RESULTS}/figures/meanfield_fixed_point.pdf",
+    log:
+        f"{RESULTS}/logs/figures/meanfield_fixed_point.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/figures/meanfield_fixed_point.tsv"
+    # seconds of work: run on the submitting host, not as a cluster job
+    localrule: True
+    conda:
+        CONDA_ENV
+    params:
+        model=config["model"],
+        fig=config["figures"]["fig2"],
+        heat_N=GRID_N[-1],
+    script:
+        "../../scripts/meanfield_fixed_point.py"

@@ -19,35 +19,31 @@ LYAP_NOTE = (
 
 
 rule lyapunov:
-    conda:
-        CONDA_ENV
     input:
         sim=f"{RESULTS}/N~{{N}}/J0~{{J0}}/seed~{{seed}}/simulation.h5",
     output:
         h5=f"{RESULTS}/N~{{N}}/J0~{{J0}}/seed~{{seed}}/lyapunov.h5",
+    log:
+        f"{RESULTS}/logs/lyapunov/N~{{N}}_J0~{{J0}}_seed~{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/lyapunov/N~{{N}}_J0~{{J0}}_seed~{{seed}}.tsv"
+    conda:
+        CONDA_ENV
+    threads: cost_threads("lyapunov")
+    resources:
+        mem_mb=cost_mem_mb("lyapunov"),
+        runtime=cost_runtime("lyapunov"),
     params:
         model=model_params,
         lyapunov=LYAP,
         simulation=config["simulation"],
         seed=lambda wc: int(wc.seed),
         zero_tol=config["transition"]["zero_tol"],  # the chaos decision (extensions while undecided)
-    log:
-        f"{RESULTS}/logs/lyapunov/N~{{N}}_J0~{{J0}}_seed~{{seed}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/lyapunov/N~{{N}}_J0~{{J0}}_seed~{{seed}}.tsv"
-    threads: cost_threads("lyapunov")
-    resources:
-        mem_mb=cost_mem_mb("lyapunov"),
-        runtime=cost_runtime("lyapunov"),
     script:
         "../../scripts/lyapunov.py"
 
 
 rule lyapunov_table:
-    conda:
-        CONDA_ENV
-    # seconds of work: run on the submitting host, not as a cluster job
-    localrule: True
     input:
         runs=grid_files("lyapunov.h5"),
     output:
@@ -60,15 +56,15 @@ rule lyapunov_table:
         f"{RESULTS}/logs/lyapunov/table.log",
     benchmark:
         f"{RESULTS}/benchmarks/lyapunov/table.tsv"
+    # seconds of work: run on the submitting host, not as a cluster job
+    localrule: True
+    conda:
+        CONDA_ENV
     script:
         "../../scripts/lyapunov_table.py"
 
 
 rule lyapunov_figures:
-    conda:
-        CONDA_ENV
-    # seconds of work: run on the submitting host, not as a cluster job
-    localrule: True
     input:
         table=rules.lyapunov_table.output.table,
         # convergence panel: every J0 of the largest N, first seed
@@ -94,22 +90,15 @@ rule lyapunov_figures:
             category="3. Lyapunov exponents",
         ),
         ky_pdf=f"{RESULTS}/figures/lyapunov_kaplan_yorke.pdf",
-    params:
-        note=LYAP_NOTE,
     log:
         f"{RESULTS}/logs/lyapunov/figures.log",
     benchmark:
         f"{RESULTS}/benchmarks/lyapunov/figures.tsv"
+    # seconds of work: run on the submitting host, not as a cluster job
+    localrule: True
+    conda:
+        CONDA_ENV
+    params:
+        note=LYAP_NOTE,
     script:
         "../../scripts/lyapunov_figures.py"
-
-
-add_targets(
-    "lyapunov",
-    [
-        rules.lyapunov_table.output.table,
-        rules.lyapunov_figures.output.lambda_png,
-        rules.lyapunov_figures.output.convergence_png,
-        rules.lyapunov_figures.output.ky_png,
-    ],
-)

@@ -15,14 +15,16 @@ wildcard_constraints:
 
 
 checkpoint onset_step:
-    conda:
-        CONDA_ENV
-    # reads one small HDF5 summary: not worth a cluster job
-    localrule: True
     input:
         unpack(onset_step_input),
     output:
         state=f"{ONSET_DIR}/N~{{N}}/seed~{{seed}}/step~{{step}}.json",
+    log:
+        f"{RESULTS}/logs/onset/N~{{N}}_seed~{{seed}}_step~{{step}}.log",
+    # reads one small HDF5 summary: not worth a cluster job
+    localrule: True
+    conda:
+        CONDA_ENV
     params:
         N=lambda wc: int(wc.N),
         seed=lambda wc: int(wc.seed),
@@ -30,30 +32,25 @@ checkpoint onset_step:
         resolution=ONSET["resolution"],
         undecided=ONSET["undecided"],
         zero_tol=ONSET_ZERO_TOL,
-    log:
-        f"{RESULTS}/logs/onset/N~{{N}}_seed~{{seed}}_step~{{step}}.log",
     script:
         "../../scripts/onset_step.py"
 
 
 rule onset_result:
-    conda:
-        CONDA_ENV
-    localrule: True
     input:
         state=onset_final_state,
     output:
         state=f"{ONSET_DIR}/N~{{N}}/seed~{{seed}}/onset.json",
     log:
         f"{RESULTS}/logs/onset/N~{{N}}_seed~{{seed}}_result.log",
+    localrule: True
+    conda:
+        CONDA_ENV
     script:
         "../../scripts/onset_result.py"
 
 
 rule onset_table:
-    conda:
-        CONDA_ENV
-    localrule: True
     input:
         states=[f"{ONSET_DIR}/N~{N}/seed~{s}/onset.json" for N, s in ONSET_REALIZATIONS],
     output:
@@ -61,11 +58,12 @@ rule onset_table:
         probes=f"{RESULTS}/tables/onset_probes.csv",
     log:
         f"{RESULTS}/logs/onset/table.log",
+    localrule: True
+    conda:
+        CONDA_ENV
     script:
         "../../scripts/onset_table.py"
 
-
-add_targets("onset", [rules.onset_table.output.table] if ONSET["search"] else [])
 
 # a dry run prints what the sweep will cost (probes counted at their maximum); the workflow
 # is parsed before Snakemake knows its executor, so the command line tells

@@ -1,6 +1,6 @@
-# Report and job accounting (issue 7): the report's front page, the cost of every
+# Report and job accounting: the report's front page, the cost of every
 # job class vs N (from the benchmark files) and the run status of the grid.
-# Appends its outputs to ALL_TARGETS; included last, so it sees every stage's targets.
+# Included last: its rules wait for every selected stage's outputs (get_stage_outputs).
 from stdnet.accounting import point_specs
 
 
@@ -8,16 +8,24 @@ report: "../report/workflow.rst"
 
 
 # every stage's final targets, before ours: the accounting rules run last
-UPSTREAM_TARGETS = list(ALL_TARGETS)
-# per-point outputs of every stage (those written into the run folders)
-POINT_SPECS = point_specs(workflow.rules, f"{RESULTS}/N~{{N}}/J0~{{J0}}/seed~{{seed}}/")
+UPSTREAM_TARGETS = get_stage_outputs()
+# per-point outputs of every stage (those written into the run folders), from the rules'
+# path patterns
+POINT_SPECS = point_specs(
+    [
+        {
+            "rule": r.name,
+            "outputs": [str(f) for f in r.output],
+            "log": str(r.log[0]) if len(r.log) else "",
+            "benchmark": str(r.benchmark) if r.benchmark else "",
+        }
+        for r in workflow.rules
+    ],
+    RESULTS,
+)
 
 
 rule benchmark_summary:
-    conda:
-        CONDA_ENV
-    # seconds of work: run on the submitting host, not as a cluster job
-    localrule: True
     input:
         done=UPSTREAM_TARGETS,
     output:
@@ -29,12 +37,20 @@ rule benchmark_summary:
         ),
         summary=f"{RESULTS}/tables/benchmarks_summary.csv",
         png=report(
-            f"{RESULTS}/figures/benchmarks.png",
+            f"{RESULTS}/figures/workflow_benchmarks.png",
             caption="../report/benchmarks_figure.rst",
             category="9. Workflow",
             subcategory="cost of the jobs",
         ),
-        pdf=f"{RESULTS}/figures/benchmarks.pdf",
+        pdf=f"{RESULTS}/figures/workflow_benchmarks.pdf",
+    log:
+        f"{RESULTS}/logs/report/benchmark_summary.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/report/benchmark_summary.tsv"
+    # seconds of work: run on the submitting host, not as a cluster job
+    localrule: True
+    conda:
+        CONDA_ENV
     params:
         benchmarks=f"{RESULTS}/benchmarks",
         exclude=["report/benchmark_summary", "report/run_status"],
@@ -43,18 +59,11 @@ rule benchmark_summary:
             f"simulated time {config['simulation']['t_transient']}+"
             f"{config['simulation']['t_record']} tau, dt={config['simulation']['dt']}."
         ),
-    log:
-        f"{RESULTS}/logs/report/benchmark_summary.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/report/benchmark_summary.tsv"
     script:
         "../../scripts/report_benchmarks.py"
 
 
 rule run_status:
-    conda:
-        CONDA_ENV
-    localrule: True
     input:
         done=UPSTREAM_TARGETS,
     output:
@@ -64,15 +73,15 @@ rule run_status:
             category="9. Workflow",
             subcategory="run status",
         ),
-    params:
-        grid=GRID,
-        specs=POINT_SPECS,
     log:
         f"{RESULTS}/logs/report/run_status.log",
     benchmark:
         f"{RESULTS}/benchmarks/report/run_status.tsv"
+    localrule: True
+    conda:
+        CONDA_ENV
+    params:
+        grid=GRID,
+        specs=POINT_SPECS,
     script:
         "../../scripts/report_status.py"
-
-
-ALL_TARGETS.extend([rules.benchmark_summary.output.png, rules.run_status.output.table])

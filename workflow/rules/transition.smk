@@ -25,10 +25,6 @@ TRANS_NOTE = (
 
 
 rule regimes:
-    conda:
-        CONDA_ENV
-    # seconds of work: run on the submitting host, not as a cluster job
-    localrule: True
     input:
         table=rules.lyapunov_table.output.table,
     output:
@@ -37,24 +33,25 @@ rule regimes:
             caption="../report/transition_regimes.rst",
             category="4. Transition to chaos",
         ),
-    params:
-        transition=TRANS,
     log:
         f"{RESULTS}/logs/transition/regimes.log",
     benchmark:
         f"{RESULTS}/benchmarks/transition/regimes.tsv"
+    # seconds of work: run on the submitting host, not as a cluster job
+    localrule: True
+    conda:
+        CONDA_ENV
+    params:
+        transition=TRANS,
     script:
         "../../scripts/transition_regimes.py"
 
 
 rule transition:
-    conda:
-        CONDA_ENV
-    localrule: True
     input:
-        regimes=rules.regimes.output.table,
         **TRANS_JFP,
         **TRANS_ONSET,
+        regimes=rules.regimes.output.table,
     output:
         table=report(
             f"{RESULTS}/tables/transition.csv",
@@ -67,42 +64,41 @@ rule transition:
         limits=f"{RESULTS}/tables/transition_limits.csv",
         verdict=f"{RESULTS}/tables/transition_verdict.txt",
         bulk=f"{RESULTS}/tables/transition_bulk.csv",
-    params:
-        transition=TRANS,
-        model=config["model"],
-        J0_range=config["stability"]["jfp"]["J0_range"],
     log:
         f"{RESULTS}/logs/transition/transition.log",
     benchmark:
         f"{RESULTS}/benchmarks/transition/transition.tsv"
+    localrule: True
+    conda:
+        CONDA_ENV
+    params:
+        transition=TRANS,
+        model=config["model"],
+        J0_range=config["stability"]["jfp"]["J0_range"],
     script:
         "../../scripts/transition.py"
 
 
 rule width_power:
-    conda:
-        CONDA_ENV
-    localrule: True
     input:
         per_N=rules.transition.output.per_N,
         fit=rules.transition.output.fit,
     output:
         table=f"{RESULTS}/tables/width_power.csv",
-    params:
-        width=TRANS["width"],
     log:
         f"{RESULTS}/logs/transition/width_power.log",
     benchmark:
         f"{RESULTS}/benchmarks/transition/width_power.tsv"
+    localrule: True
+    conda:
+        CONDA_ENV
+    params:
+        width=TRANS["width"],
     script:
         "../../scripts/width_power.py"
 
 
 rule transition_figures:
-    conda:
-        CONDA_ENV
-    # seconds of work: run on the submitting host, not as a cluster job
-    localrule: True
     input:
         regimes=rules.regimes.output.table,
         table=rules.transition.output.table,
@@ -124,24 +120,15 @@ rule transition_figures:
             category="4. Transition to chaos",
         ),
         width_pdf=f"{RESULTS}/figures/transition_width.pdf",
-    params:
-        note=TRANS_NOTE,
     log:
         f"{RESULTS}/logs/transition/figures.log",
     benchmark:
         f"{RESULTS}/benchmarks/transition/figures.tsv"
+    # seconds of work: run on the submitting host, not as a cluster job
+    localrule: True
+    conda:
+        CONDA_ENV
+    params:
+        note=TRANS_NOTE,
     script:
         "../../scripts/transition_figures.py"
-
-
-add_targets(
-    "transition",
-    [
-        rules.regimes.output.table,
-        rules.transition.output.table,
-        rules.transition.output.fit,
-        rules.width_power.output.table,
-        rules.transition_figures.output.map_png,
-        rules.transition_figures.output.width_png,
-    ],
-)

@@ -15,12 +15,16 @@ import seaborn as sns  # noqa: E402
 
 from ..io import atomic_path, check_writable  # noqa: E402
 
-POP_COLORS = {"E": "#c0392b", "I": "#2c6fbb", "x": "#27ae60"}
+#: the Okabe-Ito palette: distinguishable with every common colour-vision deficiency
+OKABE_ITO = {"orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73", "yellow": "#F0E442",
+             "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7", "grey": "#999999"}
+POP_COLORS = {"E": OKABE_ITO["vermillion"], "I": OKABE_ITO["blue"], "x": OKABE_ITO["green"],
+              "xnu_E": OKABE_ITO["purple"]}
 
 
 def use_style() -> None:
     """The house style: seaborn ticks, readable fonts, no top/right spines."""
-    sns.set_theme(context="paper", style="ticks", font_scale=1.1,
+    sns.set_theme(context="paper", style="ticks", font_scale=1.1, palette="colorblind",
                   rc={"axes.spines.top": False, "axes.spines.right": False,
                       "figure.dpi": 110, "savefig.dpi": 200, "savefig.bbox": "tight"})
 
@@ -40,6 +44,15 @@ def save_figure(fig, *paths) -> None:
                 fig.savefig(tmp, format=path.suffix.lstrip("."))
     finally:
         plt.close(fig)
+
+
+def model_caption(model) -> str:
+    """The model constants, worded the same in every figure caption. `model`: a ModelParams
+    or the config's `model` section (validated, defaults filled)."""
+    d = model.to_dict() if hasattr(model, "to_dict") else dict(model)
+    return (f"f_E = {d['f_E']}, c = {d['c']}, (g_EE, g_EI, g_IE, g_II) = ({d['g_EE']}, "
+            f"{d['g_EI']}, {d['g_IE']}, {d['g_II']}), u = {d['u']}, τ_D = {d['tau_D']} τ, "
+            f"τ_E = {d['tau_E']} τ, τ_I = {d['tau_I']} τ, I0 = {d['I0']}, φ = {d['transfer']}")
 
 
 def caption(fig, text: str) -> None:

@@ -5,11 +5,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ..asynchrony import SIGNAL_LABELS
-from ..scalingfits import model_value
-from . import POP_COLORS, caption, use_style
+from ..stats import model_value
+from . import OKABE_ITO, POP_COLORS, caption, use_style
 
-TERM_STYLE = {"shared": ("#e67e22", "o", "shared-input term"),
-              "corr": ("#8e44ad", "s", "−(correlation term)"),
+TERM_STYLE = {"shared": (OKABE_ITO["orange"], "o", "shared-input term"),
+              "corr": (OKABE_ITO["purple"], "s", "−(correlation term)"),
               "measured": ("0.1", "^", "sum = measured covariance")}
 BLOCK_TITLE = {"E": "{a} targets, E→{a} block", "I": "{a} targets, I→{a} block",
                "cross": "{a} targets, E–I cross block (×2)"}
@@ -123,7 +123,8 @@ def asynchrony_figure(per, fits, spectra, info: dict):
         return fig
     J0 = max(per.J0.unique())
     t = per[per.J0 == J0]
-    colors = {"nu_E": POP_COLORS["E"], "xnu_E": "#e67e22", "nu_I": POP_COLORS["I"]}
+    colors = {k: POP_COLORS[k.replace("nu_", "")] if k != "xnu_E" else POP_COLORS[k]
+              for k in ("nu_E", "xnu_E", "nu_I")}
     ax = axes[0]
     Ns = sorted(t.N.unique())
     for sig, color in colors.items():

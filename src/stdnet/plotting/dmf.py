@@ -9,7 +9,6 @@ import matplotlib.pyplot as plt
 from . import POP_COLORS, caption, use_style
 
 
-
 def _dmf_label(N) -> str:
     return "K → ∞" if not N else f"N={N}"
 
@@ -52,7 +51,8 @@ def fig5_figure(dmf, sim, acov, hists, info):
     figure's N (or the balanced limit);
     sim: DataFrame per (N, J0, seed) of simulation observables at that N;
     acov: dict pop -> (dmf lags, dmf delta, sim lags, sim full, sim temporal);
-    hists: dict with 'h'/'nu' -> pop -> (dmf counts, edges, sim samples)."""
+    hists: dict with 'h'/'nu' -> pop -> (dmf bin centres, dmf density, sim samples);
+    built by stdnet.dmf_figdata.figure_inputs."""
     use_style()
     fig, axes = plt.subplots(2, 4, figsize=(17, 8))
     for k, (pop, (l_d, d_d, l_s, full_s, temp_s)) in enumerate(acov.items()):
@@ -69,11 +69,9 @@ def fig5_figure(dmf, sim, acov, hists, info):
         ax.legend(fontsize=7)
     for k, (key, xl) in enumerate((("h", "input h"), ("nu", "rate ν"))):
         ax = axes[0, 2 + k]
-        for pop, (counts, edges, samples) in hists.get(key, {}).items():
+        for pop, (centres, dens, samples) in hists.get(key, {}).items():
             c = POP_COLORS[pop]
-            w = np.diff(edges)
-            ax.plot(0.5 * (edges[1:] + edges[:-1]), counts / (counts.sum() * w), color=c,
-                    label=f"{pop}: DMF")
+            ax.plot(centres, dens, color=c, label=f"{pop}: DMF")
             if samples is not None:
                 ax.hist(samples, bins=60, density=True, histtype="step", color=c, ls="--",
                         label=f"{pop}: simulation")
@@ -148,8 +146,8 @@ def _percent(v: float) -> str:
     return f"{v:.1f}" if abs(v) < 10 else f"{v:.0f}"
 
 
-def _approach_panel(ax, rel, fits, quantities, K_range):
-    K = np.geomspace(K_range[0] / 1.3, K_range[1] * 1.3, 60)
+def _approach_panel(ax, rel, fits, curves, quantities):
+    K, fitted = curves
     for k, q in enumerate(quantities):
         g = rel[rel.quantity == q].sort_values("K_E")
         if g.empty or not np.isfinite(g.rel_error).any():
@@ -159,9 +157,8 @@ def _approach_panel(ax, rel, fits, quantities, K_range):
         fit = hit.iloc[0] if not hit.empty else None
         ax.errorbar(g.K_E, 100 * g.rel_error, yerr=100 * g.rel_error_se.fillna(0.0), fmt="os^"[k],
                     color=c, mfc="none", ms=6, capsize=3, label=SYMBOLS[q] + _fit_label(fit))
-        if fit is not None and fit["status"] in ("ok", "unweighted"):
-            ax.plot(K, 100 * (fit["a"] + fit["b"] * K ** fit["power"]), color=c, lw=1,
-                    ls="-" if fit["status"] == "ok" else ":")
+        if q in fitted:
+            ax.plot(K, 100 * fitted[q], color=c, lw=1, ls="-" if fit["status"] == "ok" else ":")
     ax.axhline(0.0, color="0.5", lw=0.8)
     ax.set_xscale("log")
 
@@ -177,25 +174,24 @@ def _unconverged(rel) -> str:
     return f" DMF NOT converged at N = {', '.join(map(str, bad))}." if bad else ""
 
 
-def approach_figure(rel, fits, info):
+def approach_figure(rel, fits, curves, info):
     """Signed relative error (simulation − DMF)/|DMF| vs K = K_E per quantity, each N
     against the DMF of that N, with the fits e(K) = a + b K^(-1/2).
 
-    rel: rows of the discrepancy table (stdnet.dmfcompare) at one J0; fits: the rows of
-    dmfcompare.error_fits at that J0; info: J0_panel, I0_sim, finite_K, c, f_E,
-    one_minus_c, shared_input and the DMF solver's n_paths, t_path, max_lag, dt."""
+    rel: rows of the discrepancy table (stdnet.dmfcompare) at one J0 with a chaotic DMF;
+    fits: the rows of dmfcompare.error_fits at that J0; curves: (K, quantity -> fitted
+    e(K)); info: J0_panel, I0_sim, finite_K, c, f_E, one_minus_c, shared_input and the
+    DMF solver's n_paths, t_path, max_lag, dt; built by stdnet.dmf_figdata.figure_inputs."""
     use_style()
     fig, axes = plt.subplots(2, 3, figsize=(16, 8.5), sharex=True)
-    rel = rel[rel.dmf_chaotic] if not rel.empty else rel
     if rel.empty:
         for ax in axes.flat:
             ax.axis("off")
         axes[0, 0].text(0.0, 0.5, "no chaotic DMF solution to compare with")
         return fig
-    K_range = (rel.K_E.min(), rel.K_E.max())
     c, f_E = info["c"], info["f_E"]
     for (title, quantities), ax in zip(APPROACH_PANELS, axes.flat):
-        _approach_panel(ax, rel, fits, quantities, K_range)
+        _approach_panel(ax, rel, fits, curves, quantities)
         ax.set(title=title, ylabel="relative error (sim − DMF)/|DMF| (%)")
         top = ax.secondary_xaxis("top", functions=(lambda k: k / (c * f_E),
                                                    lambda n: n * c * f_E))

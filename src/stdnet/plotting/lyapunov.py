@@ -8,10 +8,12 @@ from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.patches import Patch
 
 from ..regimes import REGIMES
-from . import caption, use_style
+from . import OKABE_ITO, caption, use_style
 
-REGIME_COLORS = {"homogeneous FP": "#bdbdbd", "heterogeneous FP": "#6baed6",
-                 "periodic": "#74c476", "quasi-periodic": "#fd8d3c", "chaos": "#cb181d"}
+# ordered light to dark along the route to chaos, in colours every colour vision tells apart
+REGIME_COLORS = {"homogeneous FP": "#DDDDDD", "heterogeneous FP": OKABE_ITO["sky"],
+                 "periodic": OKABE_ITO["yellow"], "quasi-periodic": OKABE_ITO["orange"],
+                 "chaos": OKABE_ITO["vermillion"]}
 
 
 def _n_colors(Ns):

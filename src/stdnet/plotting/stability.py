@@ -6,9 +6,9 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from . import POP_COLORS, caption, use_style
+from . import OKABE_ITO, POP_COLORS, caption, use_style
 
-CROSS_COLORS = {"hopf": "#8e44ad", "real": "#d35400", "none": "0.6"}
+CROSS_COLORS = {"hopf": OKABE_ITO["purple"], "real": OKABE_ITO["orange"], "none": "0.6"}
 
 
 def _n_colors(values):
@@ -44,10 +44,11 @@ def homogeneous_figure(curves, hmap, text: str):
     return fig
 
 
-def jfp_figure(jfp, theory, text: str):
-    """J_FP per realization and N (with the bulk-theory line), the fractions of Hopf and
-    zero-frequency crossings per N, and the crossing frequencies."""
+def jfp_figure(jfp, text: str):
+    """J_FP per realization and N (with the bulk-theory line, the table's J_FP_bulk), the
+    fractions of Hopf and zero-frequency crossings per N, and the crossing frequencies."""
     use_style()
+    theory = jfp.groupby("N").J_FP_bulk.first().to_dict()
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
     Ns = sorted(jfp.N.unique())
     rng = np.random.default_rng(0)

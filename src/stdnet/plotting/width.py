@@ -8,11 +8,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..widthstats import LEVEL, model_curve
-from . import caption, use_style
+from ..widthmodels import LEVEL, model_curve
+from . import OKABE_ITO, caption, use_style
 
-MODEL_COLORS = {"constant": "#7f7f7f", "power": "#2c6fbb", "offset": "#c0392b"}
-END_COLORS = {"J_FP": "#2c6fbb", "J_ch": "#c0392b"}
+MODEL_COLORS = {"constant": OKABE_ITO["grey"], "power": OKABE_ITO["blue"],
+                "offset": OKABE_ITO["vermillion"]}
+END_COLORS = {"J_FP": OKABE_ITO["blue"], "J_ch": OKABE_ITO["vermillion"]}
 MODEL_NAMES = {"constant": "constant", "power": "power law", "offset": "offset power law"}
 
 
@@ -38,7 +39,7 @@ def fig_width(trans: pd.DataFrame, per_N: pd.DataFrame, fits: pd.DataFrame, jch_
     The verdict goes in the suptitle; the caption says how many widths are missing.
 
     trans: one row per realization (N, J_FP, J_ch, width); per_N: widthstats.per_N_table;
-    fits: widthstats.fit_models; jch_fit / jfp_fit: widthstats.fit_limit.
+    fits: widthmodels.fit_models; jch_fit / jfp_fit: widthmodels.fit_limit.
     """
     use_style()
     rng = np.random.default_rng(0)
@@ -84,7 +85,7 @@ def fig_width(trans: pd.DataFrame, per_N: pd.DataFrame, fits: pd.DataFrame, jch_
         if r["n_missing"]:
             ax_w.annotate(f"{int(r['n_missing'])} missing", (r["N"], 0.02),
                           xycoords=("data", "axes fraction"), ha="center", fontsize=7,
-                          color="#b03a2e")
+                          color=OKABE_ITO["vermillion"])
     ax_w.legend(frameon=False, fontsize=7, loc="upper right")
 
     # ---- B: J_FP and J_ch vs N

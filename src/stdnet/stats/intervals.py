@@ -1,17 +1,14 @@
-"""Confidence interval of a time average: batch means sized by the autocorrelation time.
+"""Confidence intervals of means: of independent values, and of a correlated time series.
 
-The mean of n correlated samples has variance sigma^2 tau_int / n, where
+* `sample_mean`: n, mean, sd, standard error and t-interval of independent values (one per
+  realization); `fill_single_realization_se` gives a standard error to the sizes that have
+  only one realization.
+* `block_ci`: a fixed number of contiguous blocks, t-interval of their means.
+* `batch_means_ci`: batches sized by the integrated autocorrelation time
+  (stats.correlation_times), the interval used for time averages.
 
-    tau_int = 1 + 2 sum_{t >= 1} rho(t)        (in samples; 1 for independent samples,
-                                                (1 + phi) / (1 - phi) for AR(1))
-
-is the integrated autocorrelation time. It is estimated from the FFT
-autocovariance (mean removed, 1/n normalisation) summed up to a window M chosen
-self-consistently (Sokal): the smallest M with M >= c tau_int(M), c = 5. For an
-exponentially decaying rho the truncation then costs about exp(-2c) of tau_int,
-while the statistical error stays about sqrt(2 (2M + 1) / n) of it.
-
-Batch means: the series is cut into B = n // b contiguous batches of
+Batch means. The mean of n correlated samples has variance sigma^2 tau_int / n. The series
+is cut into B = n // b contiguous batches of
 
     b = max(ceil(K_BATCH tau_int'), ceil(n / MAX_BATCHES)),
     K_BATCH = 10,  tau_int' = max(tau_int, 1),  MAX_BATCHES = 30,
@@ -20,7 +17,7 @@ samples (the remainder, fewer than b samples, is dropped at the start, where a r
 is closest to its transient) and the half width is t_{(1+c)/2, B-1} sd(batch
 means) / sqrt(B). An anti-correlated or telescoping series (tau_int < 1) still gets
 batches of 10 samples, which only makes its interval conservative. Why
-K_BATCH = 10 (= 2c):
+K_BATCH = 10 (= 2c, c = SOKAL_C the window constant of tau_int):
 
 * neighbouring batch means of an AR(1)-like series are correlated by about
   tau_int / (4 b) = 1/40, and the batch-mean variance underestimates that of the
@@ -54,19 +51,69 @@ from typing import NamedTuple
 
 import numpy as np
 
-SOKAL_C = 5.0  # self-consistent window: M >= SOKAL_C tau_int(M)
+from .correlation_times import SOKAL_C, integrated_autocorrelation_time
+
 K_BATCH = 10.0  # batch length in units of tau_int
 MIN_BATCHES = 5  # fewer batches: half width inf (undecidable from these data)
 MAX_BATCHES = 30  # more data: longer batches, not more of them
-MIN_LENGTH = 50.0  # tau_int is flagged unreliable when n < MIN_LENGTH tau_int
 
 
-class AutocorrelationTime(NamedTuple):
-    """tau_int (samples), the summation window M, and whether n >= MIN_LENGTH tau_int."""
+def sample_mean(values, level: float = 0.95) -> dict:
+    """n, mean, sd (ddof 1), standard error and `level` t-interval (lo, hi) of the mean of
+    independent values; NaN where n is too small (mean: n = 0, the rest: n < 2)."""
+    from scipy import stats
 
-    tau_int: float
-    window: int
-    reliable: bool
+    values = np.asarray(values, dtype=float)
+    n = int(values.size)
+    mean = float(values.mean()) if n else math.nan
+    sd = float(values.std(ddof=1)) if n > 1 else math.nan
+    se = sd / math.sqrt(n) if n > 1 else math.nan
+    half = stats.t.ppf(0.5 + level / 2, n - 1) * se if n > 1 else math.nan
+    return {"n": n, "mean": mean, "sd": sd, "se": se, "lo": mean - half, "hi": mean + half}
+
+
+def fill_single_realization_se(per, within=None):
+    """Standard errors for the sizes measured in one realization only.
+
+    per: a table with columns n (realizations), mean, se (across realizations, nan
+    where n = 1); within: optional per-row within-run standard errors. For n = 1 the
+    se becomes max(within, r |mean|), where r is the median relative spread sd/|mean|
+    of the sizes with n >= 2: it assumes the realization-to-realization spread does
+    not grow relative to the mean with N, which is conservative for a self-averaging
+    quantity. Adds a column se_source ("seeds", "pooled" or "none")."""
+    per = per.copy()
+    multi = per[(per.n >= 2) & np.isfinite(per.se) & (per["mean"] != 0)]
+    r = float(np.median(multi.se * np.sqrt(multi.n) / np.abs(multi["mean"]))) if len(multi) \
+        else math.nan
+    w = np.zeros(len(per)) if within is None else np.nan_to_num(np.asarray(within, float))
+    single = (per.n == 1).to_numpy()
+    pooled = r * np.abs(per["mean"].to_numpy(float))
+    fill = np.where(np.isfinite(pooled), np.maximum(pooled, w), np.where(w > 0, w, np.nan))
+    per.loc[single, "se"] = fill[single]
+    per["se_source"] = np.where(single, np.where(np.isfinite(fill), "pooled", "none"), "seeds")
+    return per
+
+
+def block_ci(series: np.ndarray, n_blocks: int, confidence: float = 0.95):
+    """Mean of `series` (n, ...) along axis 0 and a CI half width from block means.
+
+    Blocks are contiguous, equal-sized (a remainder at the start is left out of
+    the CI only); the half width is t_{(1+c)/2, B-1} sd(block means) / sqrt(B).
+    Needs at least 2 blocks of at least one sample; otherwise the half width is inf.
+    """
+    from scipy import stats
+
+    series = np.asarray(series, dtype=float)
+    mean = series.mean(axis=0)
+    n = series.shape[0]
+    B = min(int(n_blocks), n)
+    if B < 2:
+        return mean, np.full(np.shape(mean), np.inf)
+    size = n // B
+    blocks = series[n - B * size:].reshape(B, size, *series.shape[1:]).mean(axis=1)
+    sd = blocks.std(axis=0, ddof=1)
+    half = stats.t.ppf(0.5 + confidence / 2, B - 1) * sd / math.sqrt(B)
+    return mean, half
 
 
 class BatchMeansCI(NamedTuple):
@@ -78,53 +125,6 @@ class BatchMeansCI(NamedTuple):
     batch_length: int | np.ndarray  # b (samples); 0 where tau_int could not be estimated
     n_batches: int | np.ndarray  # B = n // b; below min_batches the half width is inf
     reliable: bool | np.ndarray  # n >= MIN_LENGTH max(tau_int, 1)
-
-
-def autocorrelation(series) -> np.ndarray:
-    """Normalised autocorrelation rho(0..n-1) of a 1-D series (FFT, mean removed, 1/n)."""
-    x = np.asarray(series, dtype=float)
-    if x.ndim != 1:
-        raise ValueError(f"series: shape {x.shape}; allowed: a 1-D array")
-    n = x.size
-    x = x - x.mean()
-    size = 1 << (2 * n - 1).bit_length()  # zero padding: no wrap-around
-    f = np.fft.rfft(x, size)
-    acov = np.fft.irfft(f.real ** 2 + f.imag ** 2, size)[:n]
-    if acov[0] <= 0.0:
-        return np.r_[1.0, np.zeros(n - 1)]
-    return acov / acov[0]
-
-
-def integrated_autocorrelation_time(series, c: float = SOKAL_C,
-                                    min_length: float = MIN_LENGTH) -> AutocorrelationTime:
-    """tau_int of a 1-D series (samples) with Sokal's self-consistent window.
-
-    tau_int(M) = 1 + 2 sum_{t=1}^{M} rho(t); the window is the smallest M >= 1 with
-    M >= c tau_int(M). `reliable` is False when n < min_length max(tau_int, 1) (then
-    tau_int is typically underestimated). A series without fluctuations has
-    tau_int = 1 (window 0); one with fewer than 2 samples or non-finite values gives
-    NaN, unreliable. An estimate near 0, even below 0 (it is a sum of noisy
-    correlations), means a spectral density near 0 at zero frequency: a series of
-    differences u_{k+1} - u_k whose sum telescopes, as the local exponent along the
-    flow of a bounded orbit (its mean error falls like 1/n, not n^-1/2).
-    """
-    if not c > 0:
-        raise ValueError(f"c: invalid value {c!r}; allowed: a number > 0")
-    x = np.asarray(series, dtype=float)
-    if x.ndim != 1:
-        raise ValueError(f"series: shape {x.shape}; allowed: a 1-D array")
-    n = x.size
-    if n < 2 or not np.all(np.isfinite(x)):
-        return AutocorrelationTime(math.nan, 0, False)
-    if np.all(x == x[0]):
-        return AutocorrelationTime(1.0, 0, n >= min_length)
-    rho = autocorrelation(x)
-    taus = 1.0 + 2.0 * np.cumsum(rho[1:])  # tau_int(M) for M = 1 .. n-1
-    ok = np.arange(1, n) >= c * taus
-    # always found: with the mean removed, tau_int(n - 1) = 0 exactly (up to rounding)
-    M = int(np.argmax(ok)) + 1 if ok.any() else n - 1
-    tau = float(taus[M - 1])
-    return AutocorrelationTime(tau, M, bool(n >= min_length * max(tau, 1.0)))
 
 
 def _column_ci(x: np.ndarray, mean: float, t_quantile, k: float, min_batches: int,

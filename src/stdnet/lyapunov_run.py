@@ -1,0 +1,288 @@
+"""The network's Lyapunov run: from a simulation's final state to exponents and a decision.
+
+The network's tangent system is stdnet.tangent.TangentStepper (trajectory + m tangent
+vectors, the RK4 map's variational equation); this module builds it from a run's
+parameters and network, draws the seed's starting basis and runs the system-agnostic
+QR algorithm of stdnet.lyapunov on it:
+
+* `network_lyapunov`: t_align + t_average, one result;
+* `onset_lyapunov`: the same, then the chaos decision (stdnet.regimes.chaos_decision);
+  while it is undecided the same run is continued by another t_average (as
+  continue_spectrum: same state, same basis, local exponents appended), at most
+  max_extensions times. It can checkpoint and resume to the same bytes
+  (stdnet.lyapunov_checkpoint; docs/onset.md, "Checkpoints");
+* `lyapunov_of_simulation`: what rule lyapunov runs, from a read simulation file and the
+  config's sections.
+
+Settings come from the config section `lyapunov` (LyapunovSettings).
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from .lyapunov import (CI_METHODS, IntervalRunner, LyapunovResult, SpectrumState,
+                       lyapunov_spectrum, spectrum_result, whole_steps)
+from .lyapunov_checkpoint import (Checkpointer, checkpoint_fingerprint, checkpoint_on_sigterm,
+                                  checkpoint_steps, phase, resume)
+from .lyapunov_qr import random_basis
+from .params import RunParams
+
+log = logging.getLogger("stdnet.lyapunov")  # the stage's one logger (stdnet.lyapunov)
+
+
+@dataclass(frozen=True)
+class LyapunovSettings:
+    """How the exponents of one network run are measured (config section `lyapunov`)."""
+
+    n_exponents: int = 8
+    delta_t: float = 1.0
+    t_align: float = 20.0
+    t_average: float = 200.0
+    n_blocks: int = 10
+    confidence: float = 0.95
+    tol_abs: float = 0.005
+    tol_rel: float = 0.1
+    ci_method: str = "batch_means"
+    max_extensions: int = 2
+    dt: float = RunParams.dt  # the simulation's integrator: one default, RunParams'
+    method: str = RunParams.method
+
+    def __post_init__(self):
+        if not (isinstance(self.n_exponents, int) and self.n_exponents >= 1):
+            raise ValueError(f"lyapunov.n_exponents: invalid value {self.n_exponents!r}; "
+                             "allowed: an integer >= 1")
+        if self.ci_method not in CI_METHODS:
+            raise ValueError(f"lyapunov.ci_method: invalid value {self.ci_method!r}; allowed: "
+                             f"{', '.join(CI_METHODS)}")
+        if not (isinstance(self.max_extensions, int) and not isinstance(self.max_extensions, bool)
+                and self.max_extensions >= 0):
+            raise ValueError(f"lyapunov.max_extensions: invalid value {self.max_extensions!r}; "
+                             "allowed: an integer >= 0")
+        if not (isinstance(self.n_blocks, int) and self.n_blocks >= 2):
+            raise ValueError(f"lyapunov.n_blocks: invalid value {self.n_blocks!r}; "
+                             "allowed: an integer >= 2")
+        for key, t, unit, name in (("delta_t", self.delta_t, self.dt, "simulation.dt"),
+                                   ("t_align", self.t_align, self.delta_t, "lyapunov.delta_t"),
+                                   ("t_average", self.t_average, self.delta_t,
+                                    "lyapunov.delta_t")):
+            r = t / unit
+            if not (r >= 0 and abs(r - round(r)) < 1e-9 * max(1.0, r)):
+                raise ValueError(f"lyapunov.{key}: invalid value {t}; allowed: a whole multiple "
+                                 f"of {name} ({unit})")
+        if self.t_average < 2 * self.delta_t:
+            raise ValueError(f"lyapunov.t_average: invalid value {self.t_average}; allowed: at "
+                             f"least 2 delta_t ({2 * self.delta_t})")
+
+    @classmethod
+    def from_config(cls, section: dict, simulation: dict, J0: float | None = None,
+                    N: int | None = None) -> "LyapunovSettings":
+        """Settings of one run; at a J0 listed in spectrum_J0 (and N <= spectrum_N_max
+        when that is > 0), spectrum_exponents exponents."""
+        keys = {"n_exponents", "delta_t", "t_align", "t_average", "n_blocks", "confidence",
+                "tol_abs", "tol_rel", "ci_method", "max_extensions"}
+        extra = {"spectrum_J0", "spectrum_exponents", "spectrum_N_max",
+                 "checkpoint_interval"}  # not settings
+        unknown = set(section) - keys - extra
+        if unknown:
+            raise ValueError(f"lyapunov: unknown key(s) {sorted(unknown)}; allowed: "
+                             f"{sorted(keys | extra)}")
+        kw = {k: v for k, v in section.items() if k in keys}
+        if spectrum_run(section, J0, N):
+            kw["n_exponents"] = int(section.get("spectrum_exponents", 64))
+        return cls(**kw, dt=float(simulation.get("dt", RunParams.dt)),
+                   method=simulation.get("method", RunParams.method))
+
+
+def spectrum_run(section: dict, J0: float | None, N: int | None) -> bool:
+    """Does the run at (N, J0) compute the long spectrum (lyapunov.spectrum_J0, up to
+    lyapunov.spectrum_N_max; 0 = every N)?"""
+    if J0 is None or not any(abs(float(J0) - float(j)) < 1e-9
+                             for j in section.get("spectrum_J0", [])):
+        return False
+    n_max = int(section.get("spectrum_N_max", 0))
+    return not (n_max > 0 and N is not None and int(N) > n_max)
+
+
+def _stepper(params, net, settings: LyapunovSettings, seed: int):
+    """The tangent stepper of one run (m capped at the phase-space dimension), logged."""
+    from .tangent import TangentStepper
+
+    m = min(int(settings.n_exponents), params.dim)
+    log.info("N=%d J0=%g seed=%d: %d exponents, delta_t=%g, align %g + average %g tau, CI %s",
+             params.N, params.J0, seed, m, settings.delta_t, settings.t_align,
+             settings.t_average, settings.ci_method)
+    return TangentStepper(params, net, m, settings.dt, settings.method)
+
+
+def _basis(params, stepper, seed: int) -> np.ndarray:
+    """The seed's starting tangent basis (its own "tangent_basis" stream)."""
+    from .seeding import rng
+
+    return random_basis(params.dim, stepper.m, rng(seed, "tangent_basis"))
+
+
+def _spectrum_kwargs(settings: LyapunovSettings, **override) -> dict:
+    """The QR algorithm's keywords from the settings (t_average etc. may be overridden)."""
+    kw = dict(delta_t=settings.delta_t, t_align=settings.t_align,
+              t_average=settings.t_average, n_blocks=settings.n_blocks,
+              confidence=settings.confidence, tol_abs=settings.tol_abs,
+              tol_rel=settings.tol_rel, ci_method=settings.ci_method)
+    kw.update(override)
+    return kw
+
+
+def _log_result(res: LyapunovResult) -> None:
+    log.info("lambda_max = %.4f +- %.4f%s (converged: %s; tau_int %.3g tau, %d batches of %d), "
+             "%g tau averaged, wall %.1f s, QR %.2f%%", res.lambda_max, res.half_width[0],
+             " (envelope)" if res.ci_envelope[0] else "", res.converged,
+             res.tau_int[0] * res.delta_t, res.n_batches[0], res.batch_length[0],
+             res.t_average, res.wall_time_s,
+             100 * res.qr_time_s / max(res.wall_time_s, 1e-12))
+
+
+def network_lyapunov(params, net, y0, settings: LyapunovSettings, seed: int):
+    """Exponents of one network from state y0 (not modified); returns (result, final y).
+
+    The tangent basis is drawn from the seed's own "tangent_basis" stream; the
+    first settings.t_align only aligns it (no second trajectory transient: y0 is
+    the simulation's final state).
+    """
+    stepper = _stepper(params, net, settings, seed)
+    y = np.array(y0, dtype=np.float64)
+    res = lyapunov_spectrum(stepper, y, _basis(params, stepper, seed),
+                            **_spectrum_kwargs(settings), divergence=stepper.divergence)
+    _log_result(res)
+    return res, y
+
+
+def _interval_counts(settings: LyapunovSettings) -> tuple[int, int, int]:
+    """Steps per QR interval, alignment intervals, averaging intervals per t_average."""
+    n_step = whole_steps(settings.delta_t, settings.dt, "delta_t")
+    return (n_step, whole_steps(settings.t_align, settings.delta_t, "t_align"),
+            whole_steps(settings.t_average, settings.delta_t, "t_average"))
+
+
+def _state_result(st: SpectrumState, settings: LyapunovSettings, n_align: int,
+                  n_target: int) -> LyapunovResult:
+    """The statistics of the first n_target intervals of a run (as continue_spectrum gives)."""
+    t_average = settings.t_average
+    for _ in range(st.n_extensions):  # summed as continue_spectrum does: the same float
+        t_average += settings.t_average
+    return spectrum_result(st.local[:n_align], st.local[n_align:n_target],
+                           st.divergence[n_align:n_target],
+                           **_spectrum_kwargs(settings, t_average=t_average),
+                           wall=st.wall_time_s, t_qr=st.qr_time_s,
+                           n_extensions=st.n_extensions)
+
+
+def _run_until_decided(runner: IntervalRunner, settings: LyapunovSettings, n_align: int,
+                       n_avg: int, n_max: int, zero_tol: float):
+    """Alignment + averaging, then one more t_average at a time while undecided."""
+    from .regimes import UNDECIDED, chaos_decision
+
+    st = runner.st
+    while True:
+        n_target = n_align + n_avg * (1 + st.n_extensions)
+        st.grow(n_target)
+        runner.run_to(n_target)
+        res = _state_result(st, settings, n_align, n_target)
+        decision = chaos_decision(res.lambda_max, res.half_width[0], zero_tol)
+        if decision != UNDECIDED or st.n_extensions >= n_max:
+            return res, decision
+        log.info("undecided after %g tau (lambda_max %.4f +- %.3g, zero_tol %g): extension "
+                 "%d/%d by %g tau", res.t_average, res.lambda_max, res.half_width[0], zero_tol,
+                 st.n_extensions + 1, n_max, settings.t_average)
+        st.n_extensions += 1  # a checkpoint from here on resumes into the extension
+
+
+def onset_lyapunov(params, net, y0, settings: LyapunovSettings, seed: int, zero_tol: float,
+                   max_extensions: int | None = None, *, checkpoint_path=None,
+                   checkpoint_interval: float = 0.0, progress_every_s: float = 10.0):
+    """network_lyapunov with the chaos decision; extended while it is undecided.
+
+    Runs t_align + t_average (as network_lyapunov, same seed -> same numbers), applies
+    stdnet.regimes.chaos_decision(lambda_max, half width, zero_tol) and, while that
+    is "undecided", continues the same run (same state, same basis, local exponents
+    appended: as continue_spectrum) by another t_average, at most max_extensions times
+    (default settings.max_extensions). The result carries the final decision
+    ("undecided" if it still is: never a guess) and n_extensions; its t_average is
+    the total averaging time. Returns (result, final y).
+
+    checkpoint_path: a checkpoint there from this same run (checkpoint_fingerprint) is
+    resumed, one from other settings is ignored with a WARNING (resume). With
+    checkpoint_interval > 0 (simulated tau) the whole state is saved there atomically at
+    that spacing, and on SIGTERM before exiting; the result is the same bytes however
+    often the run was stopped and resumed. The caller removes the file once the output
+    is written (write_lyapunov does).
+    """
+    n_max = settings.max_extensions if max_extensions is None else max_extensions
+    if not (isinstance(n_max, (int, np.integer)) and not isinstance(n_max, bool) and n_max >= 0):
+        raise ValueError(f"max_extensions: invalid value {n_max!r}; allowed: an integer >= 0")
+    every = checkpoint_steps(checkpoint_interval, settings.dt)
+    n_step, n_align, n_avg = _interval_counts(settings)
+    stepper = _stepper(params, net, settings, seed)
+    fingerprint = checkpoint_fingerprint(params, settings, seed, zero_tol, n_max, y0)
+    st = resume(checkpoint_path, fingerprint) if checkpoint_path is not None else None
+    if st is None:
+        st = SpectrumState.fresh(np.array(y0, dtype=np.float64), _basis(params, stepper, seed),
+                                 n_align + n_avg, True)
+    else:
+        log.info("resumed from checkpoint %s at t = %.2f tau (interval %d, %s; %.1f s of "
+                 "earlier attempts)", checkpoint_path, (st.interval * n_step + st.sub_step)
+                 * settings.dt, st.interval, phase(st, n_align), st.wall_time_s)
+    ckpt = (Checkpointer(checkpoint_path, every, fingerprint, n_step, settings.dt, n_align)
+            if checkpoint_path is not None and every else None)
+    runner = IntervalRunner(stepper, st, n_step, settings.delta_t, stepper.divergence,
+                            progress_every_s=progress_every_s, n_skip=n_align,
+                            checkpoints=ckpt)
+    with checkpoint_on_sigterm(ckpt):
+        if ckpt is not None:
+            ckpt.start(runner.step)
+        res, decision = _run_until_decided(runner, settings, n_align, n_avg, n_max, zero_tol)
+        if ckpt is not None:
+            ckpt.exit_if_terminated(st)
+    res = dataclasses.replace(res, decision=decision)
+    _log_result(res)
+    log.info("decision: %s (lambda_max %.4f +- %.3g, zero_tol %g) after %g tau, %d extension(s)",
+             decision, res.lambda_max, res.half_width[0], zero_tol, res.t_average,
+             res.n_extensions)
+    return res, st.y
+
+
+@dataclass
+class NetworkRun:
+    """One network run as rule lyapunov writes it (stdnet.lyapunov_io.write_lyapunov)."""
+
+    result: LyapunovResult
+    params: object  # stdnet.params.ModelParams
+    settings: LyapunovSettings
+    seed: int
+    observables: dict
+
+
+def lyapunov_of_simulation(sim: dict, model: dict, section: dict, simulation: dict, seed: int,
+                           zero_tol: float, *, checkpoint_path=None, source="simulation"
+                           ) -> NetworkRun:
+    """Rule lyapunov's run: exponents and chaos decision from a simulation's final state.
+
+    sim: stdnet.simulate.read_simulation of `source`; model: the config's model section
+    with this run's N and J0; section, simulation: the config sections `lyapunov` and
+    `simulation`. The tangent dynamics is float64 whatever the simulation's precision.
+    Checkpoints every lyapunov.checkpoint_interval at checkpoint_path (onset_lyapunov).
+    """
+    from .lyapunov_io import simulation_start
+    from .network import build_network
+    from .params import ModelParams
+
+    params = ModelParams.from_config({k: v for k, v in model.items() if k not in ("N", "J0")},
+                                     N=model["N"], J0=model["J0"])
+    settings = LyapunovSettings.from_config(section, simulation, J0=params.J0, N=params.N)
+    y0, observables = simulation_start(sim, params, source)
+    res, _ = onset_lyapunov(params, build_network(params, seed), y0, settings, seed,
+                            zero_tol=float(zero_tol), checkpoint_path=checkpoint_path,
+                            checkpoint_interval=section.get("checkpoint_interval", 0.0))
+    return NetworkRun(res, params, settings, seed, observables)
