@@ -267,7 +267,9 @@ def test_simulation_memory_prediction_matches_tracemalloc(run):
     from stdnet.simulate import Simulator
 
     small = ModelParams(N=200, J0=1.0)
-    Simulator(small, RunParams(t_transient=1.0, t_record=1.0), 1).advance_to(20)  # compile first
+    # compile the kernels of this precision first: numba's compiler allocates too
+    warm = RunParams(t_transient=1.0, t_record=1.0, precision=run.precision)
+    Simulator(small, warm, 1).advance_to(20)
     p = ModelParams(N=4000, J0=1.0)
     tracemalloc.start()
     try:
