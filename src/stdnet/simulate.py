@@ -325,8 +325,11 @@ def _write_simulation_file(path, result, params, run, seed, config=None) -> None
         _name_dimensions(f, result, params)
 
 
-#: units of the simulation file's datasets (the model is dimensionless; time in tau)
-_UNITS = {"time": "tau", "h": "1", "nu": "1/tau", "x": "1", "index": "1"}
+#: units of the simulation file's datasets that are not dimensionless ("1"): times in tau,
+#: rates in 1/tau
+_UNITS = {"time": "tau", "final/t": "tau", "population/nu_E": "1/tau",
+          "population/nu_I": "1/tau", "recorded/nu": "1/tau", "neurons/nu_mean": "1/tau",
+          "neurons/nu_var": "1/tau^2"}
 
 
 def _name_dimensions(f, result: dict, params: ModelParams) -> None:
@@ -347,13 +350,8 @@ def _name_dimensions(f, result: dict, params: ModelParams) -> None:
     f["neurons/neuron_E"] = np.arange(params.N_E, dtype=np.int64)  # x exists for E only
     coords["neuron_E"] = "neurons/neuron_E"
     dims["neurons/x_mean"] = ("neuron_E",)
-    units = {}
-    for path in [*dims, *coords.values()]:
-        leaf = path.rsplit("/", 1)[-1]
-        units[path] = next((u for k, u in _UNITS.items() if leaf.startswith(k)), "1")
-    units["population/nu_E"] = units["population/nu_I"] = "1/tau"
-    units.update({"neurons/n_samples": "1", "final/step": "1", "final/t": "tau"})
-    io.name_dimensions(f, coords, dims, units)
+    paths = [*dims, *coords.values(), "neurons/n_samples", "final/step", "final/t"]
+    io.name_dimensions(f, coords, dims, {path: _UNITS.get(path, "1") for path in paths})
 
 
 def read_simulation(path) -> dict:
