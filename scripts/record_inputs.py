@@ -4,8 +4,8 @@ analysis itself runs in rule correlations, so changing it never reruns a recordi
 import time
 
 from stdnet.correlations import autocovariance_lags, record_inputs, write_inputs
-from stdnet.params import ModelParams, RunParams
-from stdnet.runtime import setup
+from stdnet.params import ModelParams
+from stdnet.runtime import run_params, setup
 from stdnet.simulate import read_simulation
 
 log = setup(snakemake)
@@ -17,7 +17,7 @@ sim = read_simulation(snakemake.input.sim)
 t0 = time.perf_counter()
 log.info("continuing N=%d J0=%g seed=%d for %g tau, %d target neurons per population",
          model.N, model.J0, p.seed, c["t_measure"], c["n_sample"])
-rec = record_inputs(model, sim["final"]["y"], p.seed, RunParams.from_config(p.simulation),
+rec = record_inputs(model, sim["final"]["y"], p.seed, run_params(snakemake),
                     t_measure=c["t_measure"],
                     sample_interval=c["sample_interval"], n_sample=c["n_sample"])
 n_lags = autocovariance_lags(c["max_lag"], c["sample_interval"], rec["h"].shape[0])

@@ -1,13 +1,13 @@
 """Rule simulate: one trajectory of the (N, J0, seed) grid point to HDF5."""
-from stdnet.params import ModelParams, RunParams
-from stdnet.runtime import setup
+from stdnet.params import ModelParams
+from stdnet.runtime import run_params, setup
 from stdnet.simulate import simulate, write_simulation
 
 log = setup(snakemake)
 p = snakemake.params
 model = ModelParams.from_config({k: v for k, v in p.model.items() if k not in ("N", "J0")},
                                 N=p.model["N"], J0=p.model["J0"])
-run = RunParams.from_config(p.simulation)
+run = run_params(snakemake)
 ckpt = p.checkpoint if run.checkpoint_interval > 0 else None
 result = simulate(model, run, p.seed, checkpoint_path=ckpt)
 write_simulation(snakemake.output.h5, result, model, run, p.seed, checkpoint_path=ckpt,

@@ -7,6 +7,9 @@ from pathlib import Path
 # linear algebra several times on a loaded 2-core machine (set before numpy is imported)
 for _var in ("NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
+# the CUDA backend's tests run its kernels in numba-cuda's CPU simulator (CI has no GPU);
+# NUMBA_ENABLE_CUDASIM=0 runs them on a real GPU (set before numba is imported)
+os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
 
 import pytest  # noqa: E402
 

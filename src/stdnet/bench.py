@@ -14,6 +14,9 @@ Each thread count runs in its own child process, so numba *and* BLAS get exactly
 that many threads. Timings are the minimum over `--repeats` interleaved
 repetitions (the machine may be shared: the minimum is the least disturbed run).
 It reports times and ratios; `--goal KEY=VALUE` (step) adds a check of given targets.
+
+--backend cuda times the RK4 step on the GPU instead (stdnet.bench_cuda): against the
+CPU kernel on one thread and on all cores, and against the device's bandwidth bound.
 """
 from __future__ import annotations
 
@@ -34,14 +37,16 @@ log = logging.getLogger("stdnet.bench")
 
 #: --kernel name -> module with KERNELS[name] = (measure, progress, report)
 KERNELS = {"step": "stdnet.bench_step", "lyapunov": "stdnet.bench_kernels",
-           "stability": "stdnet.bench_kernels", "index-load": "stdnet.bench_kernels"}
+           "stability": "stdnet.bench_kernels", "index-load": "stdnet.bench_kernels",
+           "cuda": "stdnet.bench_cuda"}
 #: per kernel, the defaults of the options left unset: sizes, thread counts ("all": 1 and
 #: all cores), repetitions, coupling, tangent block widths
 DEFAULTS = {"step": {"N": None, "threads": "all", "repeats": 5, "J0": 1.5, "m": [1, 8]},
             "lyapunov": {"N": [10000], "threads": [1], "repeats": 3, "J0": 1.5, "m": [8]},
             "stability": {"N": [1000], "threads": [1], "repeats": 1, "J0": 0.9, "m": [8]},
             "index-load": {"N": [2000, 5000, 7000, 10000, 40000], "threads": [1],
-                           "repeats": 5, "J0": 1.5, "m": [8]}}
+                           "repeats": 5, "J0": 1.5, "m": [8]},
+            "cuda": {"N": None, "threads": "all", "repeats": 5, "J0": 1.5, "m": [8]}}
 
 
 def _kernel(name: str):
@@ -58,8 +63,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "  stdnet bench --kernel lyapunov --N 10000 --m 8\n"
         "  stdnet bench --kernel stability --N 1000 2000\n"
         "  stdnet bench --kernel index-load --N 2000 10000 40000\n"
-        "  stdnet bench --N 10000 --threads 1 --goal dense=8 --goal csr=2")
-    p.add_argument("--kernel", choices=list(KERNELS), default="step",
+        "  stdnet bench --N 10000 --threads 1 --goal dense=8 --goal csr=2\n"
+        "  stdnet bench --backend cuda --goal ms@100000=5 --goal bound@100000=0.4")
+    p.add_argument("--kernel", choices=[k for k in KERNELS if k != "cuda"], default="step",
                    help="what to time (default step; see below)")
     p.add_argument("--N", type=int, nargs="+", default=None,
                    help=f"network sizes (default: step {' '.join(map(str, DEFAULT_N))}, plus "
@@ -95,6 +101,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         + " (K a number: tangent_m8=3.7 is at most 3.7 trajectory steps per "
                           "m = 8 tangent step, threads2=1.7 at least 1.7x on 2 threads); "
                           "none by default")
+    g = p.add_argument_group("--backend cuda (docs/gpu.md)")
+    g.add_argument("--backend", choices=("cpu", "cuda"), default="cpu",
+                   help="cuda: the RK4 step on the GPU against the CPU kernel and the "
+                        "device's bandwidth bound (default cpu)")
+    g.add_argument("--big", default="1000000:0.01", metavar="N:c",
+                   help="the large network timed after --N at --c, if the GPU holds it "
+                        "(default 1000000:0.01; none to skip)")
+    g.add_argument("--cpu-max-n", type=int, default=0,
+                   help="largest N timed on the CPU (default 0: every N)")
+    g.add_argument("--precision", choices=("float64", "float32"), default="float64",
+                   help="state and rates on the device (default float64)")
+    g.add_argument("--splits", type=int, nargs="+", default=None, metavar="S",
+                   help="also time these gather threads per row on the GPU (tuning; runs "
+                        "use the S that stdnet.cuda_layout.row_splits picks)")
     g = p.add_argument_group("lyapunov only")
     g.add_argument("--steps", type=int, default=20, help="steps per timing (default 20)")
     g.add_argument("--qr-interval", type=float, default=1.0,
@@ -107,6 +127,8 @@ def _settle(args, ncpu: int) -> None:
     """The kernel's defaults for the options left unset, then every value checked."""
     from .params import ModelParams
 
+    if getattr(args, "backend", "cpu") == "cuda":
+        _settle_cuda(args)
     d = DEFAULTS[args.kernel]
     if args.N is None:
         from .bench_step import BIG_N, DEFAULT_N
@@ -116,8 +138,10 @@ def _settle(args, ncpu: int) -> None:
         args.threads = sorted({1, ncpu}) if d["threads"] == "all" else d["threads"]
     if args.repeats is None:
         args.repeats = min(d["repeats"], 3) if args.quick else d["repeats"]
-    if args.bandwidth_mib is None:
-        args.bandwidth_mib = 512 if args.quick else 1024
+    if args.bandwidth_mib is None:  # on a GPU: far beyond its L2 cache (60 MB on an H200)
+        gpu = args.kernel == "cuda"
+        args.bandwidth_mib = (1024 if args.quick else 4096) if gpu else (
+            512 if args.quick else 1024)
     args.J0 = d["J0"] if args.J0 is None else args.J0
     args.m = d["m"] if args.m is None else args.m
     for N in args.N:
@@ -132,10 +156,29 @@ def _settle(args, ncpu: int) -> None:
                 raise ValueError(f"--{key}: invalid value {v}; allowed: integers >= 1")
     if not args.qr_interval > 0:
         raise ValueError(f"--qr-interval: invalid value {args.qr_interval}; allowed: > 0")
-    if args.goal:
-        from .bench_step import parse_goals
+    if args.goal:  # the GPU benchmark has goals of its own
+        module = KERNELS["cuda"] if args.kernel == "cuda" else KERNELS["step"]
+        importlib.import_module(module).parse_goals(args.goal)
 
-        parse_goals(args.goal)
+
+def _settle_cuda(args) -> None:
+    """--backend cuda: the GPU step benchmark; refused here when no GPU can run it."""
+    from .bench_cuda import DEFAULT_N, parse_big
+    from .cuda_device import require_cuda
+
+    if args.kernel != "step":
+        raise ValueError(f"--kernel: invalid value {args.kernel!r} with --backend cuda; "
+                         "allowed: step (the GPU backend times the RK4 step)")
+    require_cuda("--backend")
+    args.kernel = "cuda"
+    parse_big(args.big)
+    if args.N is None:
+        args.N = list(DEFAULT_N)
+    if args.cpu_max_n < 0:
+        raise ValueError(f"--cpu-max-n: invalid value {args.cpu_max_n}; allowed: >= 0")
+    for S in args.splits or []:
+        if not 1 <= S <= 1024:
+            raise ValueError(f"--splits: invalid value {S}; allowed: integers 1..1024")
 
 
 def _work(args) -> int:
@@ -163,7 +206,10 @@ def _work(args) -> int:
 def _child(args, threads: int, progress) -> dict | None:
     """Run one thread count in a child process; its result, or None if it failed."""
     opts = {k: v for k, v in vars(args).items() if k not in ("json", "worker", "func")}
-    env = dict(os.environ, NUMBA_NUM_THREADS=str(max(threads, 1)), OMP_NUM_THREADS=str(threads),
+    # the GPU benchmark's children draw their patterns on every core (bench_cuda), then
+    # time on `threads`; the CPU kernels' children have exactly `threads`
+    numba_threads = max(threads, *args.threads) if args.kernel == "cuda" else max(threads, 1)
+    env = dict(os.environ, NUMBA_NUM_THREADS=str(numba_threads), OMP_NUM_THREADS=str(threads),
                OPENBLAS_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     proc = subprocess.Popen([sys.executable, "-m", "stdnet.bench", "--worker",
                              json.dumps({**opts, "threads_now": threads})],
@@ -196,7 +242,12 @@ def run(args) -> int:
     results = []
     started = time.perf_counter()
     load_start = os.getloadavg()
-    for t in args.threads:
+    # --backend cuda: the GPU's child first (all threads: it draws and packs the patterns),
+    # then one CPU child per thread count
+    roles = [("gpu", max(args.threads))] if args.kernel == "cuda" else []
+    roles += [("cpu", t) for t in args.threads]
+    for role, t in roles:
+        args.role = role
         result = _child(args, t, progress)
         if result is None:
             return 1

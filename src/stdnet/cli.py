@@ -67,6 +67,9 @@ def _add_simulate(p):
     g.add_argument("--method", default=d.method, help="rk4 or euler (default rk4)")
     g.add_argument("--precision", default=d.precision,
                    help="float64 or float32 state arithmetic (default float64)")
+    g.add_argument("--backend", default=d.backend,
+                   help="cpu, or cuda: the integration on an NVIDIA GPU (needs numba-cuda; "
+                        "default cpu)")
     g.add_argument("--threads", type=int, default=1, help="numba threads (default 1)")
     g.add_argument("--checkpoint", default=None,
                    help="checkpoint file: resumed if it exists, removed at the end")
@@ -85,7 +88,8 @@ def _simulate_inputs(args) -> tuple[ModelParams, RunParams]:
     run = RunParams(dt=args.dt, method=args.method, t_transient=args.t_transient,
                     t_record=args.t_record, record_interval=args.record_interval,
                     n_record=args.n_record, perturbation=args.perturbation,
-                    checkpoint_interval=args.checkpoint_interval, precision=args.precision)
+                    checkpoint_interval=args.checkpoint_interval, precision=args.precision,
+                    backend=args.backend)
     if args.checkpoint and run.checkpoint_interval <= 0:
         raise InputError("--checkpoint: given without --checkpoint_interval, so no checkpoint "
                          "would ever be written; allowed: --checkpoint_interval > 0 (simulated "
@@ -101,6 +105,12 @@ def _preflight_simulate(model: ModelParams, run: RunParams) -> None:
     problem = dt_problem(model, run)
     if problem:
         raise InputError(problem)
+    if run.backend == "cuda":
+        from .cuda_device import check_device_memory, require_cuda
+        from .cuda_engine import device_bytes
+
+        require_cuda("--backend")
+        check_device_memory(device_bytes(model, run.precision), f"N = {model.N}: the run")
     need, have = simulation_memory_bytes(model, run), mem_available()
     if have and need > have:
         raise ResourceError(f"N = {model.N}: the run needs about {need / 1e9:.3g} GB of memory; "
@@ -164,16 +174,20 @@ def _add_check(p):
                    help="config files laid over one another in order, as Snakemake does with "
                         "several --configfile (e.g. config/params.yaml config/width.yaml)")
     p.add_argument("--no-memory", action="store_true",
-                   help="skip the comparison of the jobs' memory with this machine's "
-                        "(for a sweep meant for a cluster)")
+                   help="skip the comparison of the jobs' memory (and, for "
+                        "simulation.backend: cuda, GPU) with this machine's (for a sweep "
+                        "meant for a cluster)")
 
 
 def _run_check(args) -> int:
     from .config import load_config_files, schema_dir
-    from .preflight import machine_memory_mb, memory_problems
+    from .preflight import backend_problems, machine_memory_mb, memory_problems
 
     cfg = load_config_files(args.configfiles, schema_dir())
     if not args.no_memory:
+        problems = backend_problems(cfg)
+        if problems:
+            raise InputError("; ".join(problems))
         problems = memory_problems(cfg, machine_memory_mb())
         if problems:
             raise ResourceError("; ".join(problems))

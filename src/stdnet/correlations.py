@@ -171,7 +171,7 @@ def record_inputs(params: ModelParams, y0, seed: int, run: RunParams, *,
     t0 = last = time.perf_counter()
     for k in range(n_t):
         sim.advance_to((k + 1) * spr, progress_every_s=1e9)
-        y = sim.state.y
+        y = sim.y  # every neuron's state (from the GPU with simulation.backend: cuda)
         input_parts(y, idx, net.pre_E, net.pre_I, params.N_E, code, params.coupling,
                     params.g_EE, params.g_EI, params.g_IE, params.g_II, nu, s, E[k], I[k])
         if k == 0:
@@ -193,7 +193,7 @@ def record_inputs(params: ModelParams, y0, seed: int, run: RunParams, *,
             "n_E": np.int64(idx_E.size), "E": E, "I": I, "h": h, "W": W, "counts": counts,
             "pop_xnu_E": pop[:, 0], "pop_nu_E": pop[:, 1], "pop_nu_I": pop[:, 2],
             "pop_x": pop_x, "presyn_mean": mean, "presyn_var": var,
-            "final_y": sim.state.y.copy(), **({"signals": signals} if keep_signals else {})}
+            "final_y": sim.y.copy(), **({"signals": signals} if keep_signals else {})}
 
 
 def autocovariance_lags(max_lag: float, dt_sample: float, n_samples: int) -> int:

@@ -42,6 +42,13 @@ from dataclasses import dataclass
 #: = 6.9-8.3e8 per RK4 step for N = 2e3-1e4 (docs/performance.md); the width study's
 #: simulations 7.7e8 at N = 4000 (benchmark wall, shared cores)
 SYN_RATE = 7.0e8
+#: the same on the GPU (simulation.backend: cuda) -- NOT MEASURED: an assumption until
+#: `stdnet bench --backend cuda` has run on the cluster's GPUs. An H200 streams the 2-byte
+#: indices at most at 4.8e12 / (4 evaluations x 2 bytes) = 6e11 synapse terms per second
+#: of RK4 steps; this assumes 5 % of that, so that the runtime requests err long.
+GPU_SYN_RATE = 3.0e10
+#: the rules whose integration runs on the GPU with simulation.backend: cuda
+GPU_RULES = ("simulate", "record_inputs")
 #: the same once the pattern streams from memory: stdnet bench 2.25-2.28 Gsyn/s at N = 2e4
 #: and 4e4; the correlation study's N = 2e4 simulation 5.4e8 (CPU time; 4.1e8 wall on
 #: shared cores)
@@ -144,6 +151,7 @@ class JobCost:
     worst_seconds: float
     mem_mb: float
     threaded: bool = False  # numba prange kernels: threads shorten it
+    gpus: int = 0  # GPUs the job runs its kernels on (simulation.backend: cuda)
 
 
 # ---- work units ---------------------------------------------------------------------
@@ -154,9 +162,13 @@ def positive_int(key: str, value) -> int:
     return value
 
 
-def synapse_seconds(N: int, K_total: int, steps: float, pattern: int = 0) -> float:
+def synapse_seconds(N: int, K_total: int, steps: float, pattern: int = 0,
+                    gpu: bool = False) -> float:
     """Seconds of `steps` RK4 steps of a network of N neurons with K_total inputs each
-    (`pattern` bytes of indices: the slower rate once they no longer fit the cache)."""
+    (`pattern` bytes of indices: the slower rate once they no longer fit the cache; on a
+    GPU GPU_SYN_RATE)."""
+    if gpu:
+        return N * K_total * steps / GPU_SYN_RATE
     rate = SYN_RATE_DRAM if pattern > PATTERN_CACHE_BYTES else SYN_RATE
     return N * K_total * steps / rate
 
@@ -225,6 +237,10 @@ class CostModel:
     def mem_mb(self, rule: str, attempt: int = 1, **wildcards) -> int:
         return mem_request_mb(self.job(rule, **wildcards).mem_mb, attempt)
 
+    def gpus(self, rule: str, **wildcards) -> int:
+        """GPUs of one job: 1 for the integrating rules under simulation.backend: cuda."""
+        return self.job(rule, **wildcards).gpus
+
     def threads(self, rule: str, **wildcards) -> int:
         """Threads of one job: 1, or as many as its parallel kernels need to fit its
         first-attempt request into TARGET_RUNTIME_MIN (at most the largest choice)."""
@@ -257,10 +273,16 @@ class CostModel:
         return t / self.sim.dt
 
     # -- rules ----------------------------------------------------------------------
+    @property
+    def on_gpu(self) -> bool:
+        return self.sim.backend == "cuda"
+
     def _simulate(self, N, **_) -> JobCost:
         p, K, pattern = self._network(N)
-        s = EXPECTED_STARTUP_S + synapse_seconds(p.N, K, self.sim.total_steps, pattern)
-        return JobCost(s, s, self._run_mem(N), threaded=True)
+        s = EXPECTED_STARTUP_S + synapse_seconds(p.N, K, self.sim.total_steps, pattern,
+                                                 self.on_gpu)
+        # on the GPU one host thread drives the kernels
+        return JobCost(s, s, self._run_mem(N), threaded=not self.on_gpu, gpus=int(self.on_gpu))
 
     def exponents(self, J0, N=None) -> int:
         """m of a lyapunov run: spectrum_exponents at the J0 of lyapunov.spectrum_J0 (up to
@@ -287,8 +309,10 @@ class CostModel:
     def _record_inputs(self, N, **_) -> JobCost:
         c = self.config["correlations"]
         p, K, pattern = self._network(N)
-        s = EXPECTED_STARTUP_S + synapse_seconds(p.N, K, self._steps(c["t_measure"]), pattern)
-        return JobCost(s, s, self._run_mem(N) + self.recording_mb(), threaded=True)
+        s = EXPECTED_STARTUP_S + synapse_seconds(p.N, K, self._steps(c["t_measure"]), pattern,
+                                                 self.on_gpu)
+        return JobCost(s, s, self._run_mem(N) + self.recording_mb(), threaded=not self.on_gpu,
+                       gpus=int(self.on_gpu))
 
     def _jfp_search(self, N, **_) -> JobCost:
         from .jfp import jfp_memory_mb

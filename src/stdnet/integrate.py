@@ -107,6 +107,29 @@ def packing_pays(n_sources: int, dtype=np.float64, l1d: int | None = None) -> bo
     return n_sources * np.dtype(dtype).itemsize > 0.8 * l1d
 
 
+@njit(cache=True, inline="always")
+def input_slope(h, exc, inh, a, b, I0, inv_tau):
+    """dh/dt of one neuron: (-h + I0 + a exc - b inh) / tau (a, b: the coupling times the
+    gains of its excitatory and inhibitory inputs). Shared with the CUDA kernels."""
+    return (-h + I0 + a * exc - b * inh) * inv_tau
+
+
+@njit(cache=True, inline="always")
+def efficacy_slope(x, nu, inv_D, u):
+    """dx/dt of an E neuron's synaptic efficacy: recovery (1 - x) / tau_D, use u x nu."""
+    return (1.0 - x) * inv_D - u * x * nu
+
+
+@njit(cache=True, inline="always")
+def rk_combine(mode, c, y, k, acc):
+    """(acc, out) of one element of an RK stage with slope k (see _stage's modes)."""
+    if mode == 0:
+        return k, y + c * k
+    if mode == 1:
+        return acc + 2.0 * k, y + c * k
+    return acc, y + c * (acc + k)
+
+
 @njit(cache=True, parallel=True)
 def _rates(y, N, N_E, code, nu, s):
     """nu = phi(h), s = x * nu (E neurons)."""
@@ -158,30 +181,15 @@ def _stage(z, y, out, acc, mode, c, pre_E, pre_I, N_E, Jc, g_EE, g_EI, g_IE, g_I
         inh = row_sum(nu_I, pre_I[i])
         if i < N_E:  # E rows: depressed E inputs
             exc = row_sum(s, pre_E[i])
-            k = (-z[i] + I0 + a_E * exc - b_E * inh) * inv_E
+            k = input_slope(z[i], exc, inh, a_E, b_E, I0, inv_E)
         else:  # I rows: plain E rates
             exc = row_sum(nu, pre_E[i])
-            k = (-z[i] + I0 + a_I * exc - b_I * inh) * inv_I
-        if mode == 0:
-            acc[i] = k
-            out[i] = y[i] + c * k
-        elif mode == 1:
-            acc[i] += 2.0 * k
-            out[i] = y[i] + c * k
-        else:
-            out[i] = y[i] + c * (acc[i] + k)
+            k = input_slope(z[i], exc, inh, a_I, b_I, I0, inv_I)
+        acc[i], out[i] = rk_combine(mode, c, y[i], k, acc[i])
         if i < N_E:  # the efficacy x_i of an E neuron
             j = N + i
-            x = z[j]
-            kx = (1.0 - x) * inv_D - u * x * nu[i]
-            if mode == 0:
-                acc[j] = kx
-                out[j] = y[j] + c * kx
-            elif mode == 1:
-                acc[j] += 2.0 * kx
-                out[j] = y[j] + c * kx
-            else:
-                out[j] = y[j] + c * (acc[j] + kx)
+            kx = efficacy_slope(z[j], nu[i], inv_D, u)
+            acc[j], out[j] = rk_combine(mode, c, y[j], kx, acc[j])
 
 
 @njit(cache=True)

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from .transfer import TRANSFER_NAMES, transfer_code
 
 METHODS = ("rk4", "euler")
+#: where the kernels run (stdnet.cuda_device checks that a GPU is there)
+BACKENDS = ("cpu", "cuda")
 
 
 def _require(ok: bool, key: str, value, allowed: str) -> None:
@@ -141,6 +143,7 @@ class RunParams:
     chunk_steps: int = 2000
     checkpoint_interval: float = 0.0  # simulated time between checkpoints; 0 = none
     precision: str = "float64"  # state type in the kernels: float64 or float32
+    backend: str = "cpu"  # cpu, or cuda: the step on an NVIDIA GPU (stdnet.cuda_engine)
     extra: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self):
@@ -168,6 +171,7 @@ class RunParams:
                  "checkpoint_interval", self.checkpoint_interval, "a number >= 0")
         _require(self.precision in ("float64", "float32"), "precision", self.precision,
                  "float64, float32")
+        _require(self.backend in BACKENDS, "backend", self.backend, ", ".join(BACKENDS))
 
     @property
     def steps_per_record(self) -> int:

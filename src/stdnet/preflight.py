@@ -246,6 +246,32 @@ def check_memory(config: dict, available_mb: float | None = None, executor: str 
         raise ResourceError("not enough memory:\n  " + "\n  ".join(problems))
 
 
+# ---- GPU ------------------------------------------------------------------------------
+def backend_problems(config: dict, executor: str = "local") -> list[str]:
+    """simulation.backend: cuda on a machine whose jobs cannot use a GPU, or whose GPU is too
+    small for the largest simulation of the grid. [] for the CPU backend, and on a cluster
+    (the jobs run on GPU nodes, not where the workflow starts)."""
+    if config["simulation"].get("backend", "cpu") != "cuda" or executor != "local":
+        return []
+    from .cuda_device import cuda_problem, describe, unavailable_message
+    from .cuda_engine import device_bytes
+    from .params import ModelParams, RunParams
+
+    problem = cuda_problem()
+    if problem:
+        return [unavailable_message("simulation.backend", problem)]
+    free = describe()["free"]
+    N = max(map(int, config["grid"]["N"]))
+    model = {k: v for k, v in config["model"].items() if k not in ("N", "J0")}
+    need = device_bytes(ModelParams.from_config(model, N=N, J0=1.0),
+                        RunParams.from_config(config["simulation"]).precision)
+    if free is not None and need > free:
+        return [f"grid.N = {N}: a simulate job needs {need / 2**30:.3g} GiB of GPU memory; the "
+                f"GPU has {free / 2**30:.3g} GiB free; lower grid.N or model.c, or use "
+                "simulation.backend: cpu"]
+    return []
+
+
 def _index_bytes(n: int) -> int:
     return 2 if n <= 65536 else 4  # network.index_dtype, without importing numba
 

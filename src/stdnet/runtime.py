@@ -35,6 +35,15 @@ def exit_cleanly_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 
+def run_params(snakemake):
+    """The RunParams of a rule: its params.simulation plus simulation.backend from the
+    config (kept out of the params, common.smk: simulation_settings)."""
+    from .params import RunParams
+
+    backend = snakemake.config.get("simulation", {}).get("backend", "cpu")
+    return RunParams.from_config({**snakemake.params.simulation, "backend": backend})
+
+
 def setup(snakemake) -> logging.Logger:
     log_path = snakemake.log[0] if len(snakemake.log) else None
     handlers = [logging.StreamHandler(sys.stderr)]

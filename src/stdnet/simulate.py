@@ -100,7 +100,66 @@ def run_fingerprint(params: ModelParams, run: RunParams, seed: int) -> dict:
     d.update({f"model.{k}": v for k, v in params.to_dict().items()})
     d.update({f"run.{k}": v for k, v in run.to_dict().items()
               if k not in ("chunk_steps", "checkpoint_interval")})
+    if run.backend == "cpu":  # checkpoints written before there was a GPU backend match
+        del d["run.backend"]
     return d
+
+
+class CpuEngine:
+    """Advance and record one run with the numba kernels of stdnet.integrate; the state
+    lives in SimState itself (stdnet.cuda_engine.CudaEngine is the GPU twin)."""
+
+    def __init__(self, params: ModelParams, run: RunParams, net: Network, state: SimState):
+        self.p, self.dt = params, run.dt
+        self.dtype = PRECISIONS[run.precision]
+        self.args = kernel_args(params, net, dtype=self.dtype)
+        self.work = make_work(params, self.dtype)
+        self.method = METHOD_CODES[run.method]
+        self.device = "cpu"
+
+    def advance(self, st: SimState, n: int) -> int:
+        """n steps; -1, or the index of the first step whose result is not finite."""
+        if self.dtype is np.float64:
+            return advance(st.y, n, self.method, self.dt, *self.args, self.work)
+        y = st.y.astype(self.dtype)
+        bad = advance(y, n, self.method, self.dt, *self.args, self.work)
+        st.y[:] = y
+        return bad
+
+    def sample(self, st: SimState, n_E: int, n_I: int, count: int):
+        """(population means, h, nu, x of the recorded neurons: the first n_E E and n_I I
+        neurons); with count > 0 Welford's running statistics take it as sample `count`."""
+        from .transfer import phi
+
+        p = self.p
+        N, N_E = p.N, p.N_E
+        h = st.y[:N]
+        x = st.y[N:]
+        nu = phi(p.transfer, h)
+        pop = (nu[:N_E].mean(), nu[N_E:].mean(), x.mean(), h[:N_E].mean(), h[N_E:].mean())
+        if count > 0:  # running mean and sum of squared deviations, per neuron
+            d = h - st.h_mean
+            st.h_mean += d / count
+            st.h_m2 += d * (h - st.h_mean)
+            d = nu - st.nu_mean
+            st.nu_mean += d / count
+            st.nu_m2 += d * (nu - st.nu_mean)
+            st.x_mean += (x - st.x_mean) / count
+        idx = np.concatenate([np.arange(n_E), N_E + np.arange(n_I)])
+        return pop, h[idx], nu[idx], x[:n_E]
+
+    def sync(self, st: SimState, stats: bool = True) -> None:
+        """Nothing to copy: the state is in `st` already."""
+
+
+def make_engine(params: ModelParams, run: RunParams, net: Network, state: SimState):
+    """The engine of run.backend; InputError naming simulation.backend where CUDA is
+    asked for and cannot run here."""
+    if run.backend == "cuda":
+        from .cuda_engine import CudaEngine
+
+        return CudaEngine(params, run, net, state)
+    return CpuEngine(params, run, net, state)
 
 
 class Simulator:
@@ -120,10 +179,7 @@ class Simulator:
             y = y.astype(PRECISIONS[run.precision]).astype(np.float64)
             state = self._fresh_state(y)
         self.state = state
-        self._dtype = PRECISIONS[run.precision]
-        self._args = kernel_args(params, self.net, dtype=self._dtype)
-        self._work = make_work(params, self._dtype)
-        self._method = METHOD_CODES[run.method]
+        self._engine = make_engine(params, run, self.net, state)
         if state.sample == 0:
             self._record()
 
@@ -143,6 +199,17 @@ class Simulator:
         return run_fingerprint(self.params, self.run, self.seed)
 
     @property
+    def y(self) -> np.ndarray:
+        """The current state vector (copied from the GPU first where it runs there)."""
+        self._engine.sync(self.state, stats=False)
+        return self.state.y
+
+    @property
+    def device(self) -> str:
+        """What integrated the run: cpu, or the GPU's name."""
+        return self._engine.device
+
+    @property
     def t(self) -> float:
         return self.state.step * self.run.dt
 
@@ -152,31 +219,17 @@ class Simulator:
 
     # ---- recording --------------------------------------------------------------
     def _record(self) -> None:
-        from .transfer import phi
-
-        st, p = self.state, self.params
-        N, N_E = p.N, p.N_E
-        h = st.y[:N]
-        x = st.y[N:]
-        nu = phi(p.transfer, h)
-        k = st.sample
-        st.population[k] = (nu[:N_E].mean(), nu[N_E:].mean(), x.mean(), h[:N_E].mean(),
-                            h[N_E:].mean())
-        idx = np.concatenate([self.rec_E, self.rec_I])
-        st.rec_h[k] = h[idx]
-        st.rec_nu[k] = nu[idx]
-        st.rec_x[k] = x[self.rec_E]
-        if st.step >= self.run.transient_steps:
-            # Welford's running mean and sum of squared deviations, per neuron
+        st = self.state
+        count = 0
+        if st.step >= self.run.transient_steps:  # the per-neuron statistics take it too
             st.stat_count += 1
-            c = st.stat_count
-            d = h - st.h_mean
-            st.h_mean += d / c
-            st.h_m2 += d * (h - st.h_mean)
-            d = nu - st.nu_mean
-            st.nu_mean += d / c
-            st.nu_m2 += d * (nu - st.nu_mean)
-            st.x_mean += (x - st.x_mean) / c
+            count = st.stat_count
+        pop, h, nu, x = self._engine.sample(st, self.rec_E.size, self.rec_I.size, count)
+        k = st.sample
+        st.population[k] = pop
+        st.rec_h[k] = h
+        st.rec_nu[k] = nu
+        st.rec_x[k] = x
         st.sample += 1
 
     # ---- integration ------------------------------------------------------------
@@ -196,12 +249,7 @@ class Simulator:
             # never step past the next sample time, so recording sees the same states
             next_sample = (st.step // spr + 1) * spr
             n = min(next_sample, target, st.step + run.chunk_steps) - st.step
-            if self._dtype is np.float64:
-                bad = advance(st.y, n, self._method, run.dt, *self._args, self._work)
-            else:
-                y = st.y.astype(self._dtype)
-                bad = advance(y, n, self._method, run.dt, *self._args, self._work)
-                st.y[:] = y
+            bad = self._engine.advance(st, n)
             if bad >= 0:
                 step = st.step + bad + 1
                 p = self.params
@@ -214,6 +262,7 @@ class Simulator:
             if st.step % spr == 0:
                 self._record()
             if checkpoint_path is not None and next_ckpt is not None and st.step >= next_ckpt:
+                self._engine.sync(st)
                 st.save(checkpoint_path, self.fingerprint())
                 next_ckpt += ckpt_every
             now = time.perf_counter()
@@ -232,6 +281,7 @@ class Simulator:
     def result(self) -> dict:
         """Observables of the finished (or partial) run as arrays."""
         st, run = self.state, self.run
+        self._engine.sync(st)
         n = st.sample
         times = np.arange(n) * run.steps_per_record * run.dt
         ddof_c = max(st.stat_count - 1, 1)
@@ -282,6 +332,7 @@ def simulate(params: ModelParams, run: RunParams, seed: int, *, checkpoint_path=
     fp = homogeneous_fixed_point(params)
     out["fixed_point"] = fp.to_dict()
     out["wall_time_s"] = wall
+    out["device"] = sim.device
     out["network"] = sim.net
     return out
 
@@ -309,6 +360,7 @@ def _write_simulation_file(path, result, params, run, seed, config=None) -> None
         meta.update({f"seed_entropy.{k}": str(v.entropy) for k, v in seqs.items()})
         meta.update({f"seed_spawn_key.{k}": str(v.spawn_key) for k, v in seqs.items()})
         meta["omp_threads"] = os.environ.get("NUMBA_NUM_THREADS", "")
+        meta["device"] = str(result.get("device", "cpu"))
         if config is not None:  # the resolved workflow config that asked for this run
             import yaml
 

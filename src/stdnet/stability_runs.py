@@ -22,7 +22,7 @@ def short_run(params: ModelParams, seed: int, t_sim: float, dt: float = RunParam
               perturbation: float = RunParams.perturbation, n_record: int = RunParams.n_record,
               record_every: float = 1.0, network=None):
     """A Simulator run of t_sim (tau) from the kicked homogeneous state; returns the
-    finished Simulator (its .state.y is the end state, .result() the traces)."""
+    finished Simulator (its .y is the end state, .result() the traces)."""
     rec = dt * max(1, int(round(record_every / dt)))
     n_rec = max(1, int(np.ceil(t_sim / rec)))
     run = RunParams(dt=dt, t_transient=0.0, t_record=n_rec * rec, record_interval=rec,
@@ -42,7 +42,7 @@ def settle_heterogeneous(params: ModelParams, seed: int, t_sim: float,
     """
     p = params
     sim = short_run(p, seed, t_sim, dt=dt, perturbation=perturbation)
-    y = sim.state.y.copy()
+    y = sim.y.copy()
     F_end = float(np.max(np.abs(network_vector_field(p, sim.net, y))))
     s = {"t_sim": float(t_sim), "F_end": F_end, "settled": False, "residual": np.nan,
          "heterogeneous": False}

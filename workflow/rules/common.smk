@@ -9,9 +9,9 @@ from snakemake.logging import logger
 
 from stdnet.config import check_config_files, validate_config
 from stdnet.costmodel import CostModel
-from stdnet.errors import ResourceError, StdnetError
+from stdnet.errors import InputError, ResourceError, StdnetError
 from stdnet.io import remove_stale_temporaries
-from stdnet.preflight import machine_memory_mb, memory_problems
+from stdnet.preflight import backend_problems, machine_memory_mb, memory_problems
 from stdnet.recovery import restore_times, set_damaged_aside, snapshot
 from stdnet.params import format_J0
 import stdnet.accounting as accounting
@@ -51,8 +51,13 @@ if workflow.is_main_process and Path(RESULTS).is_dir():
 
 def refuse_jobs_larger_than_this_machine():
     """Called by `onstart` (the executor is known then): a local run whose jobs need more
-    memory than the machine has stops before the first job, with the numbers."""
+    memory than the machine has, or a GPU it does not have (simulation.backend: cuda), stops
+    before the first job, with the numbers."""
     if workflow.local_exec:
+        problems = backend_problems(config)
+        if problems:
+            logger.error("stdnet: " + "\n".join(problems))
+            sys.exit(InputError.exit_code)
         problems = memory_problems(config, machine_memory_mb())
         if problems:
             logger.error("stdnet: " + "\n".join(problems))
@@ -192,6 +197,25 @@ def cost_threads(rule_name):
         return COST.threads(rule_name, **dict(wildcards.items()))
 
     return threads
+
+
+def simulation_settings():
+    """config["simulation"] for a rule's params, without `backend`: where the kernels run
+    changes a result only at round-off, so switching it must not make Snakemake redo the
+    finished runs (its params trigger); scripts take it from the config
+    (stdnet.runtime.run_params)."""
+    return {k: v for k, v in config["simulation"].items() if k != "backend"}
+
+
+def cost_gpus(rule_name):
+    """`gpu` resource of `rule_name`: 1 where its kernels run on a GPU (simulation.backend:
+    cuda). The SLURM executor turns it into --gpus=1; locally the default profile's
+    `resources: gpu=1` lets one such job run at a time."""
+
+    def gpu(wildcards):
+        return COST.gpus(rule_name, **dict(wildcards.items()))
+
+    return gpu
 
 
 def cost_mem_mb(rule_name):

@@ -42,9 +42,10 @@ rule record_inputs:
     resources:
         mem_mb=cost_mem_mb("record_inputs"),
         runtime=cost_runtime("record_inputs"),
+        gpu=cost_gpus("record_inputs"),
     params:
         model=model_params,
-        simulation=config["simulation"],
+        simulation=simulation_settings(),
         correlations=CORR,
         seed=lambda wc: int(wc.seed),
     script:

@@ -36,7 +36,7 @@ rule lyapunov:
     params:
         model=model_params,
         lyapunov=LYAP,
-        simulation=config["simulation"],
+        simulation=simulation_settings(),
         seed=lambda wc: int(wc.seed),
         zero_tol=config["transition"]["zero_tol"],  # the chaos decision (extensions while undecided)
     script:

@@ -14,9 +14,10 @@ rule simulate:
     resources:
         mem_mb=cost_mem_mb("simulate"),
         runtime=cost_runtime("simulate"),
+        gpu=cost_gpus("simulate"),
     params:
         model=model_params,
-        simulation=config["simulation"],
+        simulation=simulation_settings(),
         seed=lambda wc: int(wc.seed),
         checkpoint=lambda wc: f"{run_dir(wc.N, wc.J0, wc.seed)}/simulation.checkpoint.h5",
     script:

@@ -264,7 +264,7 @@ rule hetfp_compare:
     params:
         model=config["model"],
         hetfp=STAB["hetfp"],
-        simulation=config["simulation"],
+        simulation=simulation_settings(),
     script:
         "../../scripts/stability_hetfp.py"
 
