@@ -294,6 +294,24 @@ def test_rule_scripts_take_the_backend_from_the_config_not_the_params():
     assert 'config["simulation"],' not in text and "simulation=simulation_settings()" in text
 
 
+@needs_cuda
+def test_workflow_runs_its_simulations_on_the_gpu(tmp_path):
+    """stages [simulate] with backend cuda, end to end (simulator: ~10 s): the rule script
+    takes the backend from the config, and the file says which device ran it."""
+    (tmp_path / "t.yaml").write_text(
+        "results: res\nstages: [simulate]\ngrid: {N: [40], J0: [1.5], seeds: [1]}\n"
+        "model: {c: 0.25}\nsimulation: {t_transient: 0.5, t_record: 0.5, "
+        "record_interval: 0.25, backend: cuda}\nfigures: {fig1: {N: 40, seed: 1, J0: [1.5]}}\n")
+    res = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"),
+                          "-d", str(tmp_path), "--configfile", "t.yaml", "--cores", "1"],
+                         capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
+    with h5py.File(tmp_path / "res" / "N~40" / "J0~1.5" / "seed~1" / "simulation.h5") as f:
+        assert f["params"].attrs["backend"] == "cuda"
+        assert f["meta"].attrs["device"] != "cpu"
+    assert (tmp_path / "res" / "tables" / "runs.csv").exists()
+
+
 def test_cost_model_gives_cuda_jobs_one_gpu_and_one_thread():
     import copy
 
@@ -399,6 +417,29 @@ def test_workflow_asks_for_a_gpu_per_cuda_job_and_refuses_to_start_without_one(n
     assert code == 2, text[-3000:]
     assert "simulation.backend: invalid value 'cuda' on this machine" in text
     assert "Traceback" not in text and not (tmp_path / "res").exists()
+
+
+def test_a_gpu_too_small_for_the_largest_simulation_is_named(monkeypatch):
+    """The start-of-run check (preflight.gpu_memory_problems) against a GPU with 1 GiB free:
+    the default config's simulations (N <= 2000) fit; N = 100000 at c = 0.1 (2.0 GB of
+    pattern) does not."""
+    import copy
+
+    import stdnet.cuda_device as cuda_device
+    from stdnet.config import load_config_files, schema_dir
+    from stdnet.preflight import gpu_memory_problems
+
+    monkeypatch.setattr(cuda_device, "cuda_problem", lambda: None)
+    monkeypatch.setattr(cuda_device, "describe", lambda: {"name": "test", "free": 2 ** 30})
+    cfg = load_config_files([ROOT / "config" / "params.yaml"], schema_dir())
+    assert gpu_memory_problems(cfg) == []  # backend cpu: nothing to check
+    cfg = copy.deepcopy(cfg)
+    cfg["simulation"]["backend"] = "cuda"
+    assert gpu_memory_problems(cfg) == []
+    cfg["grid"]["N"] = [1000, 100000]
+    (msg,) = gpu_memory_problems(cfg)
+    assert msg.startswith("N = 100000: a simulate job needs 1.8") and "1 GiB free" in msg
+    assert gpu_memory_problems(cfg, executor="slurm") == []  # the GPUs are on the nodes
 
 
 def test_unknown_backend_is_refused_with_the_allowed_values(tmp_path):

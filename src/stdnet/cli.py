@@ -181,14 +181,15 @@ def _add_check(p):
 
 def _run_check(args) -> int:
     from .config import load_config_files, schema_dir
-    from .preflight import backend_problems, machine_memory_mb, memory_problems
+    from .preflight import (backend_problems, gpu_memory_problems, machine_memory_mb,
+                            memory_problems)
 
     cfg = load_config_files(args.configfiles, schema_dir())
     if not args.no_memory:
         problems = backend_problems(cfg)
         if problems:
             raise InputError("; ".join(problems))
-        problems = memory_problems(cfg, machine_memory_mb())
+        problems = memory_problems(cfg, machine_memory_mb()) + gpu_memory_problems(cfg)
         if problems:
             raise ResourceError("; ".join(problems))
     n_points = len(cfg["grid"]["N"]) * len(cfg["grid"]["J0"]) * len(cfg["grid"]["seeds"])

@@ -47,8 +47,6 @@ SYN_RATE = 7.0e8
 #: indices at most at 4.8e12 / (4 evaluations x 2 bytes) = 6e11 synapse terms per second
 #: of RK4 steps; this assumes 5 % of that, so that the runtime requests err long.
 GPU_SYN_RATE = 3.0e10
-#: the rules whose integration runs on the GPU with simulation.backend: cuda
-GPU_RULES = ("simulate", "record_inputs")
 #: the same once the pattern streams from memory: stdnet bench 2.25-2.28 Gsyn/s at N = 2e4
 #: and 4e4; the correlation study's N = 2e4 simulation 5.4e8 (CPU time; 4.1e8 wall on
 #: shared cores)

@@ -142,9 +142,9 @@ class CudaEngine:
         self._start_rates()
         return bad
 
-    def sample(self, state, n_E: int, n_I: int, count: int):
-        """(population means, h, nu, x of the recorded neurons) of the current state;
-        with count > 0 the per-neuron statistics take it as their count-th sample."""
+    def sample(self, state, rec_E: np.ndarray, rec_I: np.ndarray, count: int):
+        """(population means, h, nu, x of the recorded neurons rec_E, rec_I) of the current
+        state; with count > 0 the per-neuron statistics take it as their count-th sample."""
         from .transfer import phi
 
         p, z = self.p, self.buf[self.cur]
@@ -155,12 +155,15 @@ class CudaEngine:
         sums = self.partial.copy_to_host().sum(axis=0)
         pop = (sums[0] / p.N_E, sums[1] / p.N_I, sums[2] / p.N_E, sums[3] / p.N_E,
                sums[4] / p.N_I)
-        def get(a, b):  # a slice of the state, as float64 on the host
-            return z[a:b].copy_to_host().astype(np.float64) if b > a else np.zeros(0)
 
-        h = np.concatenate([get(0, n_E), get(p.N_E, p.N_E + n_I)])
-        x = get(p.N, p.N + n_E)
-        return pop, h, phi(p.transfer, h), x
+        def get(idx, offset=0):  # state[offset + idx] on the host: one copy of their span
+            if idx.size == 0:
+                return np.zeros(0)
+            lo, hi = offset + int(idx.min()), offset + int(idx.max()) + 1
+            return z[lo:hi].copy_to_host().astype(np.float64)[offset + idx - lo]
+
+        h = np.concatenate([get(rec_E), get(rec_I)])
+        return pop, h, phi(p.transfer, h), get(rec_E, p.N)
 
     def sync(self, state, stats: bool = True) -> None:
         """Copy the state (and the statistics) into `state`: checkpoints, results, and

@@ -248,26 +248,36 @@ def check_memory(config: dict, available_mb: float | None = None, executor: str 
 
 # ---- GPU ------------------------------------------------------------------------------
 def backend_problems(config: dict, executor: str = "local") -> list[str]:
-    """simulation.backend: cuda on a machine whose jobs cannot use a GPU, or whose GPU is too
-    small for the largest simulation of the grid. [] for the CPU backend, and on a cluster
-    (the jobs run on GPU nodes, not where the workflow starts)."""
+    """simulation.backend: cuda on a machine whose jobs cannot use a GPU. [] for the CPU
+    backend, and on a cluster (the jobs run on GPU nodes, not where the workflow starts)."""
     if config["simulation"].get("backend", "cpu") != "cuda" or executor != "local":
         return []
-    from .cuda_device import cuda_problem, describe, unavailable_message
-    from .cuda_engine import device_bytes
-    from .params import ModelParams, RunParams
+    from .cuda_device import cuda_problem, unavailable_message
 
     problem = cuda_problem()
-    if problem:
-        return [unavailable_message("simulation.backend", problem)]
+    return [unavailable_message("simulation.backend", problem)] if problem else []
+
+
+def gpu_memory_problems(config: dict, executor: str = "local") -> list[str]:
+    """The largest GPU job of a simulation.backend: cuda config, where it exceeds the free
+    memory of this machine's GPU (local runs with a usable GPU only)."""
+    if (config["simulation"].get("backend", "cpu") != "cuda" or executor != "local"
+            or backend_problems(config, executor)):
+        return []
+    from .costmodel import CostModel, _stage_jobs
+    from .cuda_device import describe
+    from .cuda_engine import device_bytes
+
     free = describe()["free"]
-    N = max(map(int, config["grid"]["N"]))
-    model = {k: v for k, v in config["model"].items() if k not in ("N", "J0")}
-    need = device_bytes(ModelParams.from_config(model, N=N, J0=1.0),
-                        RunParams.from_config(config["simulation"]).precision)
-    if free is not None and need > free:
-        return [f"grid.N = {N}: a simulate job needs {need / 2**30:.3g} GiB of GPU memory; the "
-                f"GPU has {free / 2**30:.3g} GiB free; lower grid.N or model.c, or use "
+    model = CostModel(config)
+    gpu_jobs = [(rule, wc) for rule, wc in _stage_jobs(model, 0) if model.gpus(rule, **wc)]
+    if free is None or not gpu_jobs:
+        return []
+    rule, wc = max(gpu_jobs, key=lambda job: int(job[1]["N"]))
+    need = device_bytes(model.params(wc["N"]), model.sim.precision)
+    if need > free:
+        return [f"N = {wc['N']}: a {rule} job needs {need / 2**30:.3g} GiB of GPU memory; the "
+                f"GPU has {free / 2**30:.3g} GiB free; lower that N or model.c, or use "
                 "simulation.backend: cpu"]
     return []
 

@@ -126,9 +126,9 @@ class CpuEngine:
         st.y[:] = y
         return bad
 
-    def sample(self, st: SimState, n_E: int, n_I: int, count: int):
-        """(population means, h, nu, x of the recorded neurons: the first n_E E and n_I I
-        neurons); with count > 0 Welford's running statistics take it as sample `count`."""
+    def sample(self, st: SimState, rec_E: np.ndarray, rec_I: np.ndarray, count: int):
+        """(population means, h, nu, x of the recorded neurons rec_E, rec_I); with count > 0
+        Welford's running statistics take it as sample `count`."""
         from .transfer import phi
 
         p = self.p
@@ -145,8 +145,8 @@ class CpuEngine:
             st.nu_mean += d / count
             st.nu_m2 += d * (nu - st.nu_mean)
             st.x_mean += (x - st.x_mean) / count
-        idx = np.concatenate([np.arange(n_E), N_E + np.arange(n_I)])
-        return pop, h[idx], nu[idx], x[:n_E]
+        idx = np.concatenate([rec_E, rec_I])
+        return pop, h[idx], nu[idx], x[rec_E]
 
     def sync(self, st: SimState, stats: bool = True) -> None:
         """Nothing to copy: the state is in `st` already."""
@@ -224,7 +224,7 @@ class Simulator:
         if st.step >= self.run.transient_steps:  # the per-neuron statistics take it too
             st.stat_count += 1
             count = st.stat_count
-        pop, h, nu, x = self._engine.sample(st, self.rec_E.size, self.rec_I.size, count)
+        pop, h, nu, x = self._engine.sample(st, self.rec_E, self.rec_I, count)
         k = st.sample
         st.population[k] = pop
         st.rec_h[k] = h

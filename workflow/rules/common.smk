@@ -11,7 +11,12 @@ from stdnet.config import check_config_files, validate_config
 from stdnet.costmodel import CostModel
 from stdnet.errors import InputError, ResourceError, StdnetError
 from stdnet.io import remove_stale_temporaries
-from stdnet.preflight import backend_problems, machine_memory_mb, memory_problems
+from stdnet.preflight import (
+    backend_problems,
+    gpu_memory_problems,
+    machine_memory_mb,
+    memory_problems,
+)
 from stdnet.recovery import restore_times, set_damaged_aside, snapshot
 from stdnet.params import format_J0
 import stdnet.accounting as accounting
@@ -59,6 +64,7 @@ def refuse_jobs_larger_than_this_machine():
             logger.error("stdnet: " + "\n".join(problems))
             sys.exit(InputError.exit_code)
         problems = memory_problems(config, machine_memory_mb())
+        problems += gpu_memory_problems(config)
         if problems:
             logger.error("stdnet: " + "\n".join(problems))
             sys.exit(ResourceError.exit_code)
