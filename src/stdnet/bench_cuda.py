@@ -29,7 +29,7 @@ from types import SimpleNamespace
 import numpy as np
 from numba import njit, prange
 
-from .bench_timing import best_of, calibrate
+from .bench_timing import best_of, calibrate, kicked_state
 
 log = logging.getLogger("stdnet.bench")
 
@@ -97,15 +97,6 @@ def timing_pattern(params, seed: int = 1) -> SimpleNamespace:
     finally:
         numba.set_num_threads(threads)
     return SimpleNamespace(**rows, nbytes=rows["pre_E"].nbytes + rows["pre_I"].nbytes)
-
-
-def _state(params):
-    """The homogeneous fixed point, kicked by 0.1 Gaussian noise in h (as bench_step)."""
-    from .meanfield import homogeneous_fixed_point
-
-    y = homogeneous_fixed_point(params).state(params)
-    y[: params.N] += 0.1 * np.random.default_rng(0).standard_normal(params.N)
-    return y
 
 
 def stable_dt(params, dt: float) -> float:
@@ -188,7 +179,7 @@ def _measure_gpu_N(N: int, c: float, opts) -> dict:
     t0 = time.perf_counter()
     net = timing_pattern(p, opts.seed)
     res["pattern_s"] = time.perf_counter() - t0
-    y = _state(p)
+    y = kicked_state(p)
     zeros = {k: np.zeros(p.N if k != "x_mean" else p.N_E) for k in
              ("h_mean", "h_m2", "nu_mean", "nu_m2", "x_mean")}
     state = SimpleNamespace(y=y, **zeros)
@@ -220,7 +211,8 @@ def _measure_cpu_N(N: int, c: float, opts) -> dict:
     from .params import ModelParams
 
     p = ModelParams(N=N, J0=opts.J0, c=c)
-    res = {"N": N, "c": c, "dt": stable_dt(p, opts.dt)}
+    dt = stable_dt(p, opts.dt)
+    res = {"N": N, "c": c, "dt": dt}
     if opts.cpu_max_n and N > opts.cpu_max_n:
         res["skipped"] = f"N > --cpu-max-n {opts.cpu_max_n}"
         return res
@@ -228,10 +220,8 @@ def _measure_cpu_N(N: int, c: float, opts) -> dict:
     net = timing_pattern(p, opts.seed)
     args = kernel_args(p, net, dtype=dtype)
     work = make_work(p, dtype)
-    y = _state(p).astype(dtype)
+    y = kicked_state(p).astype(dtype)
     rk4 = METHOD_CODES["rk4"]
-
-    dt = stable_dt(p, opts.dt)
 
     def step(n):
         advance(y, n, rk4, dt, *args, work)

@@ -23,7 +23,7 @@ import time
 import numpy as np
 from numba import njit, prange
 
-from .bench_timing import best_of, calibrate
+from .bench_timing import best_of, calibrate, kicked_state
 from .hardware import mem_available
 
 log = logging.getLogger("stdnet.bench")
@@ -70,7 +70,6 @@ def bandwidth_probe(nbytes: int, repeats: int) -> float:
 def measure_N(N: int, opts) -> dict:
     """All timings for one N at the current thread count."""
     from .integrate import METHOD_CODES, advance, kernel_args, make_work
-    from .meanfield import homogeneous_fixed_point
     from .network import build_network
     from .params import ModelParams
     from .reference import ReferenceModel, dense_bytes
@@ -83,8 +82,7 @@ def measure_N(N: int, opts) -> dict:
     res = {"N": N, "K_E": p.K_E, "K_I": p.K_I, "synapses": syn, "build_s": build_s,
            "pattern_bytes": net.nbytes, "bytes_per_synapse": net.nbytes / syn,
            "index_dtype": str(net.pre_E.dtype), "skipped": {}}
-    y0 = homogeneous_fixed_point(p).state(p)
-    y0[:N] += 0.1 * np.random.default_rng(0).standard_normal(N)
+    y0 = kicked_state(p)
     dt = opts.dt
     target = 0.02 if opts.quick else 0.1
     timers = {}
