@@ -5,9 +5,11 @@ from stdnet.runtime import setup
 
 log = setup(snakemake)
 searches = [read_search(path) for path in snakemake.input.states]
-table = onset_table(searches)
+table = onset_table(searches, snakemake.params.estimator)
 for path, df in ((snakemake.output.table, table),
                  (snakemake.output.probes, probes_table(searches))):
     with atomic_path(path) as tmp:
         df.to_csv(tmp, index=False)
 log.info("onset searches: %s", table["onset_status"].value_counts().to_dict())
+log.info("J_ch (%s): %s", snakemake.params.estimator,
+         table["J_ch_method"].value_counts().to_dict())

@@ -57,6 +57,15 @@ def test_string_in_j0_list(default_config):
     assert "'grid.J0[1]'" in msg and "'strong'" in msg and "a number" in msg
 
 
+def test_onset_estimator_default_and_error(default_config):
+    assert validate_config(default_config, SCHEMA)["transition"]["onset"]["estimator"] == \
+        "crossing"
+    default_config.setdefault("transition", {}).setdefault("onset", {})["estimator"] = "median"
+    msg = _error(default_config)
+    assert "'transition.onset.estimator'" in msg and "'median'" in msg
+    assert "crossing" in msg and "demonstrated" in msg
+
+
 def test_unknown_key(default_config):
     default_config["model"]["tau_x"] = 3
     msg = _error(default_config)

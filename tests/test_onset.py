@@ -150,7 +150,9 @@ def test_checkpointed_search_equals_serial_search(onset_workflow):
             sim = simulate(model, run, seed)
             res, _ = onset_lyapunov(model, build_network(model, seed), sim["final"]["y"],
                                     settings, seed, zero_tol)
-            return Probe(J0, res.decision, res.lambda_max, float(res.half_width[0]), 0)
+            return Probe(J0, res.decision, res.lambda_max, float(res.half_width[0]), 0,
+                         n_batches=int(res.n_batches[0]), t_average=float(res.t_average),
+                         ci_envelope=bool(res.ci_envelope[0]))
 
         serial = onset.serial_search(judge, N, seed, grid, resolution,
                                      cfg["transition"]["onset"]["undecided"])
@@ -161,4 +163,8 @@ def test_checkpointed_search_equals_serial_search(onset_workflow):
         assert list(mine["decision"]) == [p.decision for p in expected]
         assert list(mine["lambda_max"]) == [p.lambda_max for p in expected]
         assert row["onset_status"] == serial.status
-        assert row["J_ch"] == serial.J_ch or (math.isnan(row["J_ch"]) and math.isnan(serial.J_ch))
+        for col in ("J_ch", "J_ch_demonstrated", "J_ch_se"):
+            mine_v, serial_v = row[col], serial.row()[col]
+            assert mine_v == pytest.approx(serial_v, abs=1e-12) or (
+                math.isnan(mine_v) and math.isnan(serial_v)), col
+        assert row["J_ch_method"] == serial.row()["J_ch_method"]

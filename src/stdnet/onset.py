@@ -25,7 +25,14 @@ never turned into "chaotic" or "not chaotic"; what the search does with it is th
 - "stop": the search ends at the first undecided probe (status "undecided") and the
   bracket is reported as it stands, wider than the resolution.
 
-J_ch is the midpoint of the final bracket and its resolution the bracket's width.
+The bracket's midpoint is `J_ch_demonstrated`, the onset of demonstrated chaos; it sits
+about (zero_tol + h) / slope above the zero crossing of lambda_max and does not shrink with
+N. The table's J_ch is by default (`estimator` "crossing", config
+transition.onset.estimator) the zero crossing of lambda_max(J0) fitted to every probe's
+lambda_max and standard error (stdnet.onset_estimate), with an interval; where the probes
+do not allow that fit it falls back to the bracket between the last "not chaotic" probe
+and the demonstrated onset (`J_ch_method` says which). The bisection itself (which J0 is
+probed) does not depend on the estimator, so a finished search can be re-analysed.
 Bisection finds one not-chaotic -> chaotic transition inside the grid bracket; windows
 of regularity above it that are narrower than the grid spacing can be missed.
 
@@ -37,7 +44,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from .params import format_J0
 
@@ -51,17 +58,34 @@ STATUSES = (SEARCHING, RESOLVED, UNDECIDED, NO_CHAOS, CHAOS_AT_LOWEST)
 
 @dataclass
 class Probe:
-    """One judged run: its J0, decision, lambda_max with CI half width, and where from."""
+    """One judged run: its J0, decision, lambda_max with CI half width, and where from.
+
+    n_batches, t_average and ci_envelope (lyapunov.h5 summary: batch-means batches of
+    lambda_max, total averaging time in tau, whether h is the envelope fallback) turn the
+    half width into a standard error (`se`, stdnet.onset_estimate.se_from_half_width:
+    h / t_{0.975, B-1}, or h / z_{0.975} for an envelope or an unknown B). Their defaults
+    (unknown) keep states written before they existed readable.
+    """
 
     J0: float
     decision: str
     lambda_max: float
     half_width: float
     step: int  # 0 for the grid runs, k for the k-th bisection probe
+    n_batches: int = -1  # -1: not recorded
+    t_average: float = -1.0  # total averaging time (tau); -1: not recorded
+    ci_envelope: bool = False
 
     def __post_init__(self):
         if self.decision not in DECISIONS:
             raise ValueError(f"decision: {self.decision!r}; allowed: {', '.join(DECISIONS)}")
+
+    @property
+    def se(self) -> float:
+        """Standard error of lambda_max (inf where the run has no interval)."""
+        from .onset_estimate import se_from_half_width
+
+        return se_from_half_width(self.half_width, self.n_batches, self.ci_envelope)
 
 
 @dataclass
@@ -90,16 +114,53 @@ class OnsetSearch:
 
     @property
     def J_ch(self) -> float:
-        """Midpoint of the final bracket (NaN when no bracket exists)."""
+        """Midpoint of the final bracket, the onset of demonstrated chaos (NaN when no
+        bracket exists). The table's J_ch is `estimate()`'s (module docstring)."""
         if self.status in (RESOLVED, UNDECIDED) and math.isfinite(self.lo):
             return 0.5 * (self.lo + self.hi)
         return math.nan
 
-    def row(self) -> dict:
-        """One table row: the realization, its J_ch, bracket, resolution and status."""
+    J_ch_demonstrated = J_ch
+
+    def estimate(self, estimator: str = "crossing", level: float = 0.95, **opts) -> dict:
+        """J_ch, J_ch_se, J_ch_ci_lo, J_ch_ci_hi, J_ch_method, J_ch_note of this search.
+
+        "crossing": the zero crossing of lambda_max(J0) (stdnet.onset_estimate); where it
+        cannot be fitted, the bracket from the last "not chaotic" probe below the
+        demonstrated onset to that onset (midpoint, se = width / sqrt(12), the bracket as
+        interval; method "bracket (fallback)"). "demonstrated": the bisection bracket's
+        midpoint, se = its width / sqrt(12). No bracket (no chaos in range, chaotic at the
+        lowest J0): NaN, method "none".
+        """
+        check_estimator(estimator)
+        nan = {"J_ch": math.nan, "J_ch_se": math.nan, "J_ch_ci_lo": math.nan,
+               "J_ch_ci_hi": math.nan, "J_ch_method": "none", "J_ch_note": self.status}
+        if not math.isfinite(self.J_ch):
+            return nan
+        if estimator == "demonstrated":
+            return _bracket(self.lo, self.hi, "demonstrated", "")
+        from .onset_estimate import CROSSING, crossing_estimate
+
+        probes = sorted(self.probes, key=lambda p: p.J0)
+        est = crossing_estimate([p.J0 for p in probes], [p.lambda_max for p in probes],
+                                [p.se for p in probes], level,
+                                dof=[p.n_batches - 1 if p.n_batches >= 2 and not
+                                     p.ci_envelope else math.nan for p in probes], **opts)
+        if est["method"] == CROSSING:
+            return {"J_ch": est["J_ch"], "J_ch_se": est["J_ch_se"],
+                    "J_ch_ci_lo": est["J_ch_ci_lo"], "J_ch_ci_hi": est["J_ch_ci_hi"],
+                    "J_ch_method": CROSSING, "J_ch_note": est["note"]}
+        floor = max((p.J0 for p in probes if p.J0 < self.hi and p.decision == NOT_CHAOTIC),
+                    default=self.lo)
+        return _bracket(floor, self.hi, "bracket (fallback)", est["note"])
+
+    def row(self, estimator: str = "crossing", level: float = 0.95, **opts) -> dict:
+        """One table row: the realization, its J_ch (`estimate`), the bisection's bracket,
+        resolution and status, and the onset of demonstrated chaos."""
         width = self.hi - self.lo if math.isfinite(self.lo) and math.isfinite(self.hi) \
             else math.nan
-        return {"N": self.N, "seed": self.seed, "J_ch": self.J_ch, "J_ch_lo": self.lo,
+        return {"N": self.N, "seed": self.seed, **self.estimate(estimator, level, **opts),
+                "J_ch_demonstrated": self.J_ch, "J_ch_lo": self.lo,
                 "J_ch_hi": self.hi, "J_ch_resolution": width, "onset_status": self.status,
                 "n_probes": sum(1 for p in self.probes if p.step > 0),
                 "n_undecided": sum(1 for p in self.probes if p.decision == UNDECIDED),
@@ -125,6 +186,21 @@ class OnsetSearch:
         d = json.loads(text)
         d["probes"] = [Probe(**p) for p in d["probes"]]
         return cls(**d)
+
+
+def _bracket(lo: float, hi: float, method: str, note: str) -> dict:
+    return {"J_ch": 0.5 * (lo + hi), "J_ch_se": (hi - lo) / math.sqrt(12), "J_ch_ci_lo": lo,
+            "J_ch_ci_hi": hi, "J_ch_method": method, "J_ch_note": note}
+
+
+ESTIMATORS = ("crossing", "demonstrated")
+
+
+def check_estimator(estimator: str) -> str:
+    if estimator not in ESTIMATORS:
+        raise ValueError(f"transition.onset.estimator: invalid value {estimator!r}; allowed: "
+                         f"{', '.join(ESTIMATORS)}")
+    return estimator
 
 
 def _midpoint(lo: float, hi: float) -> float | None:
@@ -183,8 +259,7 @@ def advance(search: OnsetSearch, probe: Probe) -> OnsetSearch:
                          f"{probe.J0}, expected the midpoint J0={J0}")
     new = OnsetSearch.from_json(search.to_json())
     new.step = search.step + 1
-    new.probes.append(Probe(J0=J0, decision=probe.decision, lambda_max=probe.lambda_max,
-                            half_width=probe.half_width, step=new.step))
+    new.probes.append(replace(probe, J0=J0, step=new.step))
     if probe.decision == CHAOTIC:
         new.hi = J0
     elif probe.decision == NOT_CHAOTIC or search.undecided == "below_onset":
@@ -243,21 +318,27 @@ def probe_from_lyapunov(path, step: int, zero_tol: float) -> Probe:
     decision = s.get("decision")
     if decision is None:
         decision = chaos_decision(lam, half, zero_tol)
+    # the interval's diagnostics (for the standard error); older files lack some of them
+    t_avg = s.get("t_average_total", d.get("settings", {}).get("t_average", -1.0))
     return Probe(J0=float(d["params"]["J0"]), decision=str(decision), lambda_max=lam,
-                 half_width=half, step=int(step))
+                 half_width=half, step=int(step), n_batches=int(s.get("n_batches", -1)),
+                 t_average=float(t_avg), ci_envelope=bool(s.get("ci_envelope", False)))
 
 
-def onset_table(searches) -> "pandas.DataFrame":  # noqa: F821
+def onset_table(searches, estimator: str = "crossing") -> "pandas.DataFrame":  # noqa: F821
     """J_ch per realization: one `OnsetSearch.row` per search."""
     import pandas as pd
 
-    return pd.DataFrame([s.row() for s in searches])
+    check_estimator(estimator)
+    return pd.DataFrame([s.row(estimator) for s in searches])
 
 
 def probes_table(searches) -> "pandas.DataFrame":  # noqa: F821
     """Every probe of every search (grid runs have step 0), one row each."""
     import pandas as pd
 
-    rows = [{"N": s.N, "seed": s.seed, **asdict(p)} for s in searches for p in s.probes]
+    rows = [{"N": s.N, "seed": s.seed, **asdict(p), "se": p.se}
+            for s in searches for p in s.probes]
     return pd.DataFrame(rows, columns=["N", "seed", "J0", "decision", "lambda_max",
-                                       "half_width", "step"])
+                                       "half_width", "se", "n_batches", "t_average",
+                                       "ci_envelope", "step"])

@@ -23,8 +23,10 @@ one threshold for both sides avoids runs that are both; (b) the finite-time
 estimate has systematic errors of order 1/t_average that the interval does not
 cover (basis alignment when lambda_2 is close to lambda_1, as near the onset, and
 the RK4 map instead of the flow); (c) it is the rule the grid stage used before.
-The price: chaos with 0 < lambda_max < zero_tol is reported as "not chaotic", i.e.
-J_ch is where lambda_max first exceeds zero_tol (0.005 / tau by default).
+The price: chaos with 0 < lambda_max < zero_tol is reported as "not chaotic", so the
+onset of *decided* chaos lies where lambda_max first exceeds zero_tol plus the CI half
+width; J_ch itself is estimated threshold-free from the probes' lambda_max values
+(stdnet.onset_estimate), the decisions only steer the onset search.
 
 Classification of one run (thresholds in config section `transition`):
 
@@ -40,9 +42,9 @@ Classification of one run (thresholds in config section `transition`):
 Per realization (N, seed), `transition_table` puts both ends together: J_FP where
 the homogeneous fixed point is lost (the stability stage's Jacobian search when its
 table is given, else the first grid J0 that is not a homogeneous fixed point) and
-J_ch, the onset of chaos (the onset search's bracket, stdnet.onset, when its table
-is given, else the smallest grid J0 from which every larger grid point is chaotic),
-each with its resolution; the width J_ch - J_FP whatever its sign; the route, the
+J_ch, the onset of chaos (the onset search's estimate with its standard error J_ch_se,
+stdnet.onset, when its table is given, else the smallest grid J0 from which every larger
+grid point is chaotic), each with its resolution; the width J_ch - J_FP whatever its sign; the route, the
 sequence of regimes crossed on the grid. Its statistics vs N: stdnet.widthstats.
 """
 from __future__ import annotations
@@ -175,8 +177,10 @@ def transition_table(regimes: pd.DataFrame, jfp: pd.DataFrame | None = None,
 
     regimes: classify_table's output; jfp: the stability stage's table (J_FP, J0_lo, J0_hi,
     crossing); onset: stdnet.onset rows (J_ch, J_ch_lo, J_ch_hi, J_ch_resolution,
-    onset_status). A realization missing from jfp / onset keeps the grid value (source
-    column says which).
+    onset_status, and J_ch_se, J_ch_ci_lo, J_ch_ci_hi, J_ch_method, J_ch_demonstrated).
+    A realization missing from jfp / onset keeps the grid value (source column says
+    which). J_ch_se is J_ch's standard error (the onset estimator's, or bracket / sqrt(12)
+    for a bracket: grid, demonstrated onset), the per-realization measurement error.
     """
     def lookup(table, N, seed):
         if table is None:
@@ -194,7 +198,9 @@ def transition_table(regimes: pd.DataFrame, jfp: pd.DataFrame | None = None,
                "J_FP_source": "regimes", "J_FP_resolution": _grid_step_below(J, fp_loss(J, reg)),
                "crossing": "", "J_ch": J_ch, "J_ch_lo": J_below, "J_ch_hi": J_ch,
                "J_ch_source": "grid", "J_ch_resolution": J_ch - J_below,
-               "onset_status": "grid"}
+               "onset_status": "grid", "J_ch_se": (J_ch - J_below) / math.sqrt(12),
+               "J_ch_ci_lo": J_below, "J_ch_ci_hi": J_ch, "J_ch_method": "grid",
+               "J_ch_demonstrated": J_ch}
         if (hit := lookup(jfp, N, seed)) is not None:
             row.update(J_FP=float(hit["J_FP"]), J_FP_source="stability",
                        J_FP_resolution=float(hit["J0_hi"] - hit["J0_lo"])
@@ -207,6 +213,14 @@ def transition_table(regimes: pd.DataFrame, jfp: pd.DataFrame | None = None,
                        onset_status=str(hit["onset_status"]),
                        n_undecided=int(hit.get("n_undecided", 0)),
                        J_ch_weak=float(hit.get("J_ch_weak", math.nan)))
+            # the estimator's error and interval (stdnet.onset_estimate); an onset table
+            # from before them: the demonstrated midpoint, se from its bracket
+            demonstrated = float(hit.get("J_ch_demonstrated", hit["J_ch"]))
+            row.update(J_ch_demonstrated=demonstrated,
+                       J_ch_se=float(hit.get("J_ch_se", row["J_ch_resolution"] / math.sqrt(12))),
+                       J_ch_ci_lo=float(hit.get("J_ch_ci_lo", row["J_ch_lo"])),
+                       J_ch_ci_hi=float(hit.get("J_ch_ci_hi", row["J_ch_hi"])),
+                       J_ch_method=str(hit.get("J_ch_method", "demonstrated")))
         row.update(width=row["J_ch"] - row["J_FP"], route=route(reg), n_J0=len(J))
         rows.append(row)
     return pd.DataFrame(rows)

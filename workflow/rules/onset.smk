@@ -61,6 +61,8 @@ rule onset_table:
     localrule: True
     conda:
         CONDA_ENV
+    params:
+        estimator=ONSET["estimator"],  # J_ch from the probes; the searches do not depend on it
     script:
         "../../scripts/onset_table.py"
 
