@@ -106,12 +106,12 @@ def test_fit_recovers_exponent_and_offset_with_zero_and_negative_widths():
     assert 0 <= o["p_lack_of_fit"] <= 1
 
 
-def test_wald_interval_coverage_near_nominal():
+def test_interval_coverage_near_nominal():
     """100 synthetic data sets as above (w_inf = 0.05, a = 20, beta = 0.8, 6 sizes, 30 per N,
     sd 0.05). Nominal coverage 0.95 (binomial sd 0.022 for 100 sets). Tolerance: coverage of
-    w_inf and of beta in [0.85, 1.0] -- 4.6 binomial sd below nominal, leaving room for the
-    small, known under-coverage of Wald intervals with estimated SEs (w_inf: 0.89-0.96 over
-    5 fresh seeds of 100 sets; beta: 0.94-0.96)."""
+    w_inf and of beta by the calibrated intervals ({param}_lo/_hi) in [0.85, 1.0] -- 4.6
+    binomial sd below nominal (a smoke test; the calibration bands themselves are checked in
+    test_widthcalibration.py)."""
     rng = np.random.default_rng(2024)
     cov_w, cov_b = [], []
     for _ in range(100):
@@ -235,19 +235,22 @@ def _spread(Ns=N_16K, sd0=0.2, s=0.5, n=10):
                          "width_n": n})
 
 
-def test_power_study_halfwidth_shrinks_like_sqrt_n():
+def test_power_study_halfwidth_shrinks_and_covers():
     """True model w_inf = 0, a = 300, beta = 1 (width 0.3 at N = 1000), spread 0.2 at
     N = 1000 falling like N^-0.5, N = 1000..16000; 200 synthetic sets for each of 10 and 40
-    realizations. Pass: the ratio of median w_inf half-widths is in [0.4, 0.7] (1/sqrt(4) =
-    0.5; 0.51-0.58 measured over 5 seed pairs: the noisier SEs at 10 realizations inflate
-    that median slightly), the fitted spread exponent is 0.5, and the coverage at 40
-    realizations is >= 0.85 (0.905-0.95 measured)."""
+    realizations, calibrated intervals (issue 27). Pass: the fitted spread exponent is 0.5;
+    the median w_inf half-width at 40 realizations is at most 0.7 of that at 10 (1/sqrt(4) =
+    0.5 for Wald intervals; the calibrated profile intervals at 10 realizations often follow
+    w_inf's trade-off with beta far down, so the measured ratio is much smaller: 0.06 for
+    this seed pair, median half-widths 0.69 and 0.043); coverage >= 0.90 at both counts
+    (0.94 and 0.97 measured; binomial sd at 200 sets 1.5 %, 0.90 is 3.3 sd below 0.95), where
+    the old Wald intervals covered 0.84-0.91 at 10 realizations."""
     model = {"w_inf": 0.0, "a": 300.0, "beta": 1.0}
-    r10 = ws.power_study(_spread(), N_16K, 10, model, n_sim=200, seed=1)
-    r40 = ws.power_study(_spread(), N_16K, 40, model, n_sim=200, seed=2)
+    r10 = ws.power_study(_spread(), N_16K, 10, model, n_sim=200, seed=3)
+    r40 = ws.power_study(_spread(), N_16K, 40, model, n_sim=200, seed=4)
     assert r10["s"] == pytest.approx(0.5) and r10["sd_at_N0"] == pytest.approx(0.2)
-    assert 0.4 <= r40["median_halfwidth"] / r10["median_halfwidth"] <= 0.7
-    assert r40["coverage"] >= 0.85
+    assert r40["median_halfwidth"] / r10["median_halfwidth"] <= 0.7
+    assert r10["coverage"] >= 0.90 and r40["coverage"] >= 0.90
     assert 0 <= r10["power_lrt"] <= 1 and r10["n_ok"] == 200
 
 

@@ -50,11 +50,16 @@ def bulk_reference(model: dict, N, J0_range) -> tuple[dict, pd.DataFrame]:
 def analyse_transition(trans: pd.DataFrame, model, J0_range, width: dict) -> dict:
     """The stage's results from the per-realization table `trans`. model: config section
     `model`; J0_range: the J_FP search range of the bulk theory; width: config section
-    `transition.width` (bootstrap, seed, confidence). Returns widthstats.analyse's dict
-    (per_N, fits, lrt, jch_fit, jfp_fit, verdict) with trans, bulk and bulk_limit added."""
+    `transition.width` (bootstrap, seed, confidence, calibration_draws, detect_sims).
+    Returns widthstats.analyse's dict (per_N, fits, lrt, jch_fit, jfp_fit, power, verdict)
+    with trans, bulk and bulk_limit added. The bulk theory's J_FP(N) enters the J_c(∞) and
+    J_FP(∞) models (widthmodels.fit_limit)."""
     limit, bulk = bulk_reference(model, trans["N"], J0_range)
     res = widthstats.analyse(trans, bulk_limit=limit["J_inf"], n_boot=int(width["bootstrap"]),
-                             seed=int(width["seed"]), level=float(width["confidence"]))
+                             seed=int(width["seed"]), level=float(width["confidence"]),
+                             bulk_curve=bulk,
+                             n_cal=int(width.get("calibration_draws", widthstats.N_CAL)),
+                             detect_sims=int(width.get("detect_sims", 200)))
     log.info("verdict: %s", res["verdict"])
     return {**res, "trans": trans, "bulk": bulk, "bulk_limit": limit}
 

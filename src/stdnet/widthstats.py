@@ -12,7 +12,9 @@ a width (or of J) is ever taken, so zero and negative widths are ordinary data.
 * `bulk_limit`, `bulk_curve` (here): the bulk theory's J_FP(N) and its N -> inf limit.
 * `verdict` (here): one sentence-level summary of what the data support about w_inf.
 * `power_study`, `power_scan`, `spread_model`, `doubling` (stdnet.widthpower): synthetic
-  data with today's spread, fitted by the same machinery, to size the next runs.
+  data with today's spread, fitted by the same machinery, to size the next runs;
+  `detectable_w_inf` (the verdict's power statement), `calibration_study`,
+  `null_claim_rate` (synthetic studies run through the same analysis).
 * `analyse` (here): all of the above from one transition table.
 
 This module is the entry point of the width statistics: the names of widthmodels and
@@ -27,14 +29,20 @@ import numpy as np
 import pandas as pd
 
 from .stats import sample_mean
+from .stats.calibrate import N_CAL
 from .widthmodels import (BETA_BOUNDS, LEVEL, MODEL_LABELS, MODELS, N_PARAMS, PARAM_NAMES,
-                          bootstrap_fits, fit_limit, fit_models, lrt_table, model_curve)
-from .widthpower import doubling, power_scan, power_study, spread_model
+                          bootstrap_fits, claims_w_inf, fit_limit, fit_models, limit_curve,
+                          lrt_table, model_curve)
+from .widthpower import (PLANNED_DESIGN, calibration_study, detectable_w_inf, doubling,
+                         gaussian_jch_noise, null_claim_rate, power_scan, power_study,
+                         spread_model, synthetic_transition)
 
 __all__ = ["LEVEL", "MODELS", "N_PARAMS", "MODEL_LABELS", "PARAM_NAMES", "BETA_BOUNDS",
            "QUANTITIES", "per_N_table", "fit_models", "bootstrap_fits", "lrt_table", "fit_limit",
            "model_curve", "bulk_limit", "bulk_curve", "verdict", "analyse", "spread_model",
-           "power_study", "power_scan", "doubling"]
+           "power_study", "power_scan", "doubling", "claims_w_inf", "limit_curve",
+           "detectable_w_inf", "null_claim_rate", "calibration_study", "synthetic_transition",
+           "gaussian_jch_noise", "PLANNED_DESIGN"]
 
 QUANTITIES = ("width", "J_FP", "J_ch")
 
@@ -45,15 +53,19 @@ def per_N_table(trans: pd.DataFrame, level: float = LEVEL) -> pd.DataFrame:
 
     trans: one row per realization with columns N, seed, J_FP, J_ch and width (computed as
     J_ch - J_FP when absent); optional J_ch_resolution, J_FP_resolution (length of the
-    bracket that holds each end) and status. Returns one row per N with
+    bracket that holds each end), J_ch_se (standard error of J_ch from the onset estimator)
+    and status. Returns one row per N with
 
       N, n_total, n (realizations with a finite width), n_missing (without one: an end
       not found), n_missing_J_FP, n_missing_J_ch,
       {q}_n, {q}_mean, {q}_sd, {q}_se, {q}_lo, {q}_hi  for q in width, J_FP, J_ch
       (statistics over the realizations where q is finite),
-      {q}_se_floor  (resolution / sqrt(12 n) when resolution columns are given, else 0;
-      the fits never use an SE below it),
+      {q}_se_floor  (the per-realization measurement error over sqrt(n): J_ch's is the column
+      J_ch_se (the onset estimator's standard error) where given and finite, else
+      J_ch_resolution / sqrt(12); J_FP's is J_FP_resolution / sqrt(12); the width's adds
+      both in quadrature; 0 without any; the fits never use an SE below it),
       J_ch_resolution, J_FP_resolution (mean bracket length; NaN when not given),
+      J_ch_se_used (realizations whose J_ch_se set their J_ch error),
       status_counts ("ok: 8, no chaos: 2" when a status column is given, else ""),
       note (names the realizations left out of the width statistics; "" when none).
     Missing widths are never dropped silently: they are counted and named in `note`.
@@ -75,21 +87,32 @@ def per_N_table(trans: pd.DataFrame, level: float = LEVEL) -> pd.DataFrame:
             col = f"{q}_resolution"
             if col in g:
                 r = pd.to_numeric(g[col], errors="coerce").to_numpy(float)
-                res[q] = r
+                res[q] = r ** 2 / 12.0
                 row[col] = float(np.nanmean(r)) if np.isfinite(r).any() else math.nan
             else:
                 row[col] = math.nan
+        # the onset estimator's own standard error of J_ch replaces the bracket's r/sqrt(12)
+        # wherever it is given and finite
+        row["J_ch_se_used"] = 0
+        if "J_ch_se" in g:
+            e = pd.to_numeric(g["J_ch_se"], errors="coerce").to_numpy(float)
+            have = np.isfinite(e) & (e >= 0)
+            row["J_ch_se_used"] = int((have & finite["J_ch"]).sum())
+            if have.any():
+                base = res.get("J_ch", np.full(e.shape, np.nan))
+                res["J_ch"] = np.where(have, e ** 2, base)
         for q in QUANTITIES:
             v = g[q].to_numpy(float)[finite[q]]
             s = sample_mean(v, level)
             for k, val in s.items():
                 row[f"{q}_{k}"] = val
-            # resolution floor: an end known only to within a bracket of length r is uniform in
-            # it (sd r/sqrt(12)); the width carries both ends' brackets
+            # measurement floor: an end known only to within a bracket of length r is uniform
+            # in it (variance r^2/12), or has the onset estimator's J_ch_se; the width carries
+            # both ends' errors
             parts = [res[e][finite[q]] for e in (("J_FP", "J_ch") if q == "width" else (q,))
                      if e in res]
             if parts and s["n"] > 0:
-                var = np.nansum([p ** 2 for p in parts], axis=0) / 12.0
+                var = np.nansum(parts, axis=0)
                 row[f"{q}_se_floor"] = float(math.sqrt(np.mean(var) / s["n"]))
             else:
                 row[f"{q}_se_floor"] = 0.0
@@ -116,7 +139,7 @@ def per_N_table(trans: pd.DataFrame, level: float = LEVEL) -> pd.DataFrame:
     cols = ["N", "n_total", "n", "n_missing", "n_missing_J_FP", "n_missing_J_ch"]
     for q in QUANTITIES:
         cols += [f"{q}_{k}" for k in ("n", "mean", "sd", "se", "lo", "hi", "se_floor")]
-    cols += ["J_ch_resolution", "J_FP_resolution", "status_counts", "note"]
+    cols += ["J_ch_resolution", "J_FP_resolution", "J_ch_se_used", "status_counts", "note"]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -161,20 +184,41 @@ def _fmt_ci(v, lo, hi, digits=3):
     return f"{v:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
 
 
+def _end(v, open_, digits=3):
+    return ("-∞" if v < 0 else "∞") if open_ or not np.isfinite(v) else f"{v:.{digits}f}"
+
+
+def power_text(det: Mapping | None, level: float = LEVEL) -> str:
+    """The power clause of the verdict from detectable_w_inf's dict ('' without one)."""
+    if det is None:
+        return ""
+    pw = f"{100 * det['power']:g} %"
+    if det.get("undetermined"):
+        return f" Power: not determined ({det['undetermined']})."
+    design = (f"N = {det['N'][0]}–{det['N'][-1]}, {len(det['N'])} sizes × "
+              + (f"{det['n'][0]}" if len(set(det["n"])) == 1 else
+                 "/".join(str(v) for v in det["n"])) + " realizations")
+    return (f" Power: this design ({design}) detects w∞ > 0 with {pw} probability only for "
+            f"w∞ ≥ {det['w_inf']:.3g} ({det['n_sim']} simulated studies with the measured "
+            f"spreads and the {det['shape']} law's decay {det['a']:.3g} N^-{det['beta']:.2f}).")
+
+
 def verdict(fits: pd.DataFrame, lrt: pd.DataFrame | None = None, level: float = LEVEL,
             criterion: str = "aic", jch_fit: Mapping | None = None,
-            jfp_fit: Mapping | None = None) -> str:
+            jfp_fit: Mapping | None = None, power: Mapping | None = None) -> str:
     """What the data support about the width at N -> inf, in words.
 
     Starts with 'undetermined:' when fewer than 4 N values are usable (with 2 only the
     constant has >= 1 dof; with 3 the offset power law has 0 dof) or the offset fit failed.
-    Otherwise: the preferred model (largest Akaike weight by `criterion`: 'aic', the default,
-    is the right small-sample criterion when the SEs are treated as known; 'aicc' adds the
-    correction for an estimated variance and falls back to AIC where k - p - 1 <= 0),
-    its lack-of-fit p, the LRT of w_inf = 0, and the statement about w_inf from the offset
-    power law's interval: 'compatible with 0' when the interval holds 0 (both the Wald and,
-    if present, the bootstrap interval must exclude 0 for 'w∞ > 0' / 'w∞ < 0'). Ends with
-    the `statement`s of `jch_fit` (J_c(∞)) and `jfp_fit` (J_FP(∞)) when given.
+    Otherwise: the preferred model (largest Akaike weight by `criterion`: 'aic', the default;
+    'aicc' falls back to AIC where k - p - 1 <= 0), its calibrated lack-of-fit p, the
+    calibrated LRT of w_inf = 0, and the statement about w_inf from the offset power law's
+    calibrated interval (profile likelihood with thresholds calibrated for SEs estimated
+    from n realizations; widthmodels.claims_w_inf): 'w∞ > 0 at 95 %' / 'w∞ < 0' when it
+    excludes 0, else 'compatible with 0' followed by the power statement of `power`
+    (widthpower.detectable_w_inf: the smallest w_inf this design detects with 80 %
+    probability). The uncalibrated Wald and, if computed, bootstrap intervals are quoted for
+    comparison only. Ends with the `statement`s of `jch_fit` (J_c(∞)) and `jfp_fit`.
     """
     pct = f"{100 * level:g} %"
     by = {r["model"]: r for _, r in fits.iterrows()}
@@ -233,31 +277,29 @@ def verdict(fits: pd.DataFrame, lrt: pd.DataFrame | None = None, level: float = 
     t = lrt.set_index("null")
     if "power" in t.index and t.loc["power", "ok"]:
         p = t.loc["power", "p"]
-        parts.append(f"LRT w∞ = 0 (power law in offset power law): p = {p:.2g}"
+        cal = bool(t.loc["power"].get("calibrated", False))
+        parts.append("LRT w∞ = 0 (power law in offset power law"
+                     + ("; calibrated" if cal else "") + f"): p = {p:.2g}"
                      + (f", rejected at {pct}." if p < 1 - level else f", not rejected at {pct}."))
     lo, hi = o["w_inf_lo"], o["w_inf_hi"]
-    if not (np.isfinite(lo) and np.isfinite(hi)):
+    claim = claims_w_inf(o)
+    if not claim:
         parts.append(f"w∞ = {o['w_inf']:.3f}, interval undetermined ({o['note']}).")
     else:
-        los, his = [lo], [hi]
-        ci_txt = f"w∞ = {_fmt_ci(o['w_inf'], lo, hi)} ({pct}"
+        cal = "calibrated" if o.get("interval_method", "").startswith("profile") else "Wald"
+        ci_txt = (f"w∞ = {o['w_inf']:.3f} [{_end(lo, o.get('w_inf_lo_open', False))}, "
+                  f"{_end(hi, o.get('w_inf_hi_open', False))}] ({pct}, {cal}")
+        if cal == "calibrated" and np.isfinite(o.get("w_inf_wald_lo", np.nan)):
+            ci_txt += f"; uncalibrated Wald [{o['w_inf_wald_lo']:.3f}, {o['w_inf_wald_hi']:.3f}]"
         if "w_inf_boot_lo" in o and np.isfinite(o.get("w_inf_boot_lo", np.nan)):
-            los.append(o["w_inf_boot_lo"])
-            his.append(o["w_inf_boot_hi"])
             ci_txt += f"; bootstrap [{o['w_inf_boot_lo']:.3f}, {o['w_inf_boot_hi']:.3f}]"
         ci_txt += ")"
-        if all(v > 0 for v in los):
+        if claim == ">0":
             parts.append(f"w∞ > 0 at {pct}: {ci_txt}.")
-        elif all(v < 0 for v in his):
+        elif claim == "<0":
             parts.append(f"w∞ < 0 at {pct}: {ci_txt}.")
-        elif lo > 0 or hi < 0:
-            parts.append(f"{ci_txt}: compatible with 0 (the bootstrap interval holds 0, the "
-                         f"covariance interval does not).")
-        elif len(los) > 1 and (los[1] > 0 or his[1] < 0):
-            parts.append(f"{ci_txt}: compatible with 0 (the covariance interval holds 0, the "
-                         f"bootstrap interval does not).")
         else:
-            parts.append(f"{ci_txt}: compatible with 0.")
+            parts.append(f"{ci_txt}: compatible with 0." + power_text(power, level))
     if k == 4:
         parts.append("(Only 4 N values: the offset power law has 1 dof.)")
     if o["note"]:
@@ -267,13 +309,25 @@ def verdict(fits: pd.DataFrame, lrt: pd.DataFrame | None = None, level: float = 
 
 def analyse(trans: pd.DataFrame, bulk_limit: float | None = None, n_boot: int = 2000,
             seed: int = 0, level: float = LEVEL, criterion: str = "aic",
-            beta_bounds=BETA_BOUNDS) -> dict:
-    """Everything from one transition table: dict per_N, fits, lrt, jch_fit, jfp_fit, verdict."""
-    per_N = per_N_table(trans, level)
-    fits = fit_models(per_N, "width", MODELS, trans, n_boot, seed, level, beta_bounds)
-    lrt = lrt_table(fits)
-    jch = fit_limit(per_N, "J_ch", bulk_limit, trans, n_boot, seed, level, beta_bounds)
-    jfp = fit_limit(per_N, "J_FP", bulk_limit, trans, n_boot, seed, level, beta_bounds)
-    return {"per_N": per_N, "fits": fits, "lrt": lrt, "jch_fit": jch, "jfp_fit": jfp,
-            "verdict": verdict(fits, lrt, level, criterion, jch, jfp)}
+            beta_bounds=BETA_BOUNDS, bulk_curve=None, n_cal: int = N_CAL,
+            detect_sims: int = 200) -> dict:
+    """Everything from one transition table: dict per_N, fits, lrt, jch_fit, jfp_fit, power
+    (detectable_w_inf, None when detect_sims = 0 or fewer than 4 sizes), verdict.
 
+    bulk_curve: the bulk theory's J_FP(N) (table N, J_FP, or a callable); with it and
+    bulk_limit, J_c(∞) and J_FP(∞) come from the models J_FP = J_bulk(N) + δ and
+    J_ch = J_bulk(N) + δ + w∞ + a N^-β (fit_limit); without it, each from its own power law.
+    n_cal: draws of the calibration of every interval and test (seeded by `seed`)."""
+    per_N = per_N_table(trans, level)
+    fits = fit_models(per_N, "width", MODELS, trans, n_boot, seed, level, beta_bounds, n_cal)
+    lrt = lrt_table(fits)
+    jch = fit_limit(per_N, "J_ch", bulk_limit, trans, n_boot, seed, level, beta_bounds,
+                    bulk_curve, n_cal)
+    jfp = fit_limit(per_N, "J_FP", bulk_limit, trans, n_boot, seed, level, beta_bounds,
+                    bulk_curve, n_cal)
+    power = None
+    if detect_sims and int(fits["k"].max()) >= 4:
+        power = detectable_w_inf(per_N, fits, n_sim=int(detect_sims), seed=seed, level=level,
+                                 beta_bounds=beta_bounds)
+    return {"per_N": per_N, "fits": fits, "lrt": lrt, "jch_fit": jch, "jfp_fit": jfp,
+            "power": power, "verdict": verdict(fits, lrt, level, criterion, jch, jfp, power)}

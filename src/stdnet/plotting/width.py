@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..widthmodels import LEVEL, model_curve
+from ..widthmodels import LEVEL, limit_curve, model_curve
 from . import OKABE_ITO, caption, use_style
 
 MODEL_COLORS = {"constant": OKABE_ITO["grey"], "power": OKABE_ITO["blue"],
@@ -100,16 +100,24 @@ def fig_width(trans: pd.DataFrame, per_N: pd.DataFrame, fits: pd.DataFrame, jch_
         ax_j.errorbar(g["N"], g[f"{q}_mean"], yerr=np.nan_to_num(yerr), fmt="s", ms=5,
                       color=c, mec="k", capsize=3, label=f"{sym} mean, {pct} CI", zorder=4)
         if fit is not None and fit.get("ok") and fit.get("dof", 0) >= 1:
-            ax_j.plot(Nc, model_curve(fit, Nc), color=c, lw=1.3, ls="--",
-                      label=f"fit {sym}(∞) + b N^-β, β = {fit['beta']:.2f}", zorder=3)
+            lab = {"bulk + delta": f"fit {sym}: bulk $J_{{FP}}(N)$ + δ",
+                   "bulk + offset power law": f"fit {sym}: bulk $J_{{FP}}(N)$ + δ + w∞ + a N^-β"
+                                              f", β = {fit.get('beta', math.nan):.2f}"}.get(
+                str(fit.get("model", "")), f"fit {sym}(∞) + b N^-β, β = {fit['beta']:.2f}")
+            ax_j.plot(Nc, limit_curve(fit, Nc, bulk_curve), color=c, lw=1.3, ls="--",
+                      label=lab, zorder=3)
     if bulk_curve is not None and len(bulk_curve):
         b = bulk_curve.sort_values("N")
         ax_j.plot(b["N"], b["J_FP"], color="k", lw=1.4, label=r"bulk theory $J_{FP}(N)$",
                   zorder=3)
     if jch_fit is not None and jch_fit.get("ok") and jch_fit.get("dof", 0) >= 1 \
             and np.isfinite(jch_fit.get("J_inf_lo", np.nan)):
-        ax_j.axhspan(jch_fit["J_inf_lo"], jch_fit["J_inf_hi"], color=END_COLORS["J_ch"],
-                     alpha=0.12, lw=0, zorder=0)
+        band = [jch_fit["J_inf_lo"], jch_fit["J_inf_hi"]]
+        if not np.isfinite(band).all():  # an unbounded end: shade to the data's y range
+            ylo, yhi = ax_j.get_ylim()
+            band = [band[0] if np.isfinite(band[0]) else ylo,
+                    band[1] if np.isfinite(band[1]) else yhi]
+        ax_j.axhspan(band[0], band[1], color=END_COLORS["J_ch"], alpha=0.12, lw=0, zorder=0)
         ax_j.axhline(jch_fit["J_inf"], color=END_COLORS["J_ch"], lw=1.0, ls="-.",
                      label=rf"$J_c(\infty)$ = {jch_fit['J_inf']:.3f} "
                            f"[{jch_fit['J_inf_lo']:.3f}, {jch_fit['J_inf_hi']:.3f}]")
@@ -129,9 +137,11 @@ def fig_width(trans: pd.DataFrame, per_N: pd.DataFrame, fits: pd.DataFrame, jch_
     n_miss = int(per_N["n_missing"].sum()) if "n_missing" in per_N else 0
     caption(fig, f"A: width J_ch − J_FP of each realization (jittered in N), per-N means with "
             f"{pct} t-intervals, and the models fitted to the means weighted by their standard "
-            f"errors. B: loss of the homogeneous fixed point (J_FP) and onset of chaos (J_ch) "
-            f"per realization with their means, fits J(N) = J(∞) + b N^-β with their own "
-            f"exponents, and the bulk random-matrix theory. "
+            f"errors (intervals calibrated for standard errors from few realizations). "
+            f"B: loss of the homogeneous fixed point (J_FP) and onset of chaos (J_ch) "
+            f"per realization with their means, fits J_FP = bulk J_FP(N) + δ and J_ch = bulk "
+            f"J_FP(N) + δ + w∞ + a N^-β (with their own exponents where no bulk curve is "
+            f"given), and the bulk random-matrix theory. "
             + (f"{n_miss} realization(s) without a width (an end not found) are counted per N "
                f"and left out of the means. " if n_miss else "All realizations have a width. ")
             + note)

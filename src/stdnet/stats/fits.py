@@ -37,6 +37,7 @@ np.polyfit(cov=True) is not used (it solves by SVD with scaled columns: other la
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -51,11 +52,12 @@ _GRID = 160  # grid points of the profile scan over the exponent
 
 
 # ----------------------------------------------------------------------------- inference
+@functools.lru_cache(maxsize=64)
 def normal_quantile(level: float) -> float:
     """z such that +- z holds `level` of a standard normal."""
     from scipy import stats
 
-    return stats.norm.ppf(0.5 + level / 2)
+    return float(stats.norm.ppf(0.5 + level / 2))
 
 
 def chi2_sf(stat: float, dof: int) -> float:
