@@ -152,7 +152,7 @@ def test_floors_and_flags_of_a_recording(chaotic_recording):
         for b in BLOCK_NAMES + ("total",):
             fl = st[f"{a}.{b}.floor"]
             assert np.isfinite(fl) and fl > 0
-            assert st[f"{a}.{b}.measured_resolved"] == (abs(st[f"{a}.{b}.measured"]) >= 3 * fl)
+            assert st[f"{a}.{b}.measured_detected"] == (abs(st[f"{a}.{b}.measured"]) >= 3 * fl)
 
 
 def test_excess_factor_of_independent_and_common_signals():

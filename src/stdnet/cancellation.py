@@ -26,12 +26,29 @@ al. 2012, Helias et al. 2014): shared = w^2 (K_b^2 / N_b) <A>_b (two random K_b-
 share K_b^2/N_b partners on average), corr = w w' K_b K_b' C_bb' with C_bb' the mean
 pairwise covariance of the signals, from the variance of their population means.
 
-Noise floors: circular-shift surrogates. Each target's pair (u^E_i, u^I_i) is rolled by
+Sampling errors (within one run): batch means (`batch_errors`). Every term is the time
+average of a per-sample series whose mean over the recording is the term: the measured
+covariances and variances of (U_i(t) - <U_i>)(V_k(t) - <V_k>) summed over pairs, the
+shared-input term of w^2 sum_j n_j (n_j - 1) (r_j(t) - <r_j>)^2 (known per segment of
+stdnet.correlations.SEGMENT_TAU from the recorded segment sums), the correlation term as
+their difference (the identity holds sample by sample). The recording is cut into B
+contiguous batches of whole segments, each batch at least K_BATCH x the largest
+integrated autocorrelation time of these series and at least 1/MAX_BATCHES of the
+recording (the rule of stats.intervals.batch_means_ci); the standard error of a term is
+sd(batch means)/sqrt(B), of a ratio (fraction cancelled, correlation coefficient) the
+same of its linearisation. Where the rule leaves fewer than MIN_BATCHES batches (a recording
+shorter than ~50 tau_int), the recording is cut into MIN_BATCHES shorter batches instead and
+the error is flagged (`se_ok` False): biased low, reported, never fitted.
+
+Noise floors (detection limits): circular-shift surrogates. Each target's pair (u^E_i, u^I_i) is rolled by
 its own random offset, which keeps every series and the within-target E-I covariance and
 destroys the covariance between targets; the floor of a mean pairwise covariance is the
 standard deviation of its surrogate values. The shared-input and correlation terms of a
 block share the floor of its measured covariance (the surrogate leaves the variances A_j
-unchanged, so it moves only the part that the pairs contribute).
+unchanged, so it moves only the part that the pairs contribute). The floor is a detection
+limit -- how large the covariance of independent targets would come out by chance, i.e.
+whether a term is distinguishable from independence -- not the sampling error of the
+term: two 400 tau windows of one run differ by 10 - 600 x the floor (docs/correlations.md).
 """
 from __future__ import annotations
 
@@ -42,7 +59,8 @@ import numpy as np
 from .correlations import BLOCK_SIGNAL, BLOCKS
 from .params import ModelParams
 from .seeding import rng as seeded_rng
-from .stats import fill_single_realization_se, fit_offset_power, fit_power_law, sample_mean
+from .stats import (K_BATCH, MAX_BATCHES, MIN_BATCHES, fit_offset_power, fit_power_law,
+                    integrated_autocorrelation_time, sample_mean)
 
 #: the reported blocks: E->E-like and I->I-like same-block pairs and the E-I cross term
 BLOCK_NAMES = ("E", "I", "cross")
@@ -193,16 +211,148 @@ def noise_floors(rec: dict, n_surrogates: int, seed: int) -> dict:
 
 def analyse_recording(rec: dict, params: ModelParams, n_surrogates: int, seed: int,
                       floor_factor: float) -> dict:
-    """Decomposition, floors and resolved flags (|value| >= floor_factor x floor) of one
+    """Decomposition, within-run batch-means errors (`batch_errors`), detection limits
+    (surrogate floors) and detected flags (|value| >= floor_factor x floor) of one
     recording; the shared and correlation terms use their block's floor."""
     out = decompose(rec, params)
+    out.update(batch_errors(rec, params))
     out.update(noise_floors(rec, n_surrogates, seed))
     for a in ("E", "I"):
         for b in BLOCK_NAMES + ("total",):
             fl = out.get(f"{a}.{b}.floor", math.nan)
             for term in ("shared", "corr", "measured"):
                 v = out.get(f"{a}.{b}.{term}", math.nan)
-                out[f"{a}.{b}.{term}_resolved"] = bool(abs(v) >= floor_factor * fl)
+                out[f"{a}.{b}.{term}_detected"] = bool(abs(v) >= floor_factor * fl)
+    return out
+
+
+# ---- sampling errors within one run: batch means ----------------------------------------
+def _pair_series(U: np.ndarray, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-sample series whose time means are the mean over ordered pairs i != k of
+    Cov(U_i, V_k) and the mean of Cov(U_i, V_i) (ddof 1, like _pairwise_mean)."""
+    n_t, n = U.shape
+    Uc, Vc = U - U.mean(axis=0), V - V.mean(axis=0)
+    d = np.sum(Uc * Vc, axis=1)
+    bessel = n_t / (n_t - 1)
+    pair = (Uc.sum(axis=1) * Vc.sum(axis=1) - d) / (n * (n - 1)) * bessel
+    return pair, d / n * bessel
+
+
+def shared_segments(rec: dict, params: ModelParams, target: str, block: str) -> np.ndarray:
+    """The shared-input term of `target` targets from `block` per recorded segment
+    (stdnet.correlations.SEGMENT_TAU): w^2 sum_j n_j (n_j - 1) <(r_j - <r_j>)^2>_segment
+    / (n (n - 1)), with <r_j> the mean over the whole recording; the mean over the
+    segments is the term of `decompose` (exactly when the segments tile the recording)."""
+    nE = int(rec["n_E"])
+    n = nE if target == "E" else int(rec["index"].size) - nE
+    n_t = int(rec["time"].size)
+    L = int(rec["seg_length"])
+    sl = signal_slices(params)[BLOCK_SIGNAL[(target, block)]]
+    nj = rec["counts"][BLOCKS.index((target, block))][sl]
+    c = nj * (nj - 1)
+    m = rec["presyn_mean"][sl] - rec["presyn_shift"][sl]
+    s1, s2 = rec["presyn_seg1"][:, sl], rec["presyn_seg2"][:, sl]
+    sq = (s2 @ c - 2.0 * (s1 @ (c * m)) + L * float(np.sum(c * m * m))) / L
+    w = block_weights(params, target)[block]
+    return w ** 2 * sq / (n * (n - 1)) * n_t / (n_t - 1)
+
+
+def batch_plan(tau_int: float, n_t: int, seg_length: int, k: float = K_BATCH,
+               max_batches: int = MAX_BATCHES) -> tuple[int, int]:
+    """(segments per batch, number of batches B) for a recording of n_t samples in
+    segments of seg_length samples: the rule of stats.intervals.batch_means_ci,
+    b = max(ceil(k max(tau_int, 1)), ceil(n / max_batches)) samples, rounded up to whole
+    segments; B = n_seg // (segments per batch) (0 if tau_int is not finite)."""
+    n_seg = n_t // seg_length
+    if not math.isfinite(tau_int) or n_seg == 0:
+        return 0, 0
+    b = max(math.ceil(k * max(tau_int, 1.0)), math.ceil(n_seg * seg_length / max_batches))
+    q = math.ceil(b / seg_length)
+    return q, n_seg // q
+
+
+def _batch_se(x: np.ndarray) -> float:
+    """sd(batch means)/sqrt(B); NaN with fewer than 2 batches."""
+    return float(x.std(ddof=1) / math.sqrt(x.size)) if x.size >= 2 else math.nan
+
+
+def batch_errors(rec: dict, params: ModelParams, k: float = K_BATCH,
+                 min_batches: int = MIN_BATCHES, max_batches: int = MAX_BATCHES) -> dict:
+    """Within-run standard errors (batch means, module doc) of every term of `decompose`:
+    `<a>.<b>.<term>_se`, and per target population the plan: `<a>.tau_int` (the largest
+    integrated autocorrelation time of the term series, in tau), `<a>.batch_rule_tau` (the
+    rule's batch length, tau), `<a>.batch_tau` (the batch length used, tau), `<a>.n_batches`
+    and `<a>.se_ok` (the rule leaves >= min_batches batches). A recording too short for the
+    rule is cut into min_batches shorter batches instead (se_ok False: an se biased low,
+    reported but never fitted). Needs the
+    segment sums of stdnet.correlations.record_inputs (recordings made before them give
+    an empty dict)."""
+    if "presyn_seg1" not in rec:
+        return {}
+    out: dict = {}
+    nE = int(rec["n_E"])
+    n_t = int(rec["time"].size)
+    dt = float(rec["time"][1] - rec["time"][0]) if n_t > 1 else math.nan
+    L = int(rec["seg_length"])
+    n_seg = n_t // L
+    for a, cols in (("E", slice(0, nE)), ("I", slice(nE, None))):
+        UE, UI = rec["E"][:, cols], rec["I"][:, cols]
+        n = UE.shape[1]
+        if n < 2 or n_seg < 1:
+            continue
+        pair, var = {}, {}
+        pair["E"], var["E"] = _pair_series(UE, UE)
+        pair["I"], var["I"] = _pair_series(UI, UI)
+        pc, vc = _pair_series(UE, UI)
+        pair["cross"], var["cross"] = 2 * pc, 2 * vc
+        pair["total"], var["total"] = _pair_series(UE + UI, UE + UI)
+        shared = {b: shared_segments(rec, params, a, b) for b in ("E", "I")}
+        shared["total"] = shared["E"] + shared["I"]
+        # one batch length for all terms of the target (the ratios need common batches):
+        # from the slowest series, per-sample ones in samples, per-segment ones x L
+        taus = [integrated_autocorrelation_time(x).tau_int for x in (*pair.values(), *var.values())]
+        taus += [L * integrated_autocorrelation_time(x).tau_int for x in shared.values()
+                 if x.size >= 2]
+        taus = [t for t in taus if math.isfinite(t)]
+        tau = max(taus) if taus else math.nan
+        q, B = batch_plan(tau, n_t, L, k, max_batches)
+        ok = B >= min_batches
+        out[f"{a}.batch_rule_tau"] = q * L * dt
+        if not ok and n_seg >= min_batches:
+            # too short for the rule: min_batches shorter batches, flagged (se biased low,
+            # by ~tau_int/(2b) of the variance for exponential correlations)
+            q = n_seg // min_batches
+            B = n_seg // q
+        out.update({f"{a}.tau_int": tau * dt, f"{a}.batch_tau": q * L * dt,
+                    f"{a}.n_batches": B, f"{a}.se_ok": bool(ok)})
+        if B < 1:
+            continue
+        s0 = (n_seg - B * q)  # the remainder is left out at the start (nearest the transient)
+
+        def bm_samples(x):
+            return x[s0 * L: n_seg * L].reshape(B, q * L).mean(axis=1)
+
+        def bm_segments(x):
+            return x[s0:n_seg].reshape(B, q).mean(axis=1)
+
+        mb = {b: bm_samples(x) for b, x in pair.items()}
+        vb = {b: bm_samples(x) for b, x in var.items()}
+        sb = {b: bm_segments(x) for b, x in shared.items()}
+        for b in ("E", "I", "total"):
+            S, M = float(np.mean(shared[b][s0:n_seg])), float(np.mean(pair[b][s0 * L: n_seg * L]))
+            out[f"{a}.{b}.shared_se"] = _batch_se(sb[b])
+            out[f"{a}.{b}.corr_se"] = _batch_se(mb[b] - sb[b])
+            # fraction = 1 - M/S: linearised ratio, (m_k - (M/S) s_k) / S per batch
+            out[f"{a}.{b}.fraction_se"] = (_batch_se((mb[b] - M / S * sb[b]) / S)
+                                           if S > 0 else math.nan)
+        out[f"{a}.cross.corr_se"] = _batch_se(mb["cross"])
+        for b in ("E", "I", "cross", "total"):
+            out[f"{a}.{b}.measured_se"] = _batch_se(mb[b])
+            out[f"{a}.{b}.var_se"] = _batch_se(vb[b])
+        M = float(np.mean(pair["total"][s0 * L: n_seg * L]))
+        V = float(np.mean(var["total"][s0 * L: n_seg * L]))
+        out[f"{a}.total.corrcoef_se"] = (_batch_se((mb["total"] - M / V * vb["total"]) / V)
+                                         if V > 0 else math.nan)
     return out
 
 
@@ -211,6 +361,9 @@ def analyse_recording(rec: dict, params: ModelParams, n_surrogates: int, seed: i
 #: (what is left after cancellation) a power law where their sign allows one
 TERMS = ("shared", "corr", "measured", "fraction", "var", "corrcoef")
 SATURATING = ("shared", "corr", "fraction", "var")
+#: se_source of a per-N value: across realizations, one run's batch means (enough
+#: batches), one run's batch means with fewer than MIN_BATCHES batches, none
+SE_SOURCES = ("realizations", "within-run", "within-run (few batches)", "none")
 
 
 def _floor_col(term: str, block: str, target: str) -> str | None:
@@ -220,9 +373,18 @@ def _floor_col(term: str, block: str, target: str) -> str | None:
 
 
 def per_N_terms(table, floor_factor: float):
-    """Per (J0, target, block, term, N): realizations, mean, standard error across seeds,
-    the floor of the mean (sqrt(sum floor^2)/n for independent recordings) and whether the
-    mean is resolved (|mean| >= floor_factor x floor; terms without a floor always are)."""
+    """Per (J0, target, block, term, N): realizations n, mean and its standard error.
+
+    se_realizations: sd across realizations / sqrt(n) (n >= 2; it contains the
+    within-run sampling error and the network-to-network spread); se_within: the
+    batch-means error of the mean, sqrt(sum se_i^2) / n (`batch_errors`). se, the error
+    bar used everywhere: se_realizations where n >= 2, else se_within (se_source says
+    which, SE_SOURCES). single: one realization only (its se misses the
+    network-to-network spread). detect_limit: the surrogate floor of the mean,
+    sqrt(sum floor^2) / n for independent recordings -- a detection limit, not an error;
+    detected: |mean| >= floor_factor x detect_limit (terms without a floor always are; for
+    a fraction 1 - measured/shared, |1 - mean|: the measured covariance is detected).
+    n_batches: the fewest batches of the realizations."""
     import pandas as pd
 
     rows = []
@@ -247,36 +409,72 @@ def per_N_terms(table, floor_factor: float):
                         fl = g[fc].to_numpy(float)[ok]
                         if term == "fraction":
                             fl = fl / g[f"{a}.{b}.shared"].to_numpy(float)[ok]
-                        floor = float(np.sqrt(np.sum(fl ** 2)) / n)
+                        limit = float(np.sqrt(np.sum(fl ** 2)) / n)
                     else:
-                        floor = 0.0
+                        limit = 0.0
+                    sec = f"{col}_se"
+                    w = g[sec].to_numpy(float)[ok] if sec in g else np.full(n, math.nan)
+                    se_within = float(np.sqrt(np.sum(w ** 2)) / n)
+                    nb = (g[f"{a}.n_batches"].to_numpy(float)[ok] if f"{a}.n_batches" in g
+                          else np.zeros(n))
+                    few = bool(np.any(~(nb >= MIN_BATCHES)))
+                    if n >= 2:
+                        se, src = s["se"], "realizations"
+                    elif math.isfinite(se_within):
+                        se, src = se_within, SE_SOURCES[2] if few else SE_SOURCES[1]
+                    else:
+                        se, src = math.nan, "none"
                     mean = s["mean"]
+                    # a fraction 1 - measured/shared is distinguishable from independent
+                    # targets where the measured covariance is, i.e. |1 - fraction| large
+                    dist = abs(1.0 - mean) if term == "fraction" else abs(mean)
                     rows.append({"J0": J0, "target": a, "block": b, "term": term, "N": int(N),
-                                 "n": n, "mean": mean, "se": s["se"], "floor": floor,
-                                 "resolved": bool(abs(mean) >= floor_factor * floor)})
-    per = pd.DataFrame(rows)
-    if per.empty:
-        return per
-    parts = [fill_single_realization_se(g, within=g.floor) for _, g in
-             per.groupby(["J0", "target", "block", "term"], sort=False)]
-    return pd.concat(parts).sort_index()
+                                 "n": n, "single": n == 1, "mean": mean, "se": se,
+                                 "se_source": src, "se_realizations": s["se"],
+                                 "se_within": se_within,
+                                 "n_batches": int(np.nanmin(nb)) if np.isfinite(nb).any() else 0,
+                                 "detect_limit": limit,
+                                 "detected": bool(dist >= floor_factor * limit)})
+    return pd.DataFrame(rows)
 
 
-def fit_terms(per):
-    """Both models for every (J0, target, block, term) over its resolved sizes, weighted
-    by the standard errors of per_N_terms (across seeds; pooled for one realization)
-    with the floor of the mean added in quadrature."""
+def fit_points(g, use_single: bool = False):
+    """The rows of one (J0, target, block, term) that enter its fits in N, and the left-out
+    sizes with the reason: sizes with n >= 2 realizations (error: their spread); sizes
+    with one realization only if use_single and their within-run error rests on
+    >= MIN_BATCHES batches (it then misses the network-to-network spread: the fit is
+    optimistic there); never a size without a finite error. The detection limit does
+    not select points: a value below it is still a measurement with a sampling error."""
+    ok = np.isfinite(g.se.to_numpy(float)) & (g.se.to_numpy(float) > 0)
+    multi = (g.n >= 2).to_numpy()
+    single_ok = (g.se_source == SE_SOURCES[1]).to_numpy() if use_single else np.zeros(len(g), bool)
+    use = ok & (multi | single_ok)
+    left = []
+    for (_, r), u in zip(g.iterrows(), use):
+        if not u:
+            why = ("one realization" if r.n == 1 and r.se_source != SE_SOURCES[2] else
+                   "one realization, few batches" if r.n == 1 else "no error")
+            left.append(f"{int(r.N)} ({why})")
+    return g[use], left
+
+
+def fit_terms(per, use_single: bool = False):
+    """Both models (power law, a + b N^-1/2) for every (J0, target, block, term) over the
+    points of `fit_points`, weighted by their sampling errors (se of per_N_terms; the
+    detection limits are not errors and do not enter)."""
     import pandas as pd
 
     fits = []
     if per.empty:
         return pd.DataFrame()
     for key, g in per.groupby(["J0", "target", "block", "term"]):
-        use = g[g.resolved]
-        left_out = sorted(int(N) for N in g.N[~g.resolved])
-        se = np.sqrt(use.se.to_numpy(float) ** 2 + use.floor.to_numpy(float) ** 2)
-        for fit in (fit_power_law(use.N, use["mean"], se), fit_offset_power(use.N, use["mean"], se)):
+        use, left = fit_points(g.sort_values("N"), use_single)
+        below = sorted(int(N) for N in use.N[~use.detected])
+        for fit in (fit_power_law(use.N, use["mean"], use.se),
+                    fit_offset_power(use.N, use["mean"], use.se)):
             fits.append({"J0": key[0], "target": key[1], "block": key[2], "term": key[3], **fit,
-                         "N_left_out": " ".join(map(str, left_out)),
+                         "N_left_out": "; ".join(left),
+                         "N_below_detection": " ".join(map(str, below)),
+                         "single_used": bool(use_single and (use.n == 1).any()),
                          "drawn": (fit["model"] != "A x^beta") == (key[3] in SATURATING)})
     return pd.DataFrame(fits)

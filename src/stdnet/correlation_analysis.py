@@ -1,9 +1,12 @@
 """The correlations stage over all recordings: one row per recording, then the tables vs N.
 
 Per recording (an inputs.h5 of stdnet.correlations): the covariance decomposition with
-its noise floors (stdnet.cancellation.analyse_recording) and the asynchrony of the
+its within-run batch-means errors and its detection limits (surrogate floors;
+stdnet.cancellation.analyse_recording) and the asynchrony of the
 population rates (stdnet.asynchrony.recording_asynchrony). Over the recordings
-(`analyse_recordings`): the per-N terms and their fits (stdnet.cancellation), the per-N
+(`analyse_recordings`): the per-N terms with their sampling errors (across realizations,
+or the within-run error for a size with one realization, marked single) and their fits
+(stdnet.cancellation; single-realization sizes enter only with fit_single), the per-N
 excess factors, their fits and the verdict (stdnet.asynchrony), the spectra averaged over
 the realizations of one (J0, N), and a sentence on the samples for the figure captions.
 `write_tables` writes the tables and the verdict (the layout of rule correlations).
@@ -37,9 +40,12 @@ def recording_row(path, cfg: dict) -> tuple[dict, tuple, dict]:
     row = {"N": model.N, "J0": model.J0, "seed": seed, "K_E": model.K_E, "K_I": model.K_I,
            "n_samples": int(rec["time"].size), "t_measure": float(d["settings"]["t_measure"]),
            **stats, **async_stats}
-    log.info("N=%d seed=%d: I targets, I block shared %.4g, correlation %.4g, measured %.4g "
-             "(floor %.2g); X(nu_E) = %.3g", model.N, seed, stats["I.I.shared"],
-             stats["I.I.corr"], stats["I.I.measured"], stats["I.I.floor"],
+    log.info("N=%d seed=%d: I targets, I block shared %.4g, correlation %.4g ± %.2g, "
+             "measured %.4g ± %.2g (detection limit %.2g; %s batches of %s tau); "
+             "X(nu_E) = %.3g", model.N, seed, stats["I.I.shared"], stats["I.I.corr"],
+             stats.get("I.I.corr_se", np.nan), stats["I.I.measured"],
+             stats.get("I.I.measured_se", np.nan), stats["I.I.floor"],
+             stats.get("I.n_batches", "no"), stats.get("I.batch_tau", "-"),
              async_stats["async.nu_E.excess"])
     return row, (model.J0, model.N), spec
 
@@ -64,7 +70,7 @@ def analyse_recordings(paths, cfg: dict) -> dict:
     mean_spectra = {k: {s: np.mean([v[s] for v in vs], axis=0) for s in vs[0]}
                     for k, vs in spectra.items()}
     per = per_N_terms(table, cfg["floor_factor"]) if not table.empty else pd.DataFrame()
-    fits = fit_terms(per)
+    fits = fit_terms(per, use_single=bool(cfg.get("fit_single", False)))
     aper, afits = asynchrony_fits(table) if not table.empty else (pd.DataFrame(), pd.DataFrame())
     text = verdict(aper, afits)
     log.info("%s", text)
@@ -72,10 +78,11 @@ def analyse_recordings(paths, cfg: dict) -> dict:
     samples = ("Realizations per N: " + ", ".join(f"{N}: {n}" for N, n in counts.items())
                + f"; {cfg['n_sample']} targets per population (all where fewer), "
                f"{cfg['t_measure']:g} τ sampled every {cfg['sample_interval']:g} τ after the "
-               f"simulation; {cfg['n_surrogates']} surrogates.")
+               f"simulation; {cfg['n_surrogates']} surrogates for the detection limits.")
     return {"terms": table, "per_N": per, "fits": fits, "asynchrony": aper,
             "asynchrony_fits": afits, "verdict": text, "spectra": mean_spectra,
-            "info": {"floor_factor": cfg["floor_factor"], "samples": samples}}
+            "info": {"floor_factor": cfg["floor_factor"], "samples": samples,
+                     "fit_single": bool(cfg.get("fit_single", False))}}
 
 
 def write_tables(paths, res: dict) -> None:

@@ -12,7 +12,10 @@ random sample of target neurons (numba, the same index rows as the integrator), 
 and, over ALL neurons, what the decomposition of stdnet.cancellation needs without an
 O(N^2) covariance matrix: the population means of x nu_E, nu_E and nu_I, the sums
 W_ab(t) = sum_j n^ab_j r_j(t) weighted by how many sampled targets of population a
-receive input from j (n^ab_j), and each presynaptic neuron's first two moments.
+receive input from j (n^ab_j), and each presynaptic neuron's first two moments, over the
+whole recording and per contiguous segment of SEGMENT_TAU (the segment sums give the
+shared-input term of every batch of segments: the batch-means errors of
+stdnet.cancellation).
 """
 from __future__ import annotations
 
@@ -34,6 +37,12 @@ log = logging.getLogger("stdnet.correlations")
 #: nu_E for E->I, nu_I from I
 BLOCK_SIGNAL = {("E", "E"): "xnu_E", ("E", "I"): "nu_I", ("I", "E"): "nu_E", ("I", "I"): "nu_I"}
 BLOCKS = tuple(BLOCK_SIGNAL)
+#: length (tau) of the segments over which the presynaptic moments are also summed; batches
+#: of the batch-means errors are whole segments. 5 tau is below the shortest batch the
+#: rule of stdnet.cancellation.batch_plan allows at the sampling used (10 samples = 5 tau
+#: at 0.5 tau), so it never lengthens a batch; 80 segments at 400 tau cost
+#: 2 x 80 x (2 N_E + N_I) floats (9 MB at N = 4000).
+SEGMENT_TAU = 5.0
 
 
 @njit(cache=True)
@@ -129,15 +138,25 @@ def sample_neurons(params: ModelParams, n_sample: int, seed: int) -> tuple[np.nd
     return idx_E, idx_I
 
 
+def segment_length(sample_interval: float, n_t: int, segment_tau: float = SEGMENT_TAU) -> int:
+    """Samples per segment of the presynaptic moments: round(segment_tau / sample_interval),
+    at least 1, at most n_t."""
+    return int(min(max(1, round(segment_tau / sample_interval)), n_t))
+
+
 def record_inputs(params: ModelParams, y0, seed: int, run: RunParams, *,
                   t_measure: float, sample_interval: float, n_sample: int,
-                  progress_every_s: float = 10.0, keep_signals: bool = False) -> dict:
+                  progress_every_s: float = 10.0, keep_signals: bool = False,
+                  segment_tau: float = SEGMENT_TAU) -> dict:
     """Continue from y0 for t_measure (stdnet.simulate.Simulator with the integrator of
     `run`, the simulation's RunParams) and record, per sample, the sampled
     neurons' block inputs u^E, u^I and h, and the all-neuron statistics of the
     module doc (population means, weighted sums W, per-neuron moments).
     keep_signals: also return every neuron's signals per sample ("signals", n_t x
-    (2 N_E + N_I), for checks at small N)."""
+    (2 N_E + N_I), for checks at small N). segment_tau: the per-segment sums of the
+    presynaptic moments ("presyn_seg1", "presyn_seg2": sum over the segment's samples of
+    r - shift and (r - shift)^2, n_seg x (2 N_E + N_I); "presyn_shift"; "seg_length" samples
+    per segment; a remainder of fewer samples at the end forms no segment)."""
     if not t_measure > 0:
         raise ValueError(f"t_measure: invalid value {t_measure!r}; allowed: a number > 0")
     try:
@@ -158,6 +177,10 @@ def record_inputs(params: ModelParams, y0, seed: int, run: RunParams, *,
     counts = presynaptic_counts(net, params, idx_E, idx_I)
     n_sig = counts.shape[1]
     acc1, acc2, shift = np.zeros(n_sig), np.zeros(n_sig), np.empty(n_sig)
+    seg_len = segment_length(sample_interval, n_t, segment_tau)
+    n_seg = n_t // seg_len
+    seg1, seg2 = np.zeros((n_seg, n_sig)), np.zeros((n_seg, n_sig))
+    last1, last2 = np.zeros(n_sig), np.zeros(n_sig)
     E = np.empty((n_t, idx.size))
     I = np.empty((n_t, idx.size))
     h = np.empty((n_t, idx.size))
@@ -177,6 +200,10 @@ def record_inputs(params: ModelParams, y0, seed: int, run: RunParams, *,
         if k == 0:
             shift[:] = np.concatenate([s, nu])
         accumulate_presynaptic(nu, s, params.N_E, counts, shift, acc1, acc2, W[k], pop[k])
+        if (k + 1) % seg_len == 0 and (k + 1) // seg_len <= n_seg:
+            m = (k + 1) // seg_len - 1
+            seg1[m], seg2[m] = acc1 - last1, acc2 - last2
+            last1[:], last2[:] = acc1, acc2
         if keep_signals:
             signals[k] = np.concatenate([s, nu])
         h[k] = y[idx]
@@ -193,6 +220,8 @@ def record_inputs(params: ModelParams, y0, seed: int, run: RunParams, *,
             "n_E": np.int64(idx_E.size), "E": E, "I": I, "h": h, "W": W, "counts": counts,
             "pop_xnu_E": pop[:, 0], "pop_nu_E": pop[:, 1], "pop_nu_I": pop[:, 2],
             "pop_x": pop_x, "presyn_mean": mean, "presyn_var": var,
+            "presyn_shift": shift.copy(), "presyn_seg1": seg1, "presyn_seg2": seg2,
+            "seg_length": np.int64(seg_len),
             "final_y": sim.y.copy(), **({"signals": signals} if keep_signals else {})}
 
 
@@ -217,7 +246,8 @@ def input_autocovariance(h: np.ndarray, n_lags: int) -> tuple[np.ndarray, np.nda
 # files
 # ---------------------------------------------------------------------------
 RECORDED = ("time", "index", "n_E", "E", "I", "h", "W", "pop_xnu_E", "pop_nu_E", "pop_nu_I",
-            "pop_x", "presyn_mean", "presyn_var")
+            "pop_x", "presyn_mean", "presyn_var", "presyn_shift", "presyn_seg1", "presyn_seg2",
+            "seg_length")
 
 
 def write_inputs(path, rec: dict, stats: dict, params: ModelParams, seed: int, settings: dict,
