@@ -137,3 +137,49 @@ def test_calibration_on_synthetic_searches():
     assert 0.93 <= cover <= 0.99, cover
     old = (per["J_ch_demonstrated"] - per["Jc"]).groupby(per["scenario"]).mean()
     assert (old > 0.003).all()  # the test can tell a biased estimator
+
+
+def test_reanalyse_tool_reads_old_states_and_lyapunov_files(tmp_path):
+    """tools/onset_reanalyse.py on a results folder whose step states predate the interval
+    diagnostics: it fills them in from lyapunov.h5 where that exists (t / B instead of z)."""
+    import importlib.util
+    from pathlib import Path
+
+    from stdnet import io
+    from stdnet.params import format_J0
+
+    spec = importlib.util.spec_from_file_location(
+        "onset_reanalyse", Path(__file__).resolve().parents[1] / "tools/onset_reanalyse.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+
+    final = _issue_example()
+    folder = tmp_path / "onset/N~1000/seed~1"
+    folder.mkdir(parents=True)
+    for k in range(final.step + 1):  # the chain of states, old format
+        d = json.loads(final.to_json())
+        d.update(step=k, probes=[p for p in d["probes"] if p["step"] <= k])
+        for p in d["probes"]:
+            del p["n_batches"], p["t_average"], p["ci_envelope"]
+        (folder / f"step~{k}.json").write_text(json.dumps(d))
+    for p in final.probes:  # lyapunov.h5 of the probes near the onset only
+        if 1.03 < p.J0 < 1.06:
+            path = tmp_path / f"N~1000/J0~{format_J0(p.J0)}/seed~1/lyapunov.h5"
+            path.parent.mkdir(parents=True)
+            with io.atomic_h5(path) as f:
+                f.create_group("params").attrs["J0"] = p.J0
+                for g in ("settings", "meta", "observables"):
+                    f.create_group(g)
+                io.write_attrs(f.create_group("summary"), {
+                    "lambda_max": p.lambda_max, "lambda_max_ci": p.half_width,
+                    "n_batches": p.n_batches, "t_average_total": p.t_average,
+                    "ci_envelope": p.ci_envelope})
+    table = tool.reanalyse(tmp_path)
+    row = table.iloc[0]
+    assert row["n_reread"] == 3 and row["J_ch_method"] == CROSSING
+    assert row["J_ch_demonstrated"] == pytest.approx(1.046875)
+    # the last state of the chain, not a replay: the states as the workflow wrote them
+    assert row["J_ch"] == pytest.approx(final.row()["J_ch"], abs=2e-4)
+    assert 1.025 < row["J_ch"] <= 1.0375
+    assert tool.main([str(tmp_path), "--csv", str(tmp_path / "t.csv")]) == 0
+    assert len(pd.read_csv(tmp_path / "t.csv")) == 1

@@ -36,7 +36,7 @@ means (nu_i = B_i - 1 degrees of freedom, 4 to 29 here): each s_i is widened by
 sqrt(nu_i / (nu_i - 2)), the sd of a t_nu error in units of its scale, and q = t_{(1+level)/2,
 nu}^2 with nu the fewest degrees of freedom among the fitted positive probes (chi^2_1 when
 none is known). With neither (or with the first alone and q = chi^2_1) the coverage of
-the hardest synthetic scenarios was 0.85-0.93; with both it is 0.945-0.995 (docs/onset.md). Why profile likelihood: J_c is the ratio of two fitted quantities
+the hardest synthetic scenarios was 0.85-0.93; with both it is 0.93-0.99 (docs/onset.md). Why profile likelihood: J_c is the ratio of two fitted quantities
 (intercept / slope); near the onset the slope is poorly known, and the profile gives the
 asymmetric, Fieller-like interval that a Wald interval (delta method) misses; it handles
 the censored side and the kinks at probes exactly, and costs one pass over the grid (a
@@ -156,16 +156,17 @@ def profile_chi2(Jc, J, lam, w, fp_penalty: float = FP_PENALTY):
 
 
 def crossing_estimate(J0, lam, se, level: float = 0.95, *, dof=None, window: float = WINDOW,
-                      fp_penalty: float = FP_PENALTY, z_clear: float | None = None,
-                      min_positive: int = 2, grid_step: float = 1e-4) -> dict:
+                      fp_penalty: float = FP_PENALTY,
+                      z_clear: float | None = None, min_positive: int = 2,
+                      grid_step: float = 1e-4) -> dict:
     """J_ch as the zero crossing of lambda_max(J0) (module docstring).
 
     J0, lam, se: the probes' couplings, lambda_max and standard errors (inf: no interval);
     dof: optional batch-means degrees of freedom per probe (B - 1; NaN or <= 0: unknown,
-    e.g. an envelope) for the small-sample corrections of the interval. Returns J_ch,
-    J_ch_se, J_ch_ci_lo, J_ch_ci_hi (the `level` profile-likelihood interval), slope,
-    n_used, method ("crossing", or "insufficient probes" with NaN estimates) and note (why,
-    or which end of the interval is open: it reached the edge of the scanned range).
+    e.g. an envelope) for the small-sample corrections of the interval. Returns J_ch, J_ch_se, J_ch_ci_lo, J_ch_ci_hi (the `level` profile-likelihood
+    interval), slope, n_used, method ("crossing", or "insufficient probes" with NaN
+    estimates) and note (why, or which end of the interval is open: it reached the edge of
+    the scanned range).
     """
     J = np.asarray(J0, dtype=float)
     y = np.asarray(lam, dtype=float)
@@ -182,11 +183,14 @@ def crossing_estimate(J0, lam, se, level: float = 0.95, *, dof=None, window: flo
     idx, why = _fit_set(J, y, s, z if z_clear is None else z_clear, window, min_positive)
     if idx is None:
         return _nan_result(INSUFFICIENT, why)
-    Jf, yf, df = J[idx], y[idx], d[idx]
+    return _fit(J[idx], y[idx], s[idx], d[idx], level, window, fp_penalty, grid_step)
+
+
+def _fit(Jf, yf, sf, df, level, window, fp_penalty, grid_step) -> dict:
+    z = _z(level)
     # each s is estimated from B batches: (lam - lam_true) / s is Student t with nu = B - 1,
     # of variance nu / (nu - 2); widen s by its square root
-    sf = np.where(np.isfinite(df), s[idx] * np.sqrt(df / np.where(np.isfinite(df), df - 2, 1)),
-                  s[idx])
+    sf = np.where(np.isfinite(df), sf * np.sqrt(df / np.where(np.isfinite(df), df - 2, 1)), sf)
     positive = yf > 0
     lo_edge, hi_edge = Jf.min() - window, Jf[positive].max()
     grid = lo_edge + grid_step * np.arange(int(math.ceil((hi_edge - lo_edge) / grid_step)) + 1)
@@ -204,7 +208,7 @@ def crossing_estimate(J0, lam, se, level: float = 0.95, *, dof=None, window: flo
         notes.append("interval open above (reaches the highest positive probe)")
     return {"J_ch": round(float(grid[k]), 9), "J_ch_se": (ci_hi - ci_lo) / (2 * z),
             "J_ch_ci_lo": round(ci_lo, 9), "J_ch_ci_hi": round(ci_hi, 9), "slope": float(b[k]),
-            "n_used": int(idx.size), "method": CROSSING, "note": "; ".join(notes)}
+            "n_used": int(Jf.size), "method": CROSSING, "note": "; ".join(notes)}
 
 
 # ---- validation on synthetic lambda(J0) curves ------------------------------------------
@@ -218,8 +222,9 @@ class Scenario:
     concave, the slope halves by x = 0.41 x_sat). Below: "fp", a fixed point with
     lambda = -0.01 - 0.5 (J_c - J0) (floored at -0.1); "band", lambda = 0 exactly
     (periodic / torus) within `band` below the onset, a fixed point at -0.05 further down.
-    Noise: a run of averaging time T has se = (sigma0 + sigma_slope lambda) / sqrt(T)
-    (the measured 0.1-0.3 sqrt(tau) of the width study's probes), tau_int = tau_chaos for
+    Noise: a run of averaging time T has se = (sigma0 + sigma_slope lambda) / sqrt(T),
+    matched to the width study's chaotic runs (se sqrt(T) = 0.11-0.12 at lambda < 0.015,
+    0.13-0.28 at 0.05-0.3; the issue's 2500 tau runs: ~0.11), tau_int = tau_chaos for
     chaos (tau_slow extra within ~0.01 of lambda = 0: the slow oscillations near onset),
     28 tau for periodic orbits; batch means as stdnet.stats.intervals (B = n // b,
     b = max(10 tau_int, n / 30), B < 5: envelope fallback).
@@ -230,7 +235,7 @@ class Scenario:
     x_sat: float = math.inf
     below: str = "fp"
     band: float = 0.1
-    sigma0: float = 0.1
+    sigma0: float = 0.12
     sigma_slope: float = 0.7
     tau_chaos: float = 3.0
     tau_slow: float = 0.0
