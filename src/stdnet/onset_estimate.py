@@ -37,12 +37,13 @@ sqrt(nu_i / (nu_i - 2)), the sd of a t_nu error in units of its scale, and q = t
 nu}^2 with nu the fewest degrees of freedom among the fitted positive probes (chi^2_1 when
 none is known). With neither (or with the first alone and q = chi^2_1) the coverage of
 the hardest synthetic scenarios was 0.85-0.93; with both it is 0.93-0.99 (docs/onset.md).
-Why profile likelihood: J_c is the ratio of two fitted quantities (intercept / slope); near the onset the slope is poorly known, and the profile gives the
-asymmetric, Fieller-like interval that a Wald interval (delta method) misses; it handles
-the censored side and the kinks at probes exactly, and costs one pass over the grid (a
-parametric bootstrap would cost hundreds of fits per realization). J_ch_se =
-(hi - lo) / (2 z_{(1+level)/2}), the standard error of a normal with that interval (the
-per-realization measurement error of the width statistics).
+Why profile likelihood: J_c is the ratio of two fitted quantities (intercept / slope); near
+the onset the slope is poorly known, and the profile gives the asymmetric, Fieller-like
+interval that a Wald interval (delta method) misses; it handles the censored side and the
+kinks at probes exactly, and costs one pass over the grid (a parametric bootstrap would cost
+hundreds of fits per realization). J_ch_se = (hi - lo) / (2 z_{(1+level)/2}), the standard
+error of a normal with that interval (the per-realization measurement error of the width
+statistics).
 
 Which probes. lambda(J0) is concave further above the onset (0.19 at J0 = 1.5, N = 2000,
 against a slope ~1 near the onset), so only a local window is fitted: the anchor is the
@@ -161,12 +162,12 @@ def crossing_estimate(J0, lam, se, level: float = 0.95, *, dof=None, window: flo
                       grid_step: float = 1e-4) -> dict:
     """J_ch as the zero crossing of lambda_max(J0) (module docstring).
 
-    J0, lam, se: the probes' couplings, lambda_max and standard errors (inf: no interval);
-    dof: optional batch-means degrees of freedom per probe (B - 1; NaN or <= 0: unknown,
-    e.g. an envelope) for the small-sample corrections of the interval. Returns J_ch,
-    J_ch_se, J_ch_ci_lo, J_ch_ci_hi (the `level` profile-likelihood interval), slope, n_used, method ("crossing", or "insufficient probes" with NaN
-    estimates) and note (why, or which end of the interval is open: it reached the edge of
-    the scanned range).
+    J0, lam, se: the probes' couplings, lambda_max and standard errors (inf: no interval); dof:
+    optional batch-means degrees of freedom per probe (B - 1; NaN or <= 0: unknown, e.g. an
+    envelope) for the small-sample corrections of the interval. Returns J_ch, J_ch_se,
+    J_ch_ci_lo, J_ch_ci_hi (the `level` profile-likelihood interval), slope, n_used, method
+    ("crossing", or "insufficient probes" with NaN estimates) and note (why, or which end of
+    the interval is open: it reached the edge of the scanned range).
     """
     J = np.asarray(J0, dtype=float)
     y = np.asarray(lam, dtype=float)

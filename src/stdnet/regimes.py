@@ -39,13 +39,13 @@ Classification of one run (thresholds in config section `transition`):
                     (|lambda_k| <= zero_tol + CI_k)
 4. periodic         otherwise (one zero exponent: the direction of the flow)
 
-Per realization (N, seed), `transition_table` puts both ends together: J_FP where
-the homogeneous fixed point is lost (the stability stage's Jacobian search when its
-table is given, else the first grid J0 that is not a homogeneous fixed point) and
-J_ch, the onset of chaos (the onset search's estimate with its standard error J_ch_se,
-stdnet.onset, when its table is given, else the smallest grid J0 from which every larger
-grid point is chaotic), each with its resolution; the width J_ch - J_FP whatever its
-sign; the route, the sequence of regimes crossed on the grid. Its statistics vs N: stdnet.widthstats.
+Per realization (N, seed), `transition_table` puts both ends together: J_FP where the
+homogeneous fixed point is lost (the stability stage's Jacobian search when its table is
+given, else the first grid J0 that is not a homogeneous fixed point) and J_ch, the onset of
+chaos (the onset search's estimate with its standard error J_ch_se, stdnet.onset, when its
+table is given, else the smallest grid J0 from which every larger grid point is chaotic),
+each with its resolution; the width J_ch - J_FP whatever its sign; the route, the sequence
+of regimes crossed on the grid. Its statistics vs N: stdnet.widthstats.
 """
 from __future__ import annotations
 
