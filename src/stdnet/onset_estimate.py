@@ -348,3 +348,32 @@ def synthetic_study(scenarios=DEFAULT_SCENARIOS, n_searches: int = 200, seed: in
                     "mean_ci_width": (fit["J_ch_ci_hi"] - fit["J_ch_ci_lo"]).mean(),
                     "bias_demonstrated": (g["J_ch_demonstrated"] - g["Jc"]).mean()})
     return pd.DataFrame(out)
+
+
+def estimator_errors(scenarios=DEFAULT_SCENARIOS, n_searches: int = 100, seed: int = 2,
+                     **kw) -> "pandas.DataFrame":  # noqa: F821
+    """Errors of the J_ch the pipeline reports (J_ch - J_c, crossing estimate or its
+    fallback alike) and its J_ch_se, over synthetic searches of `scenarios` (columns
+    scenario, error, se): the onset estimator's own noise, to feed into the width
+    statistics' end-to-end checks (resampled_jch_noise)."""
+    per = synthetic_study(scenarios, n_searches, seed, details=True, **kw)
+    return per.assign(error=per["J_ch"] - per["Jc"], se=per["J_ch_se"])[
+        ["scenario", "error", "se"]].reset_index(drop=True)
+
+
+def resampled_jch_noise(errors):
+    """A jch_noise callable (rng, N, n) -> (errors, se) for stdnet.widthpower that draws
+    (error, se) pairs with replacement from estimator_errors' table: every realization of
+    a synthetic width study then carries an onset error made by the real bisection and the
+    real estimator (on curves of the scenarios mixed in that table)."""
+    e = errors["error"].to_numpy(float)
+    s = errors["se"].to_numpy(float)
+    ok = np.isfinite(e) & np.isfinite(s)
+    if not ok.any():
+        raise ValueError("resampled_jch_noise: no finite (error, se) pair to draw from")
+    e, s = e[ok], s[ok]
+
+    def noise(rng, N, n):
+        i = rng.integers(0, len(e), size=n)
+        return e[i], s[i]
+    return noise
