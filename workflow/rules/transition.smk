@@ -18,7 +18,7 @@ TRANS_NOTE = (
     f"undecided; onset search policy for undecided probes: {ONSET['undecided']}); "
     f"temporal_sd_tol = {TRANS['temporal_sd_tol']}, spatial_sd_tol = {TRANS['spatial_sd_tol']}; "
     f"J_FP from {'the Jacobian of each realization (tol ' + str(config['stability']['jfp']['tol']) + ')' if TRANS_JFP else 'the regimes (grid)'}; "
-    f"J_ch {'by bisection to ' + str(ONSET['resolution']) if ONSET['search'] else 'on the J0 grid'}. "
+    f"J_ch {('as the zero crossing of lambda_max over probes placed by bisection to ' if ONSET['estimator'] == 'crossing' else 'by bisection to ') + str(ONSET['resolution']) if ONSET['search'] else 'on the J0 grid'}. "
     f"Grid N = {GRID_N}, J0 = {GRID_J0}, seeds = {GRID_SEEDS}; "
     f"t_transient = {config['simulation']['t_transient']} tau, RK4 dt = {config['simulation']['dt']}."
 )
