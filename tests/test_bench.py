@@ -51,6 +51,28 @@ def test_report_arithmetic():
     assert "2 threads 2.00x" in bench.format_scaling([one, two])
 
 
+def test_report_has_a_tangent_column_per_m_and_path():
+    """m = 1, 2 (fused), 8 (block) and the block path of m = 1 (--tangent-block): one column
+    each, ratios against the trajectory step of the same run; the paths are named."""
+    one, _ = _fake_results()
+    run = one["runs"][0]
+    run["seconds_per_step"].update(tangent_m1=0.02, tangent_m2=0.024, tangent_m1_block=0.056)
+    run["tangent_path"] = {"tangent_m1": "fused", "tangent_m2": "fused",
+                           "tangent_m8": "block", "tangent_m1_block": "block"}
+    table = bench.format_table(one)
+    header = next(line for line in table.splitlines() if line.split()[0] == "N")
+    assert re.search(r"tan m=1\s+m=1 blk\s+tan m=2\s+tan m=8\s+%bound", header), header
+    f = next(line for line in table.splitlines() if line.split()[0] == "10000").split()
+    assert [float(v) for v in f[10:14]] == [1.25, 3.5, 1.5, 4.0]
+    assert f[14] == "50%"
+    row40 = next(line for line in table.splitlines() if line.split()[0] == "40000").split()
+    assert row40[10:14] == ["-"] * 4  # not timed at that N
+    opts = argparse.Namespace(repeats=5, goal=["tangent_m1=1.5"])
+    text = bench.report([one], opts)
+    assert "tangent paths: block for m = 1, 8; fused for m = 1, 2" in text
+    assert "m=1 tangent step: 1.25 trajectory steps (goal <= 1.5)  met" in text
+
+
 def test_where_fits():
     caches = {"L2": 2 * 2 ** 20, "L3": 260 * 2 ** 20}
     assert bench.where_fits(10 ** 6, caches) == "L2"

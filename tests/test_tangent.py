@@ -12,6 +12,9 @@ from stdnet.integrate import METHOD_CODES, advance, kernel_args, make_work
 from stdnet.meanfield import homogeneous_fixed_point
 from stdnet.network import build_network
 from stdnet.params import ModelParams
+from stdnet import tangent
+from stdnet.lyapunov import lyapunov_spectrum
+from stdnet.lyapunov_qr import random_basis
 from stdnet.tangent import TangentStepper, network_divergence
 from stdnet.transfer import dphi, phi
 
@@ -105,11 +108,83 @@ def test_block_of_vectors_equals_vectors_one_by_one(net_state):
     block = TangentStepper(p, net, 9, 0.05)
     Q = Q0.copy()
     block.advance(y0.copy(), Q, 20)
-    single = TangentStepper(p, net, 1, 0.05)
+    single = TangentStepper(p, net, 1, 0.05, path="block")
     for k in (0, 4, 8):
         q = np.ascontiguousarray(Q0[:, k:k + 1])
         single.advance(y0.copy(), q, 20)
         assert np.array_equal(q[:, 0], Q[:, k])
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["plain-rows", "packed-rows"])
+@pytest.mark.parametrize("method", ["rk4", "euler"])
+@pytest.mark.parametrize("m", [1, 2, 3])
+def test_fused_path_equals_block_path(net_state, monkeypatch, method, m, packed):
+    """The fused (narrow) step: trajectory bit-identical to integrate.advance, Q equal to
+    the block path's to round-off (measured: <= 3e-16 of max|Q| after 40 steps; allowed
+    1e-13), with plain and with packed index rows (K_E = 16 packs into words of 4)."""
+    p, net, y0 = net_state
+    monkeypatch.setattr(tangent, "packing_pays", lambda n: packed)
+    Q0 = _basis(p.dim, m, seed=m)
+    fused = TangentStepper(p, net, m, 0.05, method)
+    assert fused.path == "fused"
+    assert (fused._args[0].dtype == np.uint64) == packed
+    block = TangentStepper(p, net, m, 0.05, method, path="block")
+    y, Q = y0.copy(), Q0.copy()
+    fused.advance(y, Q, 25)
+    fused.advance(y, Q, 15)  # split calls: the records are rebuilt from (y, Q)
+    yb, Qb = y0.copy(), Q0.copy()
+    block.advance(yb, Qb, 40)
+    assert np.array_equal(y, _step(p, net, y0, 40, method))
+    assert np.array_equal(y, yb)
+    err = np.max(np.abs(Q - Qb)) / np.max(np.abs(Qb))
+    assert err < 1e-13, err
+    assert not np.array_equal(Q, Q0)  # the tangent moved
+
+
+def test_path_selection(net_state):
+    """auto: fused up to NARROW_MAX vectors, the W-blocks beyond; fused refused above."""
+    p, net, _ = net_state
+    assert [TangentStepper(p, net, m, 0.05).path for m in (1, 2, 3, 4, 8)] == [
+        "fused", "fused", "fused", "block", "block"]
+    with pytest.raises(ValueError, match="path: invalid value 'fused' for m=4"):
+        TangentStepper(p, net, 4, 0.05, path="fused")
+    with pytest.raises(ValueError, match="path: invalid value 'narrow'"):
+        TangentStepper(p, net, 1, 0.05, path="narrow")
+
+
+def test_fused_path_divergence_is_reported(net_state):
+    p, net, y0 = net_state
+    st = TangentStepper(p, net, 1, 50.0)  # far beyond RK4's stability limit
+    with pytest.raises(tangent.TangentDivergenceError, match="diverged at step"):
+        st.advance(y0.copy(), _basis(p.dim, 1), 200)
+
+
+@pytest.mark.parametrize("m", [1, 2])
+def test_lambda_max_of_fused_path_equals_block_path(m):
+    """A chaotic N = 400, J0 = 2 network, 200 tau: the exponents of the two paths agree to
+    round-off (the trajectory is the same bits; Q differs by round-off, which the QR steps
+    do not amplify). Measured: |difference| ~1e-15; allowed 1e-10, far inside the
+    batch-means half width (~1e-2)."""
+    p = ModelParams(N=400, J0=2.0)
+    net = build_network(p, 1)
+    y0 = homogeneous_fixed_point(p).state(p)
+    y0[: p.N] += 0.1 * np.random.default_rng(0).standard_normal(p.N)
+    assert advance(y0, 400, 0, 0.05, *kernel_args(p, net), make_work(p)) == -1  # 20 tau
+    Q0 = random_basis(p.dim, m, np.random.default_rng(5))
+    res = {}
+    for path in ("fused", "block"):
+        st = TangentStepper(p, net, m, 0.05, path=path)
+        y = y0.copy()
+        res[path] = lyapunov_spectrum(st, y, Q0.copy(), delta_t=1.0, t_align=10.0,
+                                      t_average=200.0, n_blocks=10, confidence=0.95,
+                                      tol_abs=0.005, tol_rel=0.1, ci_method="batch_means",
+                                      progress_every_s=1e9)
+        res[path + "_y"] = y
+    f, b = res["fused"], res["block"]
+    assert np.array_equal(res["fused_y"], res["block_y"])
+    assert f.lambda_max > 0.01  # chaotic: the comparison is of a positive exponent
+    assert np.max(np.abs(f.exponents - b.exponents)) < 1e-10
+    assert np.max(np.abs(f.half_width - b.half_width)) < 1e-10
 
 
 def test_bad_inputs_name_the_argument(net_state):

@@ -41,7 +41,7 @@ KERNELS = {"step": "stdnet.bench_step", "lyapunov": "stdnet.bench_kernels",
            "cuda": "stdnet.bench_cuda"}
 #: per kernel, the defaults of the options left unset: sizes, thread counts ("all": 1 and
 #: all cores), repetitions, coupling, tangent block widths
-DEFAULTS = {"step": {"N": None, "threads": "all", "repeats": 5, "J0": 1.5, "m": [1, 8]},
+DEFAULTS = {"step": {"N": None, "threads": "all", "repeats": 5, "J0": 1.5, "m": [1, 2, 8]},
             "lyapunov": {"N": [10000], "threads": [1], "repeats": 3, "J0": 1.5, "m": [8]},
             "stability": {"N": [1000], "threads": [1], "repeats": 1, "J0": 0.9, "m": [8]},
             "index-load": {"N": [2000, 5000, 7000, 10000, 40000], "threads": [1],
@@ -80,7 +80,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quick", action="store_true",
                    help="short timings, smaller bandwidth probe (a smoke test, ~1 min at N=2000)")
     p.add_argument("--m", type=int, nargs="+", default=None,
-                   help="tangent block widths (default: step 1 8, lyapunov 8)")
+                   help="tangent block widths (default: step 1 2 8, lyapunov 8)")
     p.add_argument("--J0", type=float, default=None,
                    help="coupling (default 1.5; stability 0.9)")
     p.add_argument("--c", type=float, default=0.1, help="connection probability (default 0.1)")
@@ -89,6 +89,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("step only")
     g.add_argument("--no-tangent", action="store_true",
                    help="skip the tangent step (e.g. to avoid compiling it in a smoke test)")
+    g.add_argument("--tangent-block", action="store_true",
+                   help="also time the block tangent path for the m that take the fused one "
+                        "(columns 'm=K blk': the step before the fused path)")
     g.add_argument("--tangent-max", type=int, default=40000,
                    help="largest N for the tangent step (default 40000)")
     g.add_argument("--dense-max", type=int, default=20000,

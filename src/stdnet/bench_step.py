@@ -4,7 +4,9 @@ For every N (same network, same state, same dt) it times one RK4 step of
   (a) the naive dense implementation (N x N float64 matrix, numpy/BLAS),
   (b) scipy.sparse CSR with float values,
   (c) our trajectory step (stdnet.integrate.advance),
-  (d) our trajectory + m tangent vectors (stdnet.tangent.TangentStepper), m = 1, 8,
+  (d) our trajectory + m tangent vectors (stdnet.tangent.TangentStepper), m = 1, 2, 8:
+      the path a Lyapunov run takes (fused for m <= 3, blocks of 8 beyond); with
+      --tangent-block also the block path for the fused m (the step before the fused one),
 and probes the memory bandwidth (a streaming read of an array larger than the
 last-level cache). It prints time per step, synapse updates per second, the
 ratios (a)/(c), (b)/(c), (d)/(c) and our rate against the bandwidth bound
@@ -127,25 +129,31 @@ def measure_N(N: int, opts) -> dict:
     elif N > opts.tangent_max:
         res["skipped"]["tangent"] = f"N > --tangent-max {opts.tangent_max}"
     else:
-        from .tangent import TangentStepper
+        from .tangent import TangentStepper, tangent_path
 
-        for m in opts.m:
+        runs = [(m, "auto") for m in opts.m]
+        if getattr(opts, "tangent_block", False):
+            runs += [(m, "block") for m in opts.m if tangent_path(m) != "block"]
+        res["tangent_path"] = {}
+        for m, path in runs:
+            key = f"tangent_m{m}" + ("_block" if path == "block" else "")
             try:
-                st = TangentStepper(p, net, m, dt)
+                st = TangentStepper(p, net, m, dt, path=path)
                 Q = np.linalg.qr(np.random.default_rng(1).standard_normal((p.dim, m)))[0]
                 Q = np.ascontiguousarray(Q)
                 y_t = y0.copy()
                 st.step(y_t, Q)
             except Exception as e:  # a different API: say so, keep benchmarking the rest
-                res["skipped"][f"tangent_m{m}"] = f"{type(e).__name__}: {e}"
+                res["skipped"][key] = f"{type(e).__name__}: {e}"
                 continue
+            res["tangent_path"][key] = st.path
 
             def tan(n, st=st, y_t=y_t, Q=Q):
                 for _ in range(n):
                     st.step(y_t, Q)
                 Q /= np.linalg.norm(Q, axis=0)  # keep the block bounded between timings
 
-            timers[f"tangent_m{m}"] = (tan, calibrate(tan, target, 100))
+            timers[key] = (tan, calibrate(tan, target, 100))
 
     res["seconds_per_step"] = best_of(timers, opts.repeats)
     return res
@@ -172,14 +180,32 @@ def _ms(t):
     return f"{t * 1e3:9.2f}" if t is not None else "        -"
 
 
+def tangent_keys(runs) -> list[str]:
+    """The tangent timings present in any run, by m, the block path after the fused one."""
+    keys = {k for r in runs for k in r["seconds_per_step"] if k.startswith("tangent_m")}
+
+    def order(k):
+        m, _, block = k[len("tangent_m"):].partition("_")
+        return int(m), bool(block)
+
+    return sorted(keys, key=order)
+
+
+def _tangent_label(key: str) -> str:
+    """tangent_m1 -> 'tan m=1', tangent_m1_block -> 'm=1 blk'."""
+    m, _, block = key[len("tangent_m"):].partition("_")
+    return f"m={m} blk" if block else f"tan m={m}"
+
+
 def format_table(res: dict) -> str:
-    """One table per thread count."""
+    """One table per thread count; one tangent column per m timed (and per block path)."""
     bw = res["bandwidth_Bps"]
+    tkeys = tangent_keys(res["runs"])
     lines = [f"threads = {res['threads']}; bandwidth probe: {bw / 1e9:.1f} GB/s "
              f"(parallel streaming read of {res['bandwidth_probe_bytes'] / 2**20:.0f} MiB)",
              f"{'N':>7} {'K_E+K_I':>7} {'pattern':>13} {'dense ms':>9} {'csr ms':>9} "
-             f"{'ours ms':>9} {'Gsyn/s':>7} {'x dense':>8} {'x csr':>7} {'tan m=1':>8} "
-             f"{'tan m=8':>8} {'%bound':>7}"]
+             f"{'ours ms':>9} {'Gsyn/s':>7} {'x dense':>8} {'x csr':>7} "
+             + "".join(f"{_tangent_label(k):>8} " for k in tkeys) + f"{'%bound':>7}"]
     caches = res.get("caches", {})
     for r in res["runs"]:
         t = r["seconds_per_step"]
@@ -196,8 +222,8 @@ def format_table(res: dict) -> str:
         lines.append(
             f"{r['N']:>7} {r['K_E'] + r['K_I']:>7} {pat:>13} {_ms(t.get('dense'))} "
             f"{_ms(t.get('csr'))} {_ms(ours)} {rate / 1e9:7.2f} {ratio('dense'):>8} "
-            f"{ratio('csr'):>7} {ratio('tangent_m1'):>8} {ratio('tangent_m8'):>8} "
-            f"{100 * rate / bound:6.0f}%")
+            f"{ratio('csr'):>7} " + "".join(f"{ratio(k):>8} " for k in tkeys)
+            + f"{100 * rate / bound:6.0f}%")
         for k, why in r["skipped"].items():
             lines.append(f"{'':>7} skipped {k}: {why}")
     return "\n".join(lines)
@@ -283,8 +309,8 @@ def report(results: list[dict], opts) -> str:
     packed = [str(r["N"]) for r in info["runs"] if r.get("index_load") == "packed"]
     parts = ["times per RK4 step, min over {} interleaved repeats; Gsyn/s = 4 N (K_E+K_I) / "
              "time; x dense, x csr = baseline time / ours; tan m = (trajectory + m tangent "
-             "vectors) / trajectory step; %bound = our rate / (bandwidth / pattern bytes per "
-             "synapse)".format(opts.repeats),
+             "vectors) / trajectory step, timed in the same run; %bound = our rate / "
+             "(bandwidth / pattern bytes per synapse)".format(opts.repeats),
              f"pattern: {r0['bytes_per_synapse']:.0f} bytes/synapse ({r0['index_dtype']}) "
              f"for N={r0['N']}" + "".join(
                  f"; {r['bytes_per_synapse']:.0f} ({r['index_dtype']}) for N={r['N']}"
@@ -292,6 +318,16 @@ def report(results: list[dict], opts) -> str:
              "index loads: " + (f"packed, 4 uint16 per 8-byte load, for N={', '.join(packed)} "
                                 "(the E rates exceed 80% of L1d); " if packed else "")
              + "one per synapse otherwise"]
+    paths = {}
+    for r in info["runs"]:
+        for k, path in r.get("tangent_path", {}).items():
+            paths.setdefault(path, set()).add(_tangent_label(k).split("=")[1].split()[0])
+    if paths:
+        parts.append("tangent paths: " + "; ".join(
+            f"{path} for m = {', '.join(sorted(ms, key=int))}" for path, ms in sorted(
+                paths.items())) + " (fused: trajectory and vectors in one gather; block: "
+            "blocks of 8 vectors after the trajectory's gather; 'm=K blk' = the block path "
+            "for a fused m)")
     for res in results:
         parts += ["", format_table(res)]
     for text in (format_scaling(results), goals(results, parse_goals(opts.goal))):

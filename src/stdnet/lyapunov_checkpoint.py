@@ -86,13 +86,22 @@ def checkpoint_steps(interval, dt: float) -> int:
 
 
 def checkpoint_fingerprint(params, settings, seed: int, zero_tol: float,
-                           max_extensions: int, y0) -> dict:
+                           max_extensions: int, y0, tangent_path: str = "block") -> dict:
     """What a checkpoint must match to be resumed: everything that decides the output's
-    bytes, the starting state by its hash. How often checkpoints are taken does not."""
+    bytes, the starting state by its hash. How often checkpoints are taken does not.
+
+    tangent_path (TangentStepper.path): the fused and the block tangent step agree only
+    to round-off, so a run resumes only a checkpoint of its own path. The key is written
+    for paths other than "block" only: checkpoints written before the fused path existed
+    (all block) still resume on the block path, and are refused, with the WARNING naming
+    tangent_path, by a fused run.
+    """
     y0 = np.ascontiguousarray(y0, dtype=np.float64)
     d = {"format": CHECKPOINT_FORMAT, "seed": int(seed), "zero_tol": float(zero_tol),
          "max_extensions": int(max_extensions),
          "y0_sha256": hashlib.sha256(y0.tobytes()).hexdigest()}
+    if tangent_path != "block":
+        d["tangent_path"] = str(tangent_path)
     d.update({f"model.{k}": v for k, v in params.to_dict().items()})
     d.update({f"settings.{k}": v for k, v in dataclasses.asdict(settings).items()})
     return d

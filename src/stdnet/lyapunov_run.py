@@ -1,7 +1,8 @@
 """The network's Lyapunov run: from a simulation's final state to exponents and a decision.
 
 The network's tangent system is stdnet.tangent.TangentStepper (trajectory + m tangent
-vectors, the RK4 map's variational equation); this module builds it from a run's
+vectors, the RK4 map's variational equation; the fused path for m <= 3, the block path
+for spectra, chosen by the stepper); this module builds it from a run's
 parameters and network, draws the seed's starting basis and runs the system-agnostic
 QR algorithm of stdnet.lyapunov on it:
 
@@ -115,7 +116,10 @@ def _stepper(params, net, settings: LyapunovSettings, seed: int):
     log.info("N=%d J0=%g seed=%d: %d exponents, delta_t=%g, align %g + average %g tau, CI %s",
              params.N, params.J0, seed, m, settings.delta_t, settings.t_align,
              settings.t_average, settings.ci_method)
-    return TangentStepper(params, net, m, settings.dt, settings.method)
+    st = TangentStepper(params, net, m, settings.dt, settings.method)
+    log.info("tangent step: %s path (%s)", st.path, "trajectory and vectors in one gather"
+             if st.path == "fused" else "blocks of 8 vectors")
+    return st
 
 
 def _basis(params, stepper, seed: int) -> np.ndarray:
@@ -225,7 +229,8 @@ def onset_lyapunov(params, net, y0, settings: LyapunovSettings, seed: int, zero_
     every = checkpoint_steps(checkpoint_interval, settings.dt)
     n_step, n_align, n_avg = _interval_counts(settings)
     stepper = _stepper(params, net, settings, seed)
-    fingerprint = checkpoint_fingerprint(params, settings, seed, zero_tol, n_max, y0)
+    fingerprint = checkpoint_fingerprint(params, settings, seed, zero_tol, n_max, y0,
+                                         stepper.path)
     st = resume(checkpoint_path, fingerprint) if checkpoint_path is not None else None
     if st is None:
         st = SpectrumState.fresh(np.array(y0, dtype=np.float64), _basis(params, stepper, seed),

@@ -20,6 +20,12 @@ otherwise). The same pass gathers the trajectory's scalar inputs in the same
 order as integrate.advance (integrate.row_sum), so the trajectory is
 bit-identical to integrate.advance.
 
+For m <= tangent_narrow.NARROW_MAX (the lambda_max runs: m = 1, 2) TangentStepper
+takes the fused path instead (stdnet.tangent_narrow): one gather per synapse serves
+the trajectory and the m tangent vectors together, about 1.1-1.3 trajectory steps
+instead of about 3.5 (docs/performance.md, "Narrow tangent step"). Same trajectory
+bits, Q equal to the block path's to round-off.
+
 The QR re-orthonormalisation is not here: see stdnet.lyapunov (the algorithm) and
 stdnet.lyapunov_qr; stdnet.lyapunov_run builds this stepper for a network run.
 """
@@ -31,7 +37,8 @@ import numpy as np
 import numba
 from numba import njit, prange
 
-from .integrate import METHOD_CODES, _all_finite, kernel_args, row_sum
+from .integrate import METHOD_CODES, _all_finite, kernel_args, packing_pays, row_sum
+from .tangent_narrow import NARROW_MAX, advance_fused, fused_scratch, record_width
 from .transfer import dphi_scalar, phi_scalar
 
 
@@ -258,6 +265,22 @@ class TangentDivergenceError(RuntimeError):
     """The trajectory or the tangent block became non-finite."""
 
 
+#: TangentStepper(path=...): "auto" picks "fused" for m <= NARROW_MAX, else "block"
+TANGENT_PATHS = ("auto", "fused", "block")
+
+
+def tangent_path(m: int, path: str = "auto") -> str:
+    """The path a stepper of m vectors takes: fused (one gather for the trajectory and
+    up to NARROW_MAX vectors) where it applies and was not refused, else the W-blocks."""
+    if path not in TANGENT_PATHS:
+        raise ValueError(f"path: invalid value {path!r}; allowed: {', '.join(TANGENT_PATHS)}")
+    if path == "fused" and m > NARROW_MAX:
+        raise ValueError(f"path: invalid value 'fused' for m={m}; allowed: m <= {NARROW_MAX}")
+    if path == "auto":
+        return "fused" if m <= NARROW_MAX else "block"
+    return path
+
+
 class TangentStepper:
     """Trajectory + m tangent vectors of one network, RK4 (or Euler) with fixed dt.
 
@@ -267,9 +290,12 @@ class TangentStepper:
     The trajectory part is bit-identical to stdnet.integrate.advance.
 
     y: float64 (dim,), Q: float64 (dim, m) C-contiguous; both advanced in place.
+    path: "auto" (fused for m <= NARROW_MAX, else block), "fused" or "block"
+    (tangent_path); self.path is the one taken. Both give the same trajectory bits and
+    Q to round-off (another summation order of the tangent gathers).
     """
 
-    def __init__(self, params, net, m, dt, method="rk4"):
+    def __init__(self, params, net, m, dt, method="rk4", path="auto"):
         if method not in METHOD_CODES:
             raise ValueError(f"method: invalid value {method!r}; allowed: "
                              f"{', '.join(METHOD_CODES)}")
@@ -281,7 +307,15 @@ class TangentStepper:
         self.params, self.net, self.m, self.dt, self.method = params, net, m, float(dt), method
         self.dim = params.dim
         self._code = METHOD_CODES[method]
-        self._args = kernel_args(params, net, packed=False)  # the gather indexes synapses
+        self.path = tangent_path(m, path)
+        self._block_args = kernel_args(params, net, packed=False)  # jacobian_times' gather
+        if self.path == "fused":
+            # records of P float64 per neuron: packed index words pay where they spill L1
+            P = record_width(m)
+            self._args = kernel_args(params, net, packed=packing_pays(params.N_E * P))
+            self._fused = fused_scratch(params, m, _aligned_zeros)
+            return
+        self._args = self._block_args  # the gather indexes synapses
         self._work = np.zeros((6, self.dim))
         self._twork = _aligned_zeros((3, self.dim, m))
         self._gwork = _aligned_zeros((2, -(-m // W), params.N, W))
@@ -298,8 +332,12 @@ class TangentStepper:
         """n_steps steps in place; raises TangentDivergenceError on a non-finite state."""
         self._check(y, Q)
         with _slp_vectorize():
-            bad = advance_tangent(y, Q, int(n_steps), self._code, self.dt, *self._args,
-                                  self._work, self._twork, self._gwork)
+            if self.path == "fused":
+                bad = advance_fused(y, Q, int(n_steps), self._code, self.dt, *self._args,
+                                    *self._fused)
+            else:
+                bad = advance_tangent(y, Q, int(n_steps), self._code, self.dt, *self._args,
+                                      self._work, self._twork, self._gwork)
         if bad >= 0:
             p = self.params
             raise TangentDivergenceError(
@@ -322,7 +360,7 @@ class TangentStepper:
         N, N_E = self.params.N, self.params.N_E
         nc = -(-k // W)
         with _slp_vectorize():
-            field_tangent(y, V, dy, dV, *self._args, np.empty(N), np.empty(N_E),
+            field_tangent(y, V, dy, dV, *self._block_args, np.empty(N), np.empty(N_E),
                           _aligned_zeros((nc, N, W)), _aligned_zeros((nc, N, W)))
         return dy, dV
 
