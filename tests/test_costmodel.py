@@ -2,6 +2,7 @@
 values, the workflow's rules use it, and its job counts agree with Snakemake's DAG."""
 from __future__ import annotations
 
+import math
 import re
 import subprocess
 import sys
@@ -30,6 +31,11 @@ def _config(*names: str) -> dict:
 @pytest.fixture(scope="module")
 def default():
     return CostModel(_config("config/params.yaml"))
+
+
+@pytest.fixture(scope="module")
+def width():
+    return CostModel(_config("config/params.yaml", "config/width.yaml"))
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +91,44 @@ def test_known_values_lyapunov(default, paper):
     assert ratio == pytest.approx((1 + 2.4 * 16) / (1 + 2.4), rel=0.01)
 
 
+@pytest.mark.parametrize("m", range(1, 10))
+def test_tangent_cost_follows_the_stepper_path(m):
+    """m <= NARROW_MAX is priced as the fused step, the rest as blocks of 8 (TangentStepper)."""
+    from stdnet.tangent import tangent_path
+
+    small, big = 20 * 10 ** 6, 320 * 10 ** 6  # N = 1e4 and 4e4 at c = 0.1 (uint16)
+    block = [1 + c * math.ceil(m / 8) for c in (costmodel.TANGENT_CHUNK,
+                                                costmodel.TANGENT_CHUNK_DRAM)]
+    costs = [costmodel.tangent_cost(m, small), costmodel.tangent_cost(m, big)]
+    if tangent_path(m) == "fused":
+        assert m <= 3 and all(c < b / 2 for c, b in zip(costs, block))
+    else:
+        assert m >= 4 and costs == pytest.approx(block)
+
+
+def test_tangent_cost_measured_values():
+    """The bench of docs/performance.md: m = 1, 2 vs the block path's m = 8 chunk."""
+    small, big = 20 * 10 ** 6, 320 * 10 ** 6
+    assert [costmodel.tangent_cost(m, small) for m in (1, 2, 3)] == [1.28, 1.33, 1.33]
+    assert [costmodel.tangent_cost(m, big) for m in (1, 2, 3)] == [1.26, 1.48, 1.48]
+    assert costmodel.tangent_cost(1, small) / costmodel.tangent_cost(8, small) == \
+        pytest.approx(1.28 / 3.4)
+    assert costmodel.tangent_cost(2, big) / costmodel.tangent_cost(8, big) == \
+        pytest.approx(1.48 / 5.2)
+    assert costmodel.tangent_cost(4, small) == costmodel.tangent_cost(8, small) == 3.4
+
+
+def test_known_values_lyapunov_fused(width):
+    # width: m = 2 (fused); N = 4000, K = 400 (3.2 MB, cached) and N = 32000, K = 3200
+    # (205 MB, past PATTERN_CACHE_BYTES); 50 + 200 tau + 0.3 x 4 extensions of 200 tau
+    ly = width.config["lyapunov"]
+    assert width.exponents("1.5") == 2 and ly["max_extensions"] == 4
+    steps = (ly["t_align"] + ly["t_average"] * (1 + 0.3 * 4)) / width.sim.dt
+    for N, K, rate, fused in ((4000, 400, 7.0e8, 1.33), (32000, 3200, 5.6e8, 1.48)):
+        cost = width.job("lyapunov", N=N, J0="1.5")
+        assert cost.seconds == pytest.approx(1.5 + N * K / rate * fused * steps)
+
+
 def test_dmf_solve_independent_of_N(paper):
     a, b = paper.job("dmf_solve", N="2000"), paper.job("dmf_solve", N="inf")
     assert a == b and a.worst_seconds > a.seconds
@@ -108,6 +152,22 @@ def test_default_sweep_jobs(default):
     assert by_rule.loc["record_inputs", "jobs"] == 12
     assert by_rule.loc["jfp_search", "jobs"] == 6 and by_rule.loc["dmf_solve", "jobs"] == 28
     assert (by_rule["core_h"] <= by_rule["worst_core_h"]).all()
+
+
+def test_sweep_tables_share_one_total(paper):
+    """Per N and per rule: the same jobs, so the same total (expected and worst case)."""
+    from stdnet.accounting import sweep_cost
+
+    by_N, by_rule = sweep_cost(paper.config, 4), sweep_by_rule(paper.config, 4)
+    assert by_N["N"].tolist() == ["1000", "2000", "4000", "10000", "20000", "40000", "-"]
+    assert by_N["jobs"].sum() == by_rule["jobs"].sum() == 3559
+    for col in ("core_h", "worst_core_h"):
+        assert by_N[col].sum() == pytest.approx(by_rule[col].sum(), rel=1e-12)
+    parts = by_N[["simulate_core_h", "lyapunov_core_h", "other_core_h"]].sum(axis=1)
+    assert parts.tolist() == pytest.approx(by_N["core_h"].tolist())
+    rules = by_rule.set_index("rule")["core_h"]
+    assert by_N["simulate_core_h"].sum() == pytest.approx(rules["simulate"])
+    assert by_N["lyapunov_core_h"].sum() == pytest.approx(rules["lyapunov"])
 
 
 def _rule_blocks(text: str) -> dict:
@@ -145,6 +205,19 @@ def test_dry_run_counts_match_snakemake(tmp_path):
         if rule not in ("simulate", "lyapunov"):  # these add the onset probes' maximum
             assert stats[rule] == jobs, rule
     assert int(model["simulate"]) >= int(stats["simulate"])
+    # one total: the per-N table, the per-rule table and the total line agree
+    head, total = text.split("Predicted cost (")[1].split("\ntotal: ")
+    by_N, by_rule = head.split("Predicted cost per rule")
+    expected = float(total.split()[0])
+    jobs = []
+    for part in (by_N, by_rule):
+        lines = [ln.split() for ln in part.splitlines() if ln.strip()]
+        header = next(ln for ln in lines if "core_h" in ln)
+        rows = lines[lines.index(header) + 1:]
+        assert rows and sum(float(r[header.index("core_h")]) for r in rows) == \
+            pytest.approx(expected, abs=0.01 * len(rows) + 0.05)
+        jobs.append(sum(int(r[header.index("jobs")]) for r in rows))
+    assert jobs[0] == jobs[1]
 
 
 def test_benchmarks_of_nested_rule_folders(tmp_path):

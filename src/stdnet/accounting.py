@@ -134,28 +134,24 @@ def simulation_runtime_min(N: int, K_total: int, total_steps: int, threads: int 
 
 # ---- predicted cost of a sweep -------------------------------------------------
 def sweep_cost(config: dict, probes_per_realization: int = 0) -> pd.DataFrame:
-    """Predicted core-hours per N of a validated config's grid (stdnet.costmodel, expected
-    cost on one core per job): simulations and exponents of the grid points and of up to
-    `probes_per_realization` onset probes per realization, and one J_FP search per
-    realization. Undecided runs that get extended cost more (the model counts the average
-    share of lyapunov.max_extensions); `costmodel.sweep_by_rule` splits every stage by rule."""
-    from .costmodel import CostModel
+    """Predicted cost per N of a validated config: the jobs of costmodel.sweep_jobs (every
+    heavy job of its stages, up to `probes_per_realization` onset probes per realization)
+    grouped by N, so that its total is costmodel.sweep_by_rule's. Columns: jobs, expected
+    core-hours (cores held) of simulate, lyapunov and the other rules, their sum core_h and
+    the worst case; N sorted, the jobs of the whole sweep (N "-") and the DMF's N = inf last."""
+    from .costmodel import sweep_jobs
 
-    model = CostModel(config)
-    n_J0, seeds = len(config["grid"]["J0"]), len(config["grid"]["seeds"])
-    rows = []
-    for N in config["grid"]["N"]:
-        runs = seeds * (n_J0 + probes_per_realization)
-        # the grid's J0 one by one (spectrum_J0 runs have more exponents), probes as plain runs
-        exponents = [model.job("lyapunov", N=N, J0=J0).seconds for J0 in config["grid"]["J0"]]
-        probes = probes_per_realization * model.job("lyapunov", N=N).seconds
-        run_s = runs * model.job("simulate", N=N).seconds + seeds * (sum(exponents) + probes)
-        rows.append({"N": int(N), "realizations": seeds, "runs": runs,
-                     "runs_core_h": run_s / 3600,
-                     "jfp_core_h": seeds * model.job("jfp_search", N=N).seconds / 3600})
-    table = pd.DataFrame(rows)
-    table["total_core_h"] = table["runs_core_h"] + table["jfp_core_h"]
-    return table
+    jobs = sweep_jobs(config, probes_per_realization)
+    kind = jobs["rule"].where(jobs["rule"].isin(["simulate", "lyapunov"]), "other")
+    for k in ("simulate", "lyapunov", "other"):
+        jobs[f"{k}_core_h"] = jobs["core_h"].where(kind == k, 0.0)
+    table = jobs.groupby("N").agg(
+        jobs=("core_h", "size"), simulate_core_h=("simulate_core_h", "sum"),
+        lyapunov_core_h=("lyapunov_core_h", "sum"), other_core_h=("other_core_h", "sum"),
+        core_h=("core_h", "sum"), worst_core_h=("worst_core_h", "sum")).reset_index()
+    number = pd.to_numeric(table["N"], errors="coerce")  # "-" and "inf" after the numbers
+    return table.assign(_n=number.fillna(float("inf"))).sort_values(
+        ["_n", "N"]).drop(columns="_n").reset_index(drop=True)
 
 
 # ---- run status ----------------------------------------------------------------

@@ -17,14 +17,16 @@ benchmark files):
     correlations       recordings x sampled targets x samples x (surrogates + 1) / CORR_RATE
     dmf_compare        files read x COMPARE_S_PER_FILE
 
-with K = K_E + K_I (SYN_RATE_DRAM where the index pattern exceeds PATTERN_CACHE_BYTES,
-and tangent_cost counts one pass per chunk of 8 tangent vectors). The expected cost takes the typical number of Lyapunov extensions and
-DMF iterations; the requests take the worst case (every extension, dmf.solver.max_iter),
-times RUNTIME_SAFETY (slower or shared cluster cores), plus JOB_STARTUP_S, and double with
-every attempt (Snakemake's `attempt`, 1 on the first submission): a job killed at its time
-limit comes back with twice the time. Memory requests grow by MEM_GROWTH per attempt.
+with K = K_E + K_I (SYN_RATE_DRAM where the index pattern exceeds PATTERN_CACHE_BYTES;
+tangent_cost is the fused step's measured cost for m <= tangent_narrow.NARROW_MAX, else
+one pass per chunk of 8 tangent vectors). The expected cost takes the typical number of
+Lyapunov extensions and DMF iterations; the requests take the worst case (every extension,
+dmf.solver.max_iter), times RUNTIME_SAFETY (slower or shared cluster cores), plus
+JOB_STARTUP_S, and double with every attempt (Snakemake's `attempt`, 1 on the first
+submission): a job killed at its time limit comes back with twice the time. Memory
+requests grow by MEM_GROWTH per attempt.
 
-Why one module of ~470 lines: it is one table, rule by rule, of what a job costs, and a
+Why one module of ~530 lines: it is one table, rule by rule, of what a job costs, and a
 third of it is the calibrated constants with where each was measured (docs/cluster.md
 follows them line by line). The per-rule cost functions, the request policy and the
 sweep all read the same constants and the same CostModel (the requests of a rule are
@@ -57,7 +59,18 @@ TANGENT_CHUNK = 2.4
 #: the same where the index pattern no longer fits a core's share of the cache (N = 4e4 on
 #: the development machine: 5.2 trajectory steps per m = 8 tangent step)
 TANGENT_CHUNK_DRAM = 4.2
-#: pattern size above which SYN_RATE_DRAM and TANGENT_CHUNK_DRAM apply: a node's L3 is
+#: the fused tangent step (stdnet.tangent_narrow, which TangentStepper takes for m <=
+#: NARROW_MAX): trajectory steps per step of the trajectory and its m tangents, by record
+#: width (2: m = 1; 4: m = 2, 3; m = 3 is not measured and priced as m = 2). Measured with
+#: `NUMBA_NUM_THREADS=1 stdnet bench --N 10000 40000 --threads 1 --m 1 2 8 --tangent-block
+#: --repeats 5` (an AMD EPYC with 8 MiB L3, not the Xeon above, 2026-12-05;
+#: docs/performance.md, "Narrow tangent step"): N = 1e4 (20 MB of indices) m = 1: 1.28,
+#: m = 2: 1.33, where the block path took 3.63 (m = 1, 2) and 3.68 (m = 8) in the same run
+TANGENT_FUSED = {2: 1.28, 4: 1.33}
+#: the same past PATTERN_CACHE_BYTES: N = 4e4 (320 MB) m = 1: 1.26, m = 2: 1.48; block
+#: path 4.51, 4.47 (m = 1, 2) and 4.44 (m = 8)
+TANGENT_FUSED_DRAM = {2: 1.26, 4: 1.48}
+#: pattern size above which SYN_RATE_DRAM and TANGENT_*_DRAM apply: a node's L3 is
 #: shared by its jobs (N = 2e4 at c = 0.1 has 80 MB)
 PATTERN_CACHE_BYTES = 64 * 2 ** 20
 #: share of lyapunov.max_extensions that a run uses on average (width study: 1.3 of 4 over
@@ -177,9 +190,15 @@ def pattern_bytes(N: int, K_total: int, N_E: int, N_I: int) -> int:
 
 
 def tangent_cost(m: int, pattern: int) -> float:
-    """Trajectory steps per tangent step with m vectors (one pass per chunk of 8)."""
-    chunk = TANGENT_CHUNK_DRAM if pattern > PATTERN_CACHE_BYTES else TANGENT_CHUNK
-    return 1.0 + chunk * math.ceil(m / 8)
+    """Trajectory steps per tangent step with m vectors, on the path TangentStepper takes:
+    the fused step's measured cost (m <= NARROW_MAX), else one pass per chunk of 8."""
+    from .tangent import tangent_path
+    from .tangent_narrow import record_width
+
+    dram = pattern > PATTERN_CACHE_BYTES
+    if tangent_path(m) == "fused":
+        return (TANGENT_FUSED_DRAM if dram else TANGENT_FUSED)[record_width(m)]
+    return 1.0 + (TANGENT_CHUNK_DRAM if dram else TANGENT_CHUNK) * math.ceil(m / 8)
 
 
 def jfp_products(N: int) -> float:
@@ -475,10 +494,16 @@ def _stage_jobs(model: CostModel, probes: int) -> list[tuple]:
     return jobs
 
 
-def sweep_by_rule(config: dict, probes_per_realization: int = 0):
-    """Predicted cost of a validated config per heavy rule: jobs, expected core-hours (cores
-    held: threads x wall time), the worst case (every extension and iteration), the most
-    threads a job gets and the largest first-attempt request of one job."""
+#: the N label of a job that belongs to the whole sweep (stability_routes, correlations, ...)
+SWEEP_WIDE = "-"
+
+
+def sweep_jobs(config: dict, probes_per_realization: int = 0):
+    """Every heavy job of a validated config's stages, one row each: rule, N (a string;
+    SWEEP_WIDE for a job of the whole sweep), expected and worst-case core-hours as cores
+    held (threads x wall time, i.e. the work over PARALLEL_EFFICIENCY on more than one
+    thread), its threads, first-attempt runtime request (h) and mem_mb. sweep_by_rule and
+    stdnet.accounting.sweep_cost group these rows, so their totals are the same."""
     import pandas as pd
 
     model = CostModel(config)
@@ -486,16 +511,22 @@ def sweep_by_rule(config: dict, probes_per_realization: int = 0):
     for rule, wc in _stage_jobs(model, probes_per_realization):
         cost = model.job(rule, **wc)
         threads = model.threads(rule, **wc)
-        # cores held: threads x wall time, i.e. the work over the parallel efficiency
         held = 1.0 if threads == 1 else 1.0 / PARALLEL_EFFICIENCY
-        rows.append({"rule": rule, "core_h": held * cost.seconds / 3600,
+        rows.append({"rule": rule, "N": str(wc.get("N", SWEEP_WIDE)),
+                     "core_h": held * cost.seconds / 3600,
                      "worst_core_h": held * cost.worst_seconds / 3600, "threads": threads,
                      "request_h": model.runtime_min(rule, threads=threads, **wc) / 60,
                      "mem_mb": model.mem_mb(rule, **wc)})
-    table = pd.DataFrame(rows, columns=["rule", "core_h", "worst_core_h", "threads",
-                                        "request_h", "mem_mb"])
-    out = table.groupby("rule", sort=False).agg(
+    return pd.DataFrame(rows, columns=["rule", "N", "core_h", "worst_core_h", "threads",
+                                       "request_h", "mem_mb"])
+
+
+def sweep_by_rule(config: dict, probes_per_realization: int = 0):
+    """Predicted cost of a validated config per heavy rule (sweep_jobs): jobs, expected
+    core-hours, the worst case (every extension and iteration), the most threads a job gets
+    and the largest first-attempt request of one job."""
+    table = sweep_jobs(config, probes_per_realization)
+    return table.groupby("rule", sort=False).agg(
         jobs=("core_h", "size"), core_h=("core_h", "sum"), worst_core_h=("worst_core_h", "sum"),
         max_threads=("threads", "max"), max_request_h=("request_h", "max"),
         max_mem_mb=("mem_mb", "max")).reset_index()
-    return out

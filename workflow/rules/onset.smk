@@ -78,25 +78,23 @@ if _DRY_RUN:
     from stdnet.accounting import sweep_cost
     from stdnet.costmodel import sweep_by_rule
 
-    _probes = onset.max_probes(GRID_J0, ONSET["resolution"]) if ONSET["search"] else 0
+    # one set of jobs (stdnet.costmodel.sweep_jobs: every heavy job of the selected stages),
+    # grouped by N and by rule: both tables sum to the one total (docs/cluster.md)
+    _search = ONSET["search"] and STAGES & {"onset", "transition"}
+    _probes = onset.max_probes(GRID_J0, ONSET["resolution"]) if _search else 0
     _fmt = lambda v: f"{v:.2f}"  # noqa: E731
-    if STAGES & {"onset", "transition"}:
-        _cost = sweep_cost(config, _probes)
-        print(
-            f"Predicted cost (core-hours; {_probes} onset probes per realization at most, "
-            f"one J_FP search per realization):\n"
-            + _cost.to_string(index=False, float_format=_fmt)
-            + f"\ntotal: {_cost['total_core_h'].sum():.1f} core-hours",
-            file=sys.stderr,
-        )
-    # every heavy rule of the selected stages (stdnet.costmodel; docs/cluster.md)
+    _by_N = sweep_cost(config, _probes)
     _by_rule = sweep_by_rule(config, _probes)
     print(
-        "Predicted cost per rule (core_h: expected core-hours; worst_core_h: every Lyapunov "
-        "extension and DMF iteration; max_request_h, max_mem_mb: the largest first-attempt "
-        "request of one job, at its threads):\n"
+        f"Predicted cost (core-hours as cores held, threads x wall time; "
+        f"{_probes} onset probes per realization at most) of every heavy job of the "
+        "selected stages, per N (N -: jobs of the whole sweep; worst_core_h: every Lyapunov "
+        "extension and DMF iteration):\n"
+        + _by_N.to_string(index=False, float_format=_fmt)
+        + "\nPredicted cost per rule (the same jobs; max_request_h, max_mem_mb: the largest "
+        "first-attempt request of one job, at its threads):\n"
         + _by_rule.to_string(index=False, float_format=_fmt)
         + f"\ntotal: {_by_rule['core_h'].sum():.1f} core-hours expected, "
-        f"{_by_rule['worst_core_h'].sum():.1f} at most",
+        f"{_by_rule['worst_core_h'].sum():.1f} at most (either table's sum)",
         file=sys.stderr,
     )
