@@ -182,6 +182,64 @@ def test_checkpoint_of_another_run_is_not_reused(start, uninterrupted, tmp_path,
     _assert_same(res, y, uninterrupted)
 
 
+# ---- the fused (narrow) tangent path: m <= 3, the lambda_max runs of the onset search --------
+
+FUSED = dataclasses.replace(SETTINGS, n_exponents=2)
+
+
+@pytest.fixture(scope="module")
+def uninterrupted_fused(start):
+    p, _, sim = start
+    res, y = onset_lyapunov(p, sim["network"], sim["final"]["y"], FUSED, SEED, ZERO_TOL)
+    assert res.n_extensions >= 1, "the test needs a run that uses extensions"
+    return res, y
+
+
+def test_fused_path_killed_again_and_again_resumes_to_identical_result(
+        start, uninterrupted_fused, tmp_path, monkeypatch, caplog):
+    """The onset search's runs (2 exponents) take the fused step: killed after every 4th
+    checkpoint (inside QR intervals, in every phase), they resume to the same bytes."""
+    path = tmp_path / "lyapunov.checkpoint.h5"
+    phases = set()
+    for attempt in range(100):
+        with monkeypatch.context() as mp, caplog.at_level(logging.INFO, "stdnet.lyapunov"):
+            caplog.clear()
+            saved = _killed_after(mp, 4)
+            try:
+                res, y = _run(start, path, settings=FUSED)
+            except Killed:
+                phases.add(saved[-1][0])
+                continue
+            assert "tangent step: fused path" in caplog.text
+            break
+    assert {"align", "average", "extension 1"} <= phases, phases
+    _assert_same(res, y, uninterrupted_fused)
+
+
+def test_checkpoint_of_the_block_path_is_not_resumed_by_a_fused_run(
+        start, uninterrupted_fused, tmp_path, monkeypatch, caplog):
+    """The two paths agree only to round-off, so a checkpoint written by the block path
+    (e.g. before the fused path existed) is refused by a fused run, with a WARNING naming
+    tangent_path; the run starts from 0 and gives the fused run's bytes."""
+    from stdnet import tangent
+    from stdnet.tangent import TangentStepper
+
+    path = tmp_path / "lyapunov.checkpoint.h5"
+    with monkeypatch.context() as mp:  # lyapunov_run builds its stepper from stdnet.tangent
+        mp.setattr(tangent, "TangentStepper",
+                   lambda *a, **k: TangentStepper(*a, **k, path="block"))
+        _killed_after(mp, 3)
+        with pytest.raises(Killed):
+            _run(start, path, settings=FUSED)
+    with caplog.at_level(logging.INFO, "stdnet.lyapunov"):
+        res, y = _run(start, path, settings=FUSED)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("other parameters or settings" in w and "tangent_path" in w
+               for w in warnings), warnings
+    assert "resumed from checkpoint" not in caplog.text
+    _assert_same(res, y, uninterrupted_fused)
+
+
 def test_unreadable_checkpoint_is_ignored(start, uninterrupted, tmp_path, caplog):
     path = tmp_path / "lyapunov.checkpoint.h5"
     path.write_bytes(b"not an HDF5 file")
