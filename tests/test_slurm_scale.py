@@ -15,7 +15,9 @@ issue #473). This module
 - (marked slow, not run by default) runs the same 250 jobs with the profile unchanged,
   one SLURM job each: the run that wedged with arrays. Each job starts Snakemake twice,
   so this takes ~11 min on an idle 2-core machine (the grouped run: ~5 min) and over
-  25 min on a busy one; CI runs the grouped one.
+  25 min on a busy one. Both 250-job runs are marked slow (the grouped one took 955 s of a
+  42-minute suite on a busy machine); the default suite keeps the profile check here and
+  the 8-job SLURM run of tests/test_slurm.py.
 
 A run that stops making progress fails after T_STALL s with the tail of its log and the
 queue, not after the whole timeout.
@@ -139,6 +141,7 @@ def _many_jobs_on_slurm(cluster, tmp_path, extra, what):
     return jobs, wall
 
 
+@pytest.mark.slow  # ~6 min idle, 16 min busy: the largest share of CI; run with -m slow
 def test_many_jobs_grouped_on_slurm(cluster, tmp_path):
     ns, per_n = _grid()
     jobs, _ = _many_jobs_on_slurm(cluster, tmp_path, GROUPED,
