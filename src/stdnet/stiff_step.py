@@ -52,7 +52,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from .integrate import _all_finite, _rates, efficacy_slope, input_slope, row_sum
+from .integrate import _all_finite, _rates, _stage
 from .transfer import dphi_scalar, phi_scalar
 
 #: the method's name (as a RunParams.method would read) and its code in `advance`
@@ -61,33 +61,6 @@ METHOD_CODE = 2
 GAMMA = 1.0 + 1.0 / math.sqrt(2.0)
 #: rows of the scratch block (make_work)
 WORK_ROWS = 7
-
-
-@njit(cache=True, parallel=True)
-def _field(z, f, sub, c_sub, pre_E, pre_I, N_E, Jc, g_EE, g_EI, g_IE, g_II, I0,
-           tau_E, tau_I, tau_D, u, nu, s):
-    """f = F(z) - c_sub * sub from the rates (nu, s) of z: one pass over the synapses.
-    (c_sub = 0: the plain field; c_sub = 2, sub = k1: ROS2's second right-hand side.)"""
-    N = pre_E.shape[0]
-    nu_I = nu[N_E:]
-    a_E = Jc * g_EE
-    b_E = Jc * g_EI
-    a_I = Jc * g_IE
-    b_I = Jc * g_II
-    inv_E = 1.0 / tau_E
-    inv_I = 1.0 / tau_I
-    inv_D = 1.0 / tau_D
-    for i in prange(N):
-        inh = row_sum(nu_I, pre_I[i])
-        if i < N_E:  # E rows: depressed E inputs, and the row's own efficacy
-            exc = row_sum(s, pre_E[i])
-            k = input_slope(z[i], exc, inh, a_E, b_E, I0, inv_E)
-            j = N + i
-            f[j] = efficacy_slope(z[j], nu[i], inv_D, u) - c_sub * sub[j]
-        else:
-            exc = row_sum(nu, pre_E[i])
-            k = input_slope(z[i], exc, inh, a_I, b_I, I0, inv_I)
-        f[i] = k - c_sub * sub[i]
 
 
 @njit(cache=True, parallel=True)
@@ -234,14 +207,17 @@ def advance(y, n_steps, method, dt, pre_E, pre_I, N_E, code, Jc, g_EE, g_EI, g_I
         _local_factors(yn, N, N_E, code, gdt, tau_D, u, dp, wnu, lo, bx)
         _small_system(yn, N, N_E, gdt, cE1, cE3, cI2, cI3, bE, bI, dp, wnu, lo, bx, Minv)
         # stage 1: k1 = (I - gamma dt W)^{-1} F(y_n)
-        _field(yn, k1, k1, 0.0, pre_E, pre_I, N_E, Jc, g_EE, g_EI, g_IE, g_II, I0,
+        # F from integrate's own stage kernel (mode 0: acc = F(z)); its `out` goes to z,
+        # which is free until _combine overwrites it
+        _stage(yn, yn, z, k1, 0, 0.0, pre_E, pre_I, N_E, Jc, g_EE, g_EI, g_IE, g_II, I0,
                tau_E, tau_I, tau_D, u, nu, s)
         _solve(k1, k1, yn, N, N_E, bE, bI, dp, wnu, lo, bx, Minv)
         # stage 2: k2 = (I - gamma dt W)^{-1} (F(y_n + dt k1) - 2 k1)
         _combine(yn, k1, k1, z, dt, 0.0)
         _rates(z, N, N_E, code, nu, s)
-        _field(z, k2, k1, 2.0, pre_E, pre_I, N_E, Jc, g_EE, g_EI, g_IE, g_II, I0,
+        _stage(z, z, z, k2, 0, 0.0, pre_E, pre_I, N_E, Jc, g_EE, g_EI, g_IE, g_II, I0,
                tau_E, tau_I, tau_D, u, nu, s)
+        k2 -= 2.0 * k1
         _solve(k2, k2, yn, N, N_E, bE, bI, dp, wnu, lo, bx, Minv)
         _combine(yn, k1, k2, z, 1.5 * dt, 0.5 * dt)
         if not _all_finite(z):
