@@ -103,7 +103,11 @@ def checkpoint_fingerprint(params, settings, seed: int, zero_tol: float,
     if tangent_path != "block":
         d["tangent_path"] = str(tangent_path)
     d.update({f"model.{k}": v for k, v in params.to_dict().items()})
-    d.update({f"settings.{k}": v for k, v in dataclasses.asdict(settings).items()})
+    # the sequential-look keys only where they are set: checkpoints written before they
+    # existed (every look after a t_average, at `confidence`) still resume
+    unset = {"look_every": 0.0, "sequential_alpha": None}
+    d.update({f"settings.{k}": v for k, v in dataclasses.asdict(settings).items()
+              if not (k in unset and v == unset[k])})
     return d
 
 

@@ -87,6 +87,8 @@ def write_lyapunov(path, res: LyapunovResult, params, settings, seed: int,
             "mean_divergence": float(res.divergence.mean()) if res.divergence.size else np.nan,
             "m": int(res.exponents.size),
         }
+        if res.confidence != settings.confidence:  # error-controlled looks (sequential_alpha)
+            summary["ci_level"] = res.confidence
         if res.decision:  # absent when no decision was made (readers apply the rule)
             summary["decision"] = res.decision
         io.write_attrs(f.create_group("summary"), summary)

@@ -8,9 +8,10 @@ QR algorithm of stdnet.lyapunov on it:
 
 * `network_lyapunov`: t_align + t_average, one result;
 * `onset_lyapunov`: the same, then the chaos decision (stdnet.regimes.chaos_decision);
-  while it is undecided the same run is continued by another t_average (as
-  continue_spectrum: same state, same basis, local exponents appended), at most
-  max_extensions times. It can checkpoint and resume to the same bytes
+  while it is undecided the same run is continued to its next look (another t_average,
+  or every look_every; as continue_spectrum: same state, same basis, local exponents
+  appended), up to max_extensions further t_average; with sequential_alpha the looks'
+  level keeps the error over all of them controlled (stdnet.sequential). It can checkpoint and resume to the same bytes
   (stdnet.lyapunov_checkpoint; docs/onset.md, "Checkpoints");
 * `lyapunov_of_simulation`: what rule lyapunov runs, from a read simulation file and the
   config's sections.
@@ -31,6 +32,7 @@ from .lyapunov_checkpoint import (Checkpointer, checkpoint_fingerprint, checkpoi
                                   checkpoint_steps, phase, resume)
 from .lyapunov_qr import random_basis
 from .params import RunParams
+from .sequential import controlled_level, look_intervals
 
 log = logging.getLogger("stdnet.lyapunov")  # the stage's one logger (stdnet.lyapunov)
 
@@ -49,6 +51,8 @@ class LyapunovSettings:
     tol_rel: float = 0.1
     ci_method: str = "batch_means"
     max_extensions: int = 2
+    look_every: float = 0.0  # 0: look again only after each further t_average
+    sequential_alpha: float | None = None  # None: every look at `confidence`
     dt: float = RunParams.dt  # the simulation's integrator: one default, RunParams'
     method: str = RunParams.method
 
@@ -74,6 +78,17 @@ class LyapunovSettings:
             if not (r >= 0 and abs(r - round(r)) < 1e-9 * max(1.0, r)):
                 raise ValueError(f"lyapunov.{key}: invalid value {t}; allowed: a whole multiple "
                                  f"of {name} ({unit})")
+        lv = self.look_every
+        if not (isinstance(lv, (int, float)) and not isinstance(lv, bool) and lv >= 0
+                and abs(lv / self.delta_t - round(lv / self.delta_t)) < 1e-9 * max(1.0, lv)):
+            raise ValueError(f"lyapunov.look_every: invalid value {lv!r}; allowed: 0 (look "
+                             f"after each t_average) or a whole multiple of lyapunov.delta_t "
+                             f"({self.delta_t})")
+        a = self.sequential_alpha
+        if a is not None and not (isinstance(a, (int, float)) and not isinstance(a, bool)
+                                  and 0 < a < 1):
+            raise ValueError(f"lyapunov.sequential_alpha: invalid value {a!r}; allowed: null "
+                             "(every look at lyapunov.confidence) or a number in (0, 1)")
         if self.t_average < 2 * self.delta_t:
             raise ValueError(f"lyapunov.t_average: invalid value {self.t_average}; allowed: at "
                              f"least 2 delta_t ({2 * self.delta_t})")
@@ -84,7 +99,8 @@ class LyapunovSettings:
         """Settings of one run; at a J0 listed in spectrum_J0 (and N <= spectrum_N_max
         when that is > 0), spectrum_exponents exponents."""
         keys = {"n_exponents", "delta_t", "t_align", "t_average", "n_blocks", "confidence",
-                "tol_abs", "tol_rel", "ci_method", "max_extensions"}
+                "tol_abs", "tol_rel", "ci_method", "max_extensions", "look_every",
+                "sequential_alpha"}
         extra = {"spectrum_J0", "spectrum_exponents", "spectrum_N_max",
                  "checkpoint_interval"}  # not settings
         unknown = set(section) - keys - extra
@@ -96,6 +112,23 @@ class LyapunovSettings:
             kw["n_exponents"] = int(section.get("spectrum_exponents", 64))
         return cls(**kw, dt=float(simulation.get("dt", RunParams.dt)),
                    method=simulation.get("method", RunParams.method))
+
+    def looks(self, max_extensions: int | None = None) -> list[int]:
+        """QR intervals averaged at each look at the chaos decision: t_average, then every
+        look_every (every t_average when 0) up to t_average (1 + max_extensions)."""
+        n_max = self.max_extensions if max_extensions is None else int(max_extensions)
+        n_avg = whole_steps(self.t_average, self.delta_t, "t_average")
+        n_look = (whole_steps(self.look_every, self.delta_t, "look_every")
+                  if self.look_every else n_avg)
+        return look_intervals(n_avg, n_look, n_avg * (1 + n_max))
+
+    def look_confidence(self, looks: list[int]) -> float:
+        """The level of every look: `confidence`, or with sequential_alpha the level that
+        keeps each wrong decision's probability over all looks at alpha / 2
+        (stdnet.sequential.controlled_level)."""
+        if self.sequential_alpha is None:
+            return self.confidence
+        return controlled_level([n * self.delta_t for n in looks], self.sequential_alpha)
 
 
 def spectrum_run(section: dict, J0: float | None, N: int | None) -> bool:
@@ -171,36 +204,43 @@ def _interval_counts(settings: LyapunovSettings) -> tuple[int, int, int]:
 
 
 def _state_result(st: SpectrumState, settings: LyapunovSettings, n_align: int,
-                  n_target: int) -> LyapunovResult:
+                  n_target: int, confidence: float, looks: list[int]) -> LyapunovResult:
     """The statistics of the first n_target intervals of a run (as continue_spectrum gives)."""
     t_average = settings.t_average
-    for _ in range(st.n_extensions):  # summed as continue_spectrum does: the same float
-        t_average += settings.t_average
+    for k in range(st.n_extensions):  # summed as continue_spectrum does: the same float
+        t_average += (settings.t_average if not settings.look_every
+                      else (looks[k + 1] - looks[k]) * settings.delta_t)
     return spectrum_result(st.local[:n_align], st.local[n_align:n_target],
                            st.divergence[n_align:n_target],
-                           **_spectrum_kwargs(settings, t_average=t_average),
+                           **_spectrum_kwargs(settings, t_average=t_average,
+                                              confidence=confidence),
                            wall=st.wall_time_s, t_qr=st.qr_time_s,
                            n_extensions=st.n_extensions)
 
 
-def _run_until_decided(runner: IntervalRunner, settings: LyapunovSettings, n_align: int,
-                       n_avg: int, n_max: int, zero_tol: float):
-    """Alignment + averaging, then one more t_average at a time while undecided."""
+def _run_until_decided(runner, settings: LyapunovSettings, n_align: int, n_max: int,
+                       zero_tol: float):
+    """Alignment + averaging, then one more look at a time while undecided
+    (LyapunovSettings.looks; at each the level LyapunovSettings.look_confidence).
+    runner: an IntervalRunner (anything with .st and run_to(n_intervals))."""
     from .regimes import UNDECIDED, chaos_decision
 
     st = runner.st
+    looks = settings.looks(n_max)
+    level = settings.look_confidence(looks)
     while True:
-        n_target = n_align + n_avg * (1 + st.n_extensions)
+        n_target = n_align + looks[min(st.n_extensions, len(looks) - 1)]
         st.grow(n_target)
         runner.run_to(n_target)
-        res = _state_result(st, settings, n_align, n_target)
+        res = _state_result(st, settings, n_align, n_target, level, looks)
         decision = chaos_decision(res.lambda_max, res.half_width[0], zero_tol)
-        if decision != UNDECIDED or st.n_extensions >= n_max:
+        if decision != UNDECIDED or st.n_extensions >= len(looks) - 1:
             return res, decision
-        log.info("undecided after %g tau (lambda_max %.4f +- %.3g, zero_tol %g): extension "
-                 "%d/%d by %g tau", res.t_average, res.lambda_max, res.half_width[0], zero_tol,
-                 st.n_extensions + 1, n_max, settings.t_average)
-        st.n_extensions += 1  # a checkpoint from here on resumes into the extension
+        log.info("undecided after %g tau (lambda_max %.4f +- %.3g at %.4g, zero_tol %g): look "
+                 "%d/%d after %g tau more", res.t_average, res.lambda_max, res.half_width[0],
+                 level, zero_tol, st.n_extensions + 2, len(looks),
+                 (looks[st.n_extensions + 1] - looks[st.n_extensions]) * settings.delta_t)
+        st.n_extensions += 1  # a checkpoint from here on resumes into the next look
 
 
 def onset_lyapunov(params, net, y0, settings: LyapunovSettings, seed: int, zero_tol: float,
@@ -211,8 +251,9 @@ def onset_lyapunov(params, net, y0, settings: LyapunovSettings, seed: int, zero_
     Runs t_align + t_average (as network_lyapunov, same seed -> same numbers), applies
     stdnet.regimes.chaos_decision(lambda_max, half width, zero_tol) and, while that
     is "undecided", continues the same run (same state, same basis, local exponents
-    appended: as continue_spectrum) by another t_average, at most max_extensions times
-    (default settings.max_extensions). The result carries the final decision
+    appended: as continue_spectrum) to the next look (LyapunovSettings.looks: by another
+    t_average, or every look_every), up to t_average (1 + max_extensions) (default
+    settings.max_extensions); every look at LyapunovSettings.look_confidence. The result carries the final decision
     ("undecided" if it still is: never a guess) and n_extensions; its t_average is
     the total averaging time. Returns (result, final y).
 
@@ -247,7 +288,7 @@ def onset_lyapunov(params, net, y0, settings: LyapunovSettings, seed: int, zero_
     with checkpoint_on_sigterm(ckpt):
         if ckpt is not None:
             ckpt.start(runner.step)
-        res, decision = _run_until_decided(runner, settings, n_align, n_avg, n_max, zero_tol)
+        res, decision = _run_until_decided(runner, settings, n_align, n_max, zero_tol)
         if ckpt is not None:
             ckpt.exit_if_terminated(st)
     res = dataclasses.replace(res, decision=decision)

@@ -1,14 +1,27 @@
 # Lyapunov stage: exponents of every run from its simulation's final state, one table,
 # figures (lambda_max vs J0, convergence, Kaplan-Yorke dimension).
 LYAP = config["lyapunov"]
+# the rule's params without the sequential-look keys at their defaults: results made before
+# those keys existed keep their params, so they are not re-run (the run is the same)
+LYAP_RULE = {
+    k: v
+    for k, v in LYAP.items()
+    if not ((k == "look_every" and not v) or (k == "sequential_alpha" and v is None))
+}
 LYAP_NOTE = (
     f"m = {LYAP['n_exponents']} exponents"
     f"{' (' + str(LYAP['spectrum_exponents']) + ' at J0 = ' + str(LYAP['spectrum_J0']) + ')' if LYAP['spectrum_J0'] else ''}, QR every {LYAP['delta_t']} tau, basis aligned "
     f"for {LYAP['t_align']} tau, averaged over {LYAP['t_average']} tau from the final state "
     f"of a {config['simulation']['t_transient']}+{config['simulation']['t_record']} tau "
     f"simulation (extended up to {LYAP['max_extensions']} times by {LYAP['t_average']} tau while "
-    f"the chaos decision is undecided); RK4 dt = {config['simulation']['dt']}; "
-    f"{LYAP['confidence']:.0%} CI from "
+    f"the chaos decision is undecided"
+    f"{', looking every ' + str(LYAP['look_every']) + ' tau' if LYAP.get('look_every') else ''}"
+    f"); RK4 dt = {config['simulation']['dt']}; "
+    + (
+        f"CI at level 1 - {LYAP['sequential_alpha']}/K for K looks (error-controlled) from "
+        if LYAP.get("sequential_alpha") is not None
+        else f"{LYAP['confidence']:.0%} CI from "
+    )
     + (
         "batch means (batches of 10 integrated autocorrelation times)"
         if LYAP["ci_method"] == "batch_means"
@@ -35,7 +48,7 @@ rule lyapunov:
         runtime=cost_runtime("lyapunov"),
     params:
         model=model_params,
-        lyapunov=LYAP,
+        lyapunov=LYAP_RULE,
         simulation=simulation_settings(),
         seed=lambda wc: int(wc.seed),
         zero_tol=config["transition"]["zero_tol"],  # the chaos decision (extensions while undecided)
