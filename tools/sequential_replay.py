@@ -17,7 +17,6 @@ import glob
 import re
 
 import h5py
-import numpy as np
 import pandas as pd
 
 from stdnet.lyapunov import exponent_ci
