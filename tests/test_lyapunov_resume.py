@@ -57,12 +57,16 @@ def start():
     return p, run, sim
 
 
-@pytest.fixture(scope="module")
-def uninterrupted(start):
+def _uninterrupted(start, settings):
     p, _, sim = start
-    res, y = onset_lyapunov(p, sim["network"], sim["final"]["y"], SETTINGS, SEED, ZERO_TOL)
+    res, y = onset_lyapunov(p, sim["network"], sim["final"]["y"], settings, SEED, ZERO_TOL)
     assert res.n_extensions >= 1, "the test needs a run that uses extensions"
     return res, y
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(start):
+    return _uninterrupted(start, SETTINGS)
 
 
 def _run(start, path, settings=SETTINGS, y0=None, every=CKPT_EVERY):
@@ -189,10 +193,7 @@ FUSED = dataclasses.replace(SETTINGS, n_exponents=2)
 
 @pytest.fixture(scope="module")
 def uninterrupted_fused(start):
-    p, _, sim = start
-    res, y = onset_lyapunov(p, sim["network"], sim["final"]["y"], FUSED, SEED, ZERO_TOL)
-    assert res.n_extensions >= 1, "the test needs a run that uses extensions"
-    return res, y
+    return _uninterrupted(start, FUSED)
 
 
 def test_fused_path_killed_again_and_again_resumes_to_identical_result(

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .lyapunov import SpectrumState
+from .sequential import without_unset
 
 log = logging.getLogger("stdnet.lyapunov")  # the stage's one logger (stdnet.lyapunov)
 
@@ -103,11 +104,9 @@ def checkpoint_fingerprint(params, settings, seed: int, zero_tol: float,
     if tangent_path != "block":
         d["tangent_path"] = str(tangent_path)
     d.update({f"model.{k}": v for k, v in params.to_dict().items()})
-    # the sequential-look keys only where they are set: checkpoints written before they
-    # existed (every look after a t_average, at `confidence`) still resume
-    unset = {"look_every": 0.0, "sequential_alpha": None}
-    d.update({f"settings.{k}": v for k, v in dataclasses.asdict(settings).items()
-              if not (k in unset and v == unset[k])})
+    # the sequential-look keys only where they are set: older checkpoints still resume
+    d.update({f"settings.{k}": v
+              for k, v in without_unset(dataclasses.asdict(settings)).items()})
     return d
 
 

@@ -11,8 +11,9 @@ QR algorithm of stdnet.lyapunov on it:
   while it is undecided the same run is continued to its next look (another t_average,
   or every look_every; as continue_spectrum: same state, same basis, local exponents
   appended), up to max_extensions further t_average; with sequential_alpha the looks'
-  level keeps the error over all of them controlled (stdnet.sequential). It can checkpoint and resume to the same bytes
-  (stdnet.lyapunov_checkpoint; docs/onset.md, "Checkpoints");
+  level keeps the error over all of them controlled (stdnet.sequential). It can
+  checkpoint and resume to the same bytes (stdnet.lyapunov_checkpoint; docs/onset.md,
+  "Checkpoints");
 * `lyapunov_of_simulation`: what rule lyapunov runs, from a read simulation file and the
   config's sections.
 
@@ -253,8 +254,8 @@ def onset_lyapunov(params, net, y0, settings: LyapunovSettings, seed: int, zero_
     is "undecided", continues the same run (same state, same basis, local exponents
     appended: as continue_spectrum) to the next look (LyapunovSettings.looks: by another
     t_average, or every look_every), up to t_average (1 + max_extensions) (default
-    settings.max_extensions); every look at LyapunovSettings.look_confidence. The result carries the final decision
-    ("undecided" if it still is: never a guess) and n_extensions; its t_average is
+    settings.max_extensions); every look at LyapunovSettings.look_confidence. The
+    result carries the final decision ("undecided" if it still is: never a guess) and n_extensions; its t_average is
     the total averaging time. Returns (result, final y).
 
     checkpoint_path: a checkpoint there from this same run (checkpoint_fingerprint) is

@@ -28,12 +28,23 @@ the per-look 95 % rule 14 % and 9.25 %; Bonferroni 2.75 % and 3.25 % (binomial S
 from __future__ import annotations
 
 import math
+
 import numpy as np
 
-#: Monte Carlo paths for the boundary (standard error of a crossing probability of 0.025:
+#: Monte Carlo paths of crossing_probability (standard error at a probability of 0.025:
 #: 3.5e-4) and their seed
 N_PATHS = 200_000
 MC_SEED = 20261205
+
+#: lyapunov settings that mean "today's rule" (every look after a t_average, at
+#: `confidence`); left out of checkpoint fingerprints and rule params when they have
+#: these values, so runs and checkpoints made before the keys existed stay valid
+UNSET = {"look_every": 0.0, "sequential_alpha": None}
+
+
+def without_unset(settings: dict) -> dict:
+    """`settings` (a lyapunov mapping) without the sequential keys at their UNSET values."""
+    return {k: v for k, v in settings.items() if not (k in UNSET and v == UNSET[k])}
 
 
 def look_intervals(n_first: int, n_look: int, n_last: int) -> list[int]:

@@ -1,13 +1,11 @@
 # Lyapunov stage: exponents of every run from its simulation's final state, one table,
 # figures (lambda_max vs J0, convergence, Kaplan-Yorke dimension).
+from stdnet.sequential import without_unset
+
 LYAP = config["lyapunov"]
 # the rule's params without the sequential-look keys at their defaults: results made before
 # those keys existed keep their params, so they are not re-run (the run is the same)
-LYAP_RULE = {
-    k: v
-    for k, v in LYAP.items()
-    if not ((k == "look_every" and not v) or (k == "sequential_alpha" and v is None))
-}
+LYAP_RULE = without_unset(LYAP)
 LYAP_NOTE = (
     f"m = {LYAP['n_exponents']} exponents"
     f"{' (' + str(LYAP['spectrum_exponents']) + ' at J0 = ' + str(LYAP['spectrum_J0']) + ')' if LYAP['spectrum_J0'] else ''}, QR every {LYAP['delta_t']} tau, basis aligned "
