@@ -15,12 +15,12 @@ cfg, m, out = p.routes, p.model, snakemake.output
 N = int(p.N)
 model = ModelParams.from_config(m, N=N, J0=0.0)  # J0: set per case by route_cases
 jfp = read_table(snakemake.input.jfp)
-cases = route_cases(model, jfp, cfg["dJ"], cfg["t_sim"], p.dt)
-write_routes(out.h5, cases, {**m, "N": N, **cfg, "dt": p.dt})
+cases = route_cases(model, jfp, cfg["dJ"], cfg["t_sim"], p.dt, p.method)
+write_routes(out.h5, cases, {**m, "N": N, **cfg, "dt": p.dt, "method": p.method})
 text = (f"Spectra of the (N + N_E)-dimensional Jacobian at the homogeneous fixed point, "
         f"N = {N}, just below (grey) and above (colour) J_FP ± {cfg['dJ']} for one "
         "realization of each kind of crossing (dense eig for N <= "
         f"{DENSE_EIG_N_MAX}, otherwise the eigenvalues near the right edge). Insets: rates of "
         f"recorded E (vermillion) and I (blue) neurons simulated for {cfg['t_sim']:g} τ just above "
-        f"J_FP (RK4, dt = {p.dt}). {model_caption(model)}.")
+        f"J_FP ({p.method.upper()}, dt = {p.dt}). {model_caption(model)}.")
 save_figure(routes_figure(read_routes(out.h5), text), out.png, out.pdf)

@@ -183,7 +183,20 @@ def _allowed(err) -> str:
         return "distinct values"
     if v == "required":
         return "these keys must be present: " + ", ".join(val)
+    if v in ("oneOf", "anyOf"):  # each alternative in words
+        return " or ".join(_describe(s) for s in val)
     return err.message
+
+
+def _describe(schema: dict) -> str:
+    """One alternative of a oneOf in words (the forms our schemas use)."""
+    if "const" in schema:
+        return str(schema["const"])
+    if "exclusiveMinimum" in schema:
+        return f"a number > {schema['exclusiveMinimum']}"
+    if "minimum" in schema:
+        return f"a number >= {schema['minimum']}"
+    return str(schema.get("type", schema))
 
 
 def _non_finite(value, path=()) -> dict:
@@ -229,11 +242,25 @@ def validate_config(config: dict, schema_dir) -> dict:
     for err in errors:
         if _key(list(err.absolute_path)) not in non_finite:  # said once is enough
             problems += _schema_problem(err)
+    if not problems and cfg.get("simulation", {}).get("dt") == "auto":
+        problems += _resolve_auto_dt(cfg)
     if not problems:
         problems += _semantic_problems(cfg)
     if problems:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
     return cfg
+
+
+def _resolve_auto_dt(cfg: dict) -> list[str]:
+    """simulation.dt: auto becomes a number here, once, so that every rule, fingerprint
+    and cost estimate sees the same step (stdnet.preflight.auto_dt)."""
+    from .preflight import auto_dt
+
+    try:
+        cfg["simulation"]["dt"] = auto_dt(cfg)
+    except ValueError as e:
+        return [f"config key 'simulation.dt': value 'auto' cannot be resolved: {e}"]
+    return []
 
 
 def _semantic_problems(cfg: dict) -> list[str]:

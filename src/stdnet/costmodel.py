@@ -70,6 +70,11 @@ TANGENT_FUSED = {2: 1.28, 4: 1.33}
 #: the same past PATTERN_CACHE_BYTES: N = 4e4 (320 MB) m = 1: 1.26, m = 2: 1.48; block
 #: path 4.51, 4.47 (m = 1, 2) and 4.44 (m = 8)
 TANGENT_FUSED_DRAM = {2: 1.26, 4: 1.48}
+#: cost of one step of simulation.method in RK4 steps: Euler is one pass over the synapses
+#: of RK4's four; ETD4 (stdnet.expint) makes RK4's four passes plus O(N) population means
+#: and combinations: 1.22 (N = 2000), 1.06 (N = 1e4) RK4 steps for the trajectory, 1.29
+#: and 1.03 with one fused tangent (one thread, AMD EPYC, 2026-12-05; docs/performance.md)
+METHOD_STEP_COST = {"rk4": 1.0, "euler": 0.25, "etd4": 1.15}
 #: pattern size above which SYN_RATE_DRAM and TANGENT_*_DRAM apply: a node's L3 is
 #: shared by its jobs (N = 2e4 at c = 0.1 has 80 MB)
 PATTERN_CACHE_BYTES = 64 * 2 ** 20
@@ -287,7 +292,8 @@ class CostModel:
         return base + pattern / 1e6
 
     def _steps(self, t: float) -> float:
-        return t / self.sim.dt
+        """RK4-step equivalents of t simulated tau (METHOD_STEP_COST)."""
+        return t / self.sim.dt * METHOD_STEP_COST[self.sim.method]
 
     # -- rules ----------------------------------------------------------------------
     @property
@@ -296,8 +302,8 @@ class CostModel:
 
     def _simulate(self, N, **_) -> JobCost:
         p, K, pattern = self._network(N)
-        s = EXPECTED_STARTUP_S + synapse_seconds(p.N, K, self.sim.total_steps, pattern,
-                                                 self.on_gpu)
+        steps = self.sim.total_steps * METHOD_STEP_COST[self.sim.method]
+        s = EXPECTED_STARTUP_S + synapse_seconds(p.N, K, steps, pattern, self.on_gpu)
         # on the GPU one host thread drives the kernels
         return JobCost(s, s, self._run_mem(N), threaded=not self.on_gpu, gpus=int(self.on_gpu))
 

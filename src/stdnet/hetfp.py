@@ -39,8 +39,8 @@ class HetFPComparison:
 
 
 def hetfp_compare(params: ModelParams, seed: int, J0_values, *, t_sim: float, dt: float,
-                  settle_tol: float, perturbation: float, theory_J0, n_nodes: int
-                  ) -> HetFPComparison:
+                  settle_tol: float, perturbation: float, theory_J0, n_nodes: int,
+                  method: str = "rk4") -> HetFPComparison:
     """Simulate realization (params.N, seed) at each J0 for t_sim and polish what settled
     (settle_heterogeneous, its theory at the default number of nodes); the theory branch
     at N_THEORY points over theory_J0 with n_nodes Gauss-Hermite nodes."""
@@ -48,7 +48,8 @@ def hetfp_compare(params: ModelParams, seed: int, J0_values, *, t_sim: float, dt
     rows, states = [], []
     for J0 in J0_values:
         out = settle_heterogeneous(params.replace(J0=float(J0)), seed, t_sim=t_sim, dt=dt,
-                                   settle_tol=settle_tol, perturbation=perturbation)
+                                   settle_tol=settle_tol, perturbation=perturbation,
+                                   method=method)
         row = {"N": N, "seed": seed, "J0": float(J0), **out["summary"]}
         rows.append(row)
         states.append(out["y"])

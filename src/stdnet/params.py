@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from .transfer import TRANSFER_NAMES, transfer_code
 
-METHODS = ("rk4", "euler")
+METHODS = ("rk4", "euler", "etd4")  # etd4: stdnet.expint
 #: where the kernels run (stdnet.cuda_device checks that a GPU is there)
 BACKENDS = ("cpu", "cuda")
 
@@ -172,6 +172,10 @@ class RunParams:
         _require(self.precision in ("float64", "float32"), "precision", self.precision,
                  "float64, float32")
         _require(self.backend in BACKENDS, "backend", self.backend, ", ".join(BACKENDS))
+        if self.method == "etd4":  # its population means are float64 CPU sums
+            _require(self.precision == "float64", "precision", self.precision,
+                     "float64 with method etd4")
+            _require(self.backend == "cpu", "backend", self.backend, "cpu with method etd4")
 
     @property
     def steps_per_record(self) -> int:

@@ -19,7 +19,16 @@ from .params import ModelParams, RunParams, _is_whole
 
 #: the suggested dt keeps this margin from the stability limit
 DT_SAFETY = 0.9
-_METHOD_NAMES = {"rk4": "RK4", "euler": "Euler"}
+#: simulation.dt: auto never exceeds this (accuracy: ETD4's lambda_1 over 8-30 tau differs
+#: from RK4 at dt = 0.0125 by <= 8e-5 at dt = 0.25, N = 2000 and 8000, J0 = 1-2;
+#: docs/performance.md "Step size")
+AUTO_DT_MAX = 0.25
+#: ... and keeps this fraction of the stability limit: ETD4's limit is set by the explicit
+#: part (bulk rim, leaks), RK4's by the stiff mode, which is damped well only well inside
+AUTO_SAFETY = {"etd4": DT_SAFETY, "rk4": 0.5, "euler": 0.5}
+_METHOD_NAMES = {"rk4": "RK4", "euler": "Euler", "etd4": "ETD4"}
+#: the largest dt `max_stable_dt` scans for ETD4, whose stiff mode is exact at any dt
+ETD_DT_CAP = 5.0
 
 
 # ---- step size ----------------------------------------------------------------------
@@ -59,17 +68,94 @@ def _limit(modes, method: str) -> tuple[float, complex]:
     return min(limits, key=lambda t: t[0])
 
 
+def _bulk_radius(params: ModelParams) -> float:
+    """A bound on the radius of the Jacobian's random bulk around -1/tau (the circular law
+    with phi' <= 1 and x <= 1, docs/model.md §4): block (a, b) contributes the row variance
+    (K_b / K)(1 - c_b) (J0 g_ab)^2, and the bulk lies inside sqrt(rho) of that 2x2 matrix."""
+    p = params
+    g = np.array([[p.g_EE, p.g_EI], [p.g_IE, p.g_II]])
+    share = np.array([p.K_E * (1.0 - p.K_E / p.N_E), p.K_I * (1.0 - p.K_I / p.N_I)]) / p.K
+    V = (p.J0 * g) ** 2 * share[None, :]
+    return float(np.sqrt(np.abs(np.linalg.eigvals(V)).max()))
+
+
+def _etd_growth(L: np.ndarray, D: np.ndarray, h: float) -> float:
+    """Spectral radius of one ETD4 step (stdnet.expint's stages) on y' = L y + D y, L
+    taken exactly and D as the explicit part: the linear stability of the split."""
+    from scipy.linalg import expm
+
+    n = L.shape[0]
+    Z = np.zeros((5 * n, 5 * n))  # phi_0 .. phi_4 from one block exponential
+    for k in range(4):
+        Z[k * n:(k + 1) * n, (k + 1) * n:(k + 2) * n] = np.eye(n)
+
+    def phis(A):
+        Z[:n, :n] = A
+        E = expm(Z)
+        return [E[:n, k * n:(k + 1) * n] for k in range(5)]
+
+    q = phis(0.5 * h * L)
+    E2, P2 = q[0], 0.5 * h * q[1]
+    f = phis(h * L)
+    f1 = h * (f[1] - 3 * f[2] + 4 * f[3])
+    f2 = h * (f[2] - 2 * f[3])
+    f3 = h * (-f[2] + 4 * f[3])
+    a = E2 + P2 @ D
+    b = E2 + P2 @ D @ a
+    c = E2 @ a + P2 @ (2 * D @ b - D)
+    R = f[0] + f1 @ D + 2 * f2 @ D @ (a + b) + f3 @ D @ c
+    return float(np.abs(np.linalg.eigvals(R)).max()) if np.all(np.isfinite(R)) else math.inf
+
+
+def _etd_limit(params: ModelParams, fp=None) -> tuple[float, complex]:
+    """(largest stable dt, the eigenvalue that sets it) of ETD4: the leaks, the depression
+    mode and the rim of the bulk disc see RK4's region (L is zero on them at the fixed
+    point); the three homogeneous modes see the split scheme (_etd_growth), scanned up to
+    ETD_DT_CAP."""
+    from .meanfield import homogeneous_fixed_point
+    from .stability import homogeneous_jacobian
+
+    p = params
+    fp = homogeneous_fixed_point(p) if fp is None else fp
+    J = homogeneous_jacobian(p, fp)
+    D = np.diag(np.diag(J))  # the local part: leaks and the efficacy's own damping
+    D[2, 0] = J[2, 0]
+    D[0, 0], D[1, 1] = -1.0 / p.tau_E, -1.0 / p.tau_I
+    R = _bulk_radius(p)
+    rim = -1.0 / p.tau_E + R * np.exp(1j * np.linspace(0.0, np.pi, 91))
+    local = [-1.0 / p.tau_E, -1.0 / p.tau_I, -1.0 / p.tau_D - p.u * fp.nu_E]
+    best = _limit(np.concatenate([local, rim]).astype(complex), "rk4")
+    stiff = complex(np.linalg.eigvals(J)[np.argmin(np.linalg.eigvals(J).real)])
+    if all(ev.real < 0 for ev in np.linalg.eigvals(J)):
+        for h in np.geomspace(0.01, min(best[0], ETD_DT_CAP), 60):
+            if _etd_growth(J - D, D, h) > 1.0 + 1e-12:
+                return float(h), stiff
+    return (min(best[0], ETD_DT_CAP), best[1]) if best[0] < ETD_DT_CAP else (ETD_DT_CAP, stiff)
+
+
 def max_stable_dt(params: ModelParams, method: str = "rk4") -> float:
     """Largest dt for which dt * lambda of every homogeneous and leak mode lies inside the
-    stability region of `method` (rk4 or euler). Raises RuntimeError where the homogeneous
-    fixed point does not converge."""
-    return _limit(_modes(params), method)[0]
+    stability region of `method` (rk4 or euler; for etd4 see _etd_limit). Raises
+    RuntimeError where the homogeneous fixed point does not converge."""
+    return _method_limit(params, None, method)[0]
+
+
+def _method_limit(params: ModelParams, fp, method: str) -> tuple[float, complex]:
+    """(largest stable dt, the eigenvalue that sets it) of `method` at the fixed point fp."""
+    if method == "etd4":
+        return _etd_limit(params, fp)
+    return _limit(_modes(params, fp), method)
 
 
 def suggest_dt(dt_max: float, intervals=()) -> float:
     """DT_SAFETY * dt_max rounded down to 2 significant digits, lowered further (still 2
     digits) until it divides every interval (record_interval, ...), as RunParams requires."""
-    x = DT_SAFETY * dt_max
+    return _round_down(DT_SAFETY * dt_max, intervals)
+
+
+def _round_down(x: float, intervals=()) -> float:
+    """x rounded down to 2 significant digits, then lowered (still 2 digits) until it
+    divides every interval."""
     if not math.isfinite(x) or x <= 0:
         return x
     e = math.floor(math.log10(x)) - 1
@@ -90,7 +176,7 @@ def _fmt_lam(lam: complex) -> str:
 
 
 def _dt_message(dt, method, N, J0, lam, dt_max, intervals, more="") -> str:
-    edge = _ray_limit(lam, method) * abs(lam)
+    edge = dt_max * abs(lam)
     return (f"{dt} is outside the {_METHOD_NAMES[method]} stability region at N = {N}, J0 = {J0:g} "
             f"(eigenvalue {_fmt_lam(lam)}: dt |lambda| = {dt * abs(lam):.3g}, the region ends "
             f"at {edge:.3g} in that direction){more}; use dt <= {suggest_dt(dt_max, intervals):g} "
@@ -101,7 +187,7 @@ def dt_problem(params: ModelParams, run: RunParams, key: str = "simulation.dt") 
     """Why run.dt is too large at this grid point, or None (also where the fixed point
     does not converge: then there is nothing to linearise around)."""
     try:
-        dt_max, lam = _limit(_modes(params), run.method)
+        dt_max, lam = _method_limit(params, None, run.method)
     except RuntimeError:
         return None
     if run.dt <= dt_max:
@@ -128,18 +214,21 @@ def _simulated_points(cfg: dict) -> dict:
     return pts
 
 
-def dt_config_problems(cfg: dict) -> list[str]:
-    """simulation.dt against every simulated (N, J0) of a schema-valid config: one message
-    at the point that needs the smallest dt, with a dt that suits them all."""
+def _intervals(cfg: dict) -> list:
+    """The times that must be whole multiples of simulation.dt."""
+    out = [cfg["simulation"]["record_interval"]]
+    for section, key in (("lyapunov", "delta_t"), ("correlations", "sample_interval")):
+        if key in cfg.get(section, {}):
+            out.append(cfg[section][key])
+    return out
+
+
+def _point_limits(cfg: dict, method: str) -> list[tuple]:
+    """(largest stable dt, N, J0, the eigenvalue that sets it) at every simulated (N, J0)
+    of a schema-valid config that has a homogeneous fixed point."""
     from .meanfield import fixed_point_branch, homogeneous_fixed_point
 
-    sim = cfg["simulation"]
-    method, dt = sim["method"], float(sim["dt"])
-    intervals = [sim["record_interval"]]
-    for section, key in (("lyapunov", "delta_t"), ("correlations", "sample_interval")):
-        if key in cfg.get(section, {}):  # these must be whole multiples of dt too
-            intervals.append(cfg[section][key])
-    bad = []
+    out = []
     for N, J0s in sorted(_simulated_points(cfg).items()):
         J0s = sorted(J0s)
         try:
@@ -153,17 +242,40 @@ def dt_config_problems(cfg: dict) -> list[str]:
         for J0, fp in zip(J0s, fps):
             p = base.replace(J0=J0)
             try:
-                dt_max, lam = _limit(_modes(p, fp or homogeneous_fixed_point(p)), method)
+                dt_max, lam = _method_limit(p, fp or homogeneous_fixed_point(p), method)
             except RuntimeError:
                 continue  # no fixed point here: nothing to linearise around
-            if dt > dt_max:
-                bad.append((dt_max, N, J0, lam))
+            out.append((float(dt_max), N, J0, lam))
+    return out
+
+
+def auto_dt(cfg: dict) -> float:
+    """simulation.dt: auto for a schema-valid config: AUTO_SAFETY of the smallest stability
+    limit over the simulated (N, J0), at most AUTO_DT_MAX, rounded down to divide every
+    interval (_intervals). ValueError where no step qualifies."""
+    method = cfg["simulation"]["method"]
+    # the simulated points do not depend on dt; the cost model that lists them needs one
+    cfg = {**cfg, "simulation": {**cfg["simulation"], "dt": AUTO_DT_MAX}}
+    limits = [b[0] for b in _point_limits(cfg, method)]
+    x = min([AUTO_DT_MAX] + [AUTO_SAFETY[method] * d for d in limits])
+    dt = _round_down(x, _intervals(cfg))
+    if not (math.isfinite(dt) and dt > 0 and all(_is_whole(t / dt) for t in _intervals(cfg))):
+        raise ValueError(f"no step <= {x:.3g} divides the intervals {_intervals(cfg)}")
+    return dt
+
+
+def dt_config_problems(cfg: dict) -> list[str]:
+    """simulation.dt against every simulated (N, J0) of a schema-valid config: one message
+    at the point that needs the smallest dt, with a dt that suits them all."""
+    sim = cfg["simulation"]
+    method, dt = sim["method"], float(sim["dt"])
+    bad = [b for b in _point_limits(cfg, method) if dt > b[0]]
     if not bad:
         return []
     dt_max, N, J0, lam = min(bad, key=lambda b: b[0])
     more = f" (and at {len(bad) - 1} other (N, J0))" if len(bad) > 1 else ""
     return ["config key 'simulation.dt': value "
-            + _dt_message(dt, method, N, J0, lam, dt_max, intervals, more)]
+            + _dt_message(dt, method, N, J0, lam, dt_max, _intervals(cfg), more)]
 
 
 # ---- memory -------------------------------------------------------------------------

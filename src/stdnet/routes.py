@@ -26,10 +26,11 @@ _ATTRS = ("seed", "J_FP", "J_lo", "J_hi", "n_E")
 _DATA = ("ev_lo", "ev_hi", "t", "nu")
 
 
-def route_cases(params: ModelParams, jfp, dJ: float, t_sim: float, dt: float) -> list[dict]:
+def route_cases(params: ModelParams, jfp, dJ: float, t_sim: float, dt: float,
+                method: str = "rk4") -> list[dict]:
     """One case per crossing kind found at N = params.N in the J_FP table `jfp`: its
     realization's rightmost eigenvalues at J_FP -+ dJ (dense eig up to DENSE_EIG_N_MAX,
-    shift-invert above) and a run of t_sim at J_FP + dJ (time step dt)."""
+    shift-invert above) and a run of t_sim at J_FP + dJ (time step dt, `method`)."""
     N = params.N
     cases = []
     for kind in KINDS:
@@ -45,7 +46,7 @@ def route_cases(params: ModelParams, jfp, dJ: float, t_sim: float, dt: float) ->
         method = "dense" if N <= DENSE_EIG_N_MAX else "shift_invert"
         ev = {J: rightmost_eigenvalues(jacobian_blocks(base.replace(J0=J), net), method=method)
               for J in (J_lo, J_hi)}
-        sim = short_run(base.replace(J0=J_hi), seed, t_sim, dt=dt, network=net)
+        sim = short_run(base.replace(J0=J_hi), seed, t_sim, dt=dt, network=net, method=method)
         res = sim.result()
         cases.append({"kind": kind, "seed": seed, "J_FP": float(row.J_FP), "J_lo": J_lo,
                       "J_hi": J_hi, "ev_lo": ev[J_lo], "ev_hi": ev[J_hi], "t": res["time"],

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import io
+from . import expint, io
 from .errors import CheckpointError, DivergenceError, InputFileError  # DivergenceError: re-exported
 from .integrate import METHOD_CODES, PRECISIONS, advance, kernel_args, make_work
 from .meanfield import homogeneous_fixed_point
@@ -113,16 +113,20 @@ class CpuEngine:
         self.p, self.dt = params, run.dt
         self.dtype = PRECISIONS[run.precision]
         self.args = kernel_args(params, net, dtype=self.dtype)
-        self.work = make_work(params, self.dtype)
-        self.method = METHOD_CODES[run.method]
+        if run.method == expint.METHOD:  # the stiff homogeneous mode taken exactly
+            self.work = expint.make_work(params, self.dtype)
+            self.method, self._advance = expint.METHOD_CODE, expint.advance
+        else:
+            self.work = make_work(params, self.dtype)
+            self.method, self._advance = METHOD_CODES[run.method], advance
         self.device = "cpu"
 
     def advance(self, st: SimState, n: int) -> int:
         """n steps; -1, or the index of the first step whose result is not finite."""
         if self.dtype is np.float64:
-            return advance(st.y, n, self.method, self.dt, *self.args, self.work)
+            return self._advance(st.y, n, self.method, self.dt, *self.args, self.work)
         y = st.y.astype(self.dtype)
-        bad = advance(y, n, self.method, self.dt, *self.args, self.work)
+        bad = self._advance(y, n, self.method, self.dt, *self.args, self.work)
         st.y[:] = y
         return bad
 

@@ -20,13 +20,13 @@ log = logging.getLogger("stdnet.stability_runs")
 
 def short_run(params: ModelParams, seed: int, t_sim: float, dt: float = RunParams.dt,
               perturbation: float = RunParams.perturbation, n_record: int = RunParams.n_record,
-              record_every: float = 1.0, network=None):
+              record_every: float = 1.0, network=None, method: str = RunParams.method):
     """A Simulator run of t_sim (tau) from the kicked homogeneous state; returns the
     finished Simulator (its .y is the end state, .result() the traces)."""
     rec = dt * max(1, int(round(record_every / dt)))
     n_rec = max(1, int(np.ceil(t_sim / rec)))
     run = RunParams(dt=dt, t_transient=0.0, t_record=n_rec * rec, record_interval=rec,
-                    n_record=n_record, perturbation=perturbation)
+                    n_record=n_record, perturbation=perturbation, method=method)
     sim = Simulator(params, run, seed, network=network)
     sim.advance_to(run.total_steps)
     return sim
@@ -35,13 +35,13 @@ def short_run(params: ModelParams, seed: int, t_sim: float, dt: float = RunParam
 def settle_heterogeneous(params: ModelParams, seed: int, t_sim: float,
                          dt: float = RunParams.dt, settle_tol: float = 1e-3,
                          perturbation: float = RunParams.perturbation,
-                         n_nodes: int = GAUSS_NODES) -> dict:
+                         n_nodes: int = GAUSS_NODES, method: str = RunParams.method) -> dict:
     """Simulate one realization; if it has settled (max |F| < settle_tol) polish the end
     state to a fixed point by Newton, and compare its input statistics with the Gaussian
     theory. Returns {"y": state, "summary": {...}} (summary values are nan when unsettled).
     """
     p = params
-    sim = short_run(p, seed, t_sim, dt=dt, perturbation=perturbation)
+    sim = short_run(p, seed, t_sim, dt=dt, perturbation=perturbation, method=method)
     y = sim.y.copy()
     F_end = float(np.max(np.abs(network_vector_field(p, sim.net, y))))
     s = {"t_sim": float(t_sim), "F_end": F_end, "settled": False, "residual": np.nan,

@@ -14,7 +14,7 @@ LYAP_NOTE = (
     f"simulation (extended up to {LYAP['max_extensions']} times by {LYAP['t_average']} tau while "
     f"the chaos decision is undecided"
     f"{', looking every ' + str(LYAP['look_every']) + ' tau' if LYAP.get('look_every') else ''}"
-    f"); RK4 dt = {config['simulation']['dt']}; "
+    f"); {config['simulation']['method'].upper()} dt = {config['simulation']['dt']}; "
     + (
         f"CI at level 1 - {LYAP['sequential_alpha']}/K for K looks (error-controlled) from "
         if LYAP.get("sequential_alpha") is not None

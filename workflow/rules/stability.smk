@@ -243,6 +243,7 @@ rule stability_routes:
         routes=STAB["routes"],
         N=ROUTES_N,
         dt=config["simulation"]["dt"],
+        method=config["simulation"]["method"],
     script:
         "../../scripts/stability_routes.py"
 

@@ -20,7 +20,7 @@ TRANS_NOTE = (
     f"J_FP from {'the Jacobian of each realization (tol ' + str(config['stability']['jfp']['tol']) + ')' if TRANS_JFP else 'the regimes (grid)'}; "
     f"J_ch {('as the zero crossing of lambda_max over probes placed by bisection to ' if ONSET['estimator'] == 'crossing' else 'by bisection to ') + str(ONSET['resolution']) if ONSET['search'] else 'on the J0 grid'}. "
     f"Grid N = {GRID_N}, J0 = {GRID_J0}, seeds = {GRID_SEEDS}; "
-    f"t_transient = {config['simulation']['t_transient']} tau, RK4 dt = {config['simulation']['dt']}."
+    f"t_transient = {config['simulation']['t_transient']} tau, {config['simulation']['method'].upper()} dt = {config['simulation']['dt']}."
 )
 
 
