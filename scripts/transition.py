@@ -3,7 +3,7 @@ across models, J_c(inf) and J_FP(inf) with their own exponents, the verdict; the
 theory's J_FP(N) and its N -> inf limit (stdnet.transition)."""
 import pandas as pd
 
-from stdnet.regimes import transition_table
+from stdnet.regimes import check_covers, transition_table
 from stdnet.runtime import setup
 from stdnet.transition import analyse_transition, write_results
 
@@ -15,6 +15,8 @@ jfp = pd.read_csv(inp.jfp) if "jfp" in inp.keys() else None
 onset = pd.read_csv(inp.onset) if "onset" in inp.keys() else None
 log.info("J_FP from %s; J_ch from %s", "the stability stage" if jfp is not None else
          "the regimes (grid)", "the onset search" if onset is not None else "the J0 grid")
+check_covers(regimes, jfp, inp.get("jfp", "jfp.csv"), "jfp_table", p.jfp_N)  # no silent grid values
+check_covers(regimes, onset, inp.get("onset", "onset.csv"), "onset_table")
 trans = transition_table(regimes, jfp, onset)
 res = analyse_transition(trans, p.model, p.J0_range, p.transition["width"])
 write_results(snakemake.output, res)

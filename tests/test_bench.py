@@ -19,7 +19,7 @@ def _fake_results():
     run = {"N": 10000, "K_E": 800, "K_I": 200, "synapses": 10 ** 7, "build_s": 1.0,
            "pattern_bytes": 2 * 10 ** 7, "bytes_per_synapse": 2.0, "index_dtype": "uint16",
            "skipped": {},
-           "seconds_per_step": {"ours": 0.016, "dense": 0.16, "csr": 0.032,
+           "seconds_per_step": {"ours": 0.016, "dense": 0.16, "csr": 0.032, "etd4": 0.0176,
                                 "tangent_m1": 0.032, "tangent_m8": 0.064}}
     one = {"threads": 1, "bandwidth_Bps": 10e9, "bandwidth_probe_bytes": 2 ** 30,
            "caches": {"L2": 2 * 2 ** 20, "L3": 260 * 2 ** 20}, "runs": [run]}
@@ -36,13 +36,14 @@ def test_report_arithmetic():
     table = bench.format_table(one)
     row = next(line for line in table.splitlines() if line.split()[0] == "10000")
     f = row.split()
-    # N, K, size, where, dense, csr, ours, Gsyn/s, x dense, x csr, tan1, tan8, %bound
+    # N, K, size, where, dense, csr, ours, Gsyn/s, x dense, x csr, etd4, tan1, tan8, %bound
     assert f[3] == "L3"
     assert float(f[7]) == pytest.approx(4 * 1e7 / 0.016 / 1e9, abs=0.01)  # 2.5 Gsyn/s
     assert float(f[8]) == pytest.approx(10.0)
     assert float(f[9]) == pytest.approx(2.0)
-    assert (float(f[10]), float(f[11])) == (2.0, 4.0)
-    assert f[12] == "50%"  # 2.5e9 / (10 GB/s / 2 B)
+    assert float(f[10]) == pytest.approx(1.1)  # ETD4 step / RK4 step
+    assert (float(f[11]), float(f[12])) == (2.0, 4.0)
+    assert f[13] == "50%"  # 2.5e9 / (10 GB/s / 2 B)
     goals = bench.goals([one, two], bench.parse_goals(
         ["dense=8", "csr=2", "gsyn=2.5", "bound=0.25", "tangent_m8=3.7", "threads2=1.7"]))
     assert "vs dense numpy: 10.0x (goal >= 8)  met" in goals
@@ -63,10 +64,10 @@ def test_report_has_a_tangent_column_per_m_and_path():
     header = next(line for line in table.splitlines() if line.split()[0] == "N")
     assert re.search(r"tan m=1\s+m=1 blk\s+tan m=2\s+tan m=8\s+%bound", header), header
     f = next(line for line in table.splitlines() if line.split()[0] == "10000").split()
-    assert [float(v) for v in f[10:14]] == [1.25, 3.5, 1.5, 4.0]
-    assert f[14] == "50%"
+    assert [float(v) for v in f[11:15]] == [1.25, 3.5, 1.5, 4.0]  # f[10]: the etd4 column
+    assert f[15] == "50%"
     row40 = next(line for line in table.splitlines() if line.split()[0] == "40000").split()
-    assert row40[10:14] == ["-"] * 4  # not timed at that N
+    assert row40[10:15] == ["-"] * 5  # not timed at that N
     opts = argparse.Namespace(repeats=5, goal=["tangent_m1=1.5"])
     text = bench.report([one], opts)
     assert "tangent paths: block for m = 1, 8; fused for m = 1, 2" in text

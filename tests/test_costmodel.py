@@ -65,16 +65,18 @@ def test_requests_grow_with_attempt(paper, rule):
 
 
 def test_known_values_simulate(paper):
-    # N = 4e4, K = 4000: 320 MB of uint16 indices (past PATTERN_CACHE_BYTES), 1500 tau / 0.025
+    # N = 4e4, K = 4000: 320 MB of uint16 indices (past PATTERN_CACHE_BYTES); 1500 tau at the
+    # ETD4 step dt = auto = 0.25: 6000 steps at 1.15 RK4 steps each
+    assert paper.sim.method == "etd4" and paper.sim.dt == 0.25
     cost = paper.job("simulate", N=40000)
-    assert cost.seconds == pytest.approx(1.5 + 4e4 * 4000 * 60000 / 5.6e8)
-    # 60 s + 2 x 17144.4 s = 34348.7 s -> 573 min; 1000 MB floor above 1.5 x 530 MB
-    assert paper.runtime_min("simulate", N=40000) == 573
-    assert paper.runtime_min("simulate", N=40000, attempt=2) == 1146
+    assert cost.seconds == pytest.approx(1.5 + 4e4 * 4000 * 6000 * 1.15 / 5.6e8)
+    # 60 s + 2 x 1971.4 s = 4002.9 s -> 67 min; 1000 MB floor above 1.5 x 530 MB
+    assert paper.runtime_min("simulate", N=40000) == 67
+    assert paper.runtime_min("simulate", N=40000, attempt=2) == 134
     assert paper.mem_mb("simulate", N=40000) == 1000
     assert paper.mem_mb("simulate", N=40000, attempt=2) == 1500
-    # eight threads at 70 % efficiency: 60 s + 34288.7 s / 5.6 -> 104 min
-    assert paper.runtime_min("simulate", N=40000, threads=8) == 104
+    # eight threads at 70 % efficiency: 60 s + 3942.9 s / 5.6 -> 13 min
+    assert paper.runtime_min("simulate", N=40000, threads=8) == 13
 
 
 def test_known_values_lyapunov(default, paper):
@@ -123,7 +125,8 @@ def test_known_values_lyapunov_fused(width):
     # (205 MB, past PATTERN_CACHE_BYTES); 50 + 200 tau + 0.3 x 4 extensions of 200 tau
     ly = width.config["lyapunov"]
     assert width.exponents("1.5") == 2 and ly["max_extensions"] == 4
-    steps = (ly["t_align"] + ly["t_average"] * (1 + 0.3 * 4)) / width.sim.dt
+    steps = (ly["t_align"] + ly["t_average"] * (1 + 0.3 * 4)) / width.sim.dt * \
+        costmodel.METHOD_STEP_COST[width.sim.method]
     for N, K, rate, fused in ((4000, 400, 7.0e8, 1.33), (32000, 3200, 5.6e8, 1.48)):
         cost = width.job("lyapunov", N=N, J0="1.5")
         assert cost.seconds == pytest.approx(1.5 + N * K / rate * fused * steps)
@@ -233,3 +236,16 @@ def test_benchmarks_of_nested_rule_folders(tmp_path):
         path.write_text(header + "2.0\t0:00:02\t200\t1\t1\t1\t0\t0\t90\t1.8\n")
     rules = set(read_benchmarks(tmp_path)["rule"])
     assert rules == {"stability/jfp_search", "simulate", "stability/jfp_table"}
+
+
+def test_method_step_cost(default):
+    """An ETD4 step is priced at METHOD_STEP_COST["etd4"] RK4 steps: at the same dt the
+    simulation costs 1.15x, at its own dt (0.25 against RK4's 0.05) 0.23x."""
+    import copy
+
+    cfg = copy.deepcopy(default.config)
+    base = default.job("simulate", N=2000).seconds - costmodel.EXPECTED_STARTUP_S
+    for dt, ratio in ((default.sim.dt, 1.15), (0.25, 1.15 * default.sim.dt / 0.25)):
+        cfg["simulation"].update(method="etd4", dt=dt)
+        etd = CostModel(cfg).job("simulate", N=2000).seconds - costmodel.EXPECTED_STARTUP_S
+        assert etd / base == pytest.approx(ratio)

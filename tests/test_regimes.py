@@ -103,3 +103,21 @@ def test_classify_table_and_summary():
     assert list(out["regime"]) == [HOM_FP, CHAOS]
     t = transition_table(out)
     assert t["width"].item() == 0.0  # FP lost and chaos at the same grid point
+
+
+def test_check_covers_refuses_a_table_older_than_the_grid():
+    """A stage table without some realization of the grid (here jfp.csv made before N = 4000
+    was added) is refused with the missing (N, seed), the file and the rule to rerun, instead
+    of transition_table silently taking the grid value; sizes the stage does not compute
+    (N_values) and a complete table pass."""
+    from stdnet.errors import InputFileError
+    from stdnet.regimes import check_covers
+
+    reg = pd.DataFrame({"N": [1000, 1000, 4000, 4000], "seed": [1, 2, 1, 2]})
+    old = pd.DataFrame({"N": [1000, 1000], "seed": [1, 2]})
+    with pytest.raises(InputFileError, match=r"jfp\.csv has no row for 2 realization.*"
+                       r"\(N=4000, seed=1\).*--forcerun jfp_table"):
+        check_covers(reg, old, "tables/jfp.csv", "jfp_table", [1000, 4000])
+    check_covers(reg, old, "tables/jfp.csv", "jfp_table", [1000])
+    check_covers(reg, reg, "tables/onset.csv", "onset_table")
+    check_covers(reg, None, "tables/onset.csv", "onset_table")

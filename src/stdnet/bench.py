@@ -92,6 +92,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--tangent-block", action="store_true",
                    help="also time the block tangent path for the m that take the fused one "
                         "(columns 'm=K blk': the step before the fused path)")
+    g.add_argument("--method", choices=("rk4", "etd4"), default="rk4",
+                   help="integrator of the timed tangent steps (default rk4; the etd4 column "
+                        "times ETD4's trajectory step either way)")
     g.add_argument("--tangent-max", type=int, default=40000,
                    help="largest N for the tangent step (default 40000)")
     g.add_argument("--dense-max", type=int, default=20000,

@@ -102,6 +102,20 @@ def measure_N(N: int, opts) -> dict:
     ours(1)
     timers["ours"] = (ours, calibrate(ours, target, 1000))
 
+    # (c') ETD4: the same four passes over the synapses plus its O(N) means; at the same
+    # dt it costs a little more per step, the saving is the larger dt it allows
+    from . import expint
+
+    y_etd = y0.copy()
+    etd_work = expint.make_work(p)
+    etd_args = kernel_args(p, net)
+
+    def etd(n):
+        expint.advance(y_etd, n, expint.METHOD_CODE, dt, *etd_args, etd_work)
+
+    etd(1)
+    timers["etd4"] = (etd, calibrate(etd, target, 1000))
+
     # (a) dense numpy, (b) scipy CSR
     avail = mem_available()
     for kind in ("dense", "csr"):
@@ -138,7 +152,7 @@ def measure_N(N: int, opts) -> dict:
         for m, path in runs:
             key = f"tangent_m{m}" + ("_block" if path == "block" else "")
             try:
-                st = TangentStepper(p, net, m, dt, path=path)
+                st = TangentStepper(p, net, m, dt, getattr(opts, "method", "rk4"), path=path)
                 Q = np.linalg.qr(np.random.default_rng(1).standard_normal((p.dim, m)))[0]
                 Q = np.ascontiguousarray(Q)
                 y_t = y0.copy()
@@ -204,7 +218,7 @@ def format_table(res: dict) -> str:
     lines = [f"threads = {res['threads']}; bandwidth probe: {bw / 1e9:.1f} GB/s "
              f"(parallel streaming read of {res['bandwidth_probe_bytes'] / 2**20:.0f} MiB)",
              f"{'N':>7} {'K_E+K_I':>7} {'pattern':>13} {'dense ms':>9} {'csr ms':>9} "
-             f"{'ours ms':>9} {'Gsyn/s':>7} {'x dense':>8} {'x csr':>7} "
+             f"{'ours ms':>9} {'Gsyn/s':>7} {'x dense':>8} {'x csr':>7} {'etd4':>6} "
              + "".join(f"{_tangent_label(k):>8} " for k in tkeys) + f"{'%bound':>7}"]
     caches = res.get("caches", {})
     for r in res["runs"]:
@@ -222,7 +236,7 @@ def format_table(res: dict) -> str:
         lines.append(
             f"{r['N']:>7} {r['K_E'] + r['K_I']:>7} {pat:>13} {_ms(t.get('dense'))} "
             f"{_ms(t.get('csr'))} {_ms(ours)} {rate / 1e9:7.2f} {ratio('dense'):>8} "
-            f"{ratio('csr'):>7} " + "".join(f"{ratio(k):>8} " for k in tkeys)
+            f"{ratio('csr'):>7} {ratio('etd4'):>6} " + "".join(f"{ratio(k):>8} " for k in tkeys)
             + f"{100 * rate / bound:6.0f}%")
         for k, why in r["skipped"].items():
             lines.append(f"{'':>7} skipped {k}: {why}")
@@ -308,9 +322,11 @@ def report(results: list[dict], opts) -> str:
     r0 = info["runs"][0]
     packed = [str(r["N"]) for r in info["runs"] if r.get("index_load") == "packed"]
     parts = ["times per RK4 step, min over {} interleaved repeats; Gsyn/s = 4 N (K_E+K_I) / "
-             "time; x dense, x csr = baseline time / ours; tan m = (trajectory + m tangent "
-             "vectors) / trajectory step, timed in the same run; %bound = our rate / "
-             "(bandwidth / pattern bytes per synapse)".format(opts.repeats),
+             "time; x dense, x csr = baseline time / ours; etd4 = ETD4 step / RK4 step at "
+             "the same dt; tan m = (trajectory + m tangent vectors, {} steps) / RK4 "
+             "trajectory step, timed in the same run; %bound = our rate / (bandwidth / "
+             "pattern bytes per synapse)".format(opts.repeats,
+                                                 getattr(opts, "method", "rk4").upper()),
              f"pattern: {r0['bytes_per_synapse']:.0f} bytes/synapse ({r0['index_dtype']}) "
              f"for N={r0['N']}" + "".join(
                  f"; {r['bytes_per_synapse']:.0f} ({r['index_dtype']}) for N={r['N']}"

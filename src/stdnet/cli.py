@@ -64,7 +64,9 @@ def _add_simulate(p):
                        help=f"(default {getattr(d, key)})")
     g.add_argument("--n-record", type=int, default=d.n_record,
                    help=f"neurons per population whose traces are stored (default {d.n_record})")
-    g.add_argument("--method", default=d.method, help="rk4 or euler (default rk4)")
+    g.add_argument("--method", default=d.method,
+                   help="rk4, etd4 (the stiff mean mode exact: dt 0.25 at any N) or euler "
+                        "(default rk4)")
     g.add_argument("--precision", default=d.precision,
                    help="float64 or float32 state arithmetic (default float64)")
     g.add_argument("--backend", default=d.backend,

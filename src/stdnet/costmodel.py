@@ -9,6 +9,7 @@ benchmark files):
     simulate           N K (t_transient + t_record) / dt synapse terms       / SYN_RATE
     lyapunov           N K (t_align + t_average) / dt x tangent_cost(m)       / SYN_RATE
     record_inputs      N K t_measure / dt                                    / SYN_RATE
+    (each step of simulation.method priced at METHOD_STEP_COST RK4 steps)
     jfp_search         jfp_products(N) x (JFP_PRODUCT_S + N K / MATVEC_RATE)
     jacobian_spectrum  J0 x targets x (N / 1000)^3 x SPECTRUM_S_PER_GN3
     stability_routes        2 crossings x (2 dense eig + a run of t_sim)

@@ -170,6 +170,32 @@ def fp_loss(J0, regimes) -> float:
     return math.nan
 
 
+def check_covers(regimes: pd.DataFrame, table: pd.DataFrame | None, name: str,
+                 rule: str, N_values=None) -> None:
+    """InputFileError unless `table` (the stage's per-realization table, e.g. jfp.csv) has a
+    row for every realization (N, seed) of `regimes` (with N in N_values, if given: the
+    sizes that stage computes). Why: transition_table falls back to
+    the J0 grid for a missing realization, which is right for a partial table by design
+    but silently wrong for a table older than the grid (seen: jfp.csv without N = 4000 after
+    the grid grew, and J_FP = 0.9 from the grid at every seed)."""
+    from .errors import InputFileError
+
+    if table is None:
+        return
+    have = set(zip(table["N"].astype(int), table["seed"].astype(int)))
+    want = sorted(set(zip(regimes["N"].astype(int), regimes["seed"].astype(int))))
+    if N_values is not None:
+        want = [k for k in want if k[0] in {int(n) for n in N_values}]
+    missing = [k for k in want if k not in have]
+    if missing:
+        shown = ", ".join(f"(N={N}, seed={s})" for N, s in missing[:8])
+        more = f" and {len(missing) - 8} more" if len(missing) > 8 else ""
+        raise InputFileError(
+            f"{name} has no row for {len(missing)} realization(s) of the grid: {shown}{more}; "
+            f"it is older than the grid: rerun its rule (snakemake --forcerun {rule}), or "
+            "delete it")
+
+
 def transition_table(regimes: pd.DataFrame, jfp: pd.DataFrame | None = None,
                      onset: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per realization (N, seed): J_FP with its source and resolution, J_ch with

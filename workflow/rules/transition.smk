@@ -75,6 +75,7 @@ rule transition:
         transition=TRANS,
         model=config["model"],
         J0_range=config["stability"]["jfp"]["J0_range"],
+        jfp_N=JFP_N if TRANS_JFP else [],
     script:
         "../../scripts/transition.py"
 
