@@ -207,8 +207,8 @@ def test_dt_auto(tmp_path):
     over = {"simulation": {"method": "etd4", "dt": "auto"}}
     cfg = load_config_files([WIDTH, _overlay(tmp_path, over)], schema_dir())
     assert cfg["simulation"]["dt"] == 0.25
-    cfg = load_config_files([WIDTH, _overlay(tmp_path, {"simulation": {"dt": "auto"}})],
-                            schema_dir())
+    over = {"simulation": {"method": "rk4", "dt": "auto"}}
+    cfg = load_config_files([WIDTH, _overlay(tmp_path, over)], schema_dir())
     dt = cfg["simulation"]["dt"]
     limits = [b[0] for b in _point_limits(cfg, "rk4")]
     assert 0 < dt <= 0.5 * min(limits)
@@ -224,3 +224,30 @@ def test_etd4_needs_float64_on_the_cpu():
         RunParams(method="etd4", precision="float32")
     with pytest.raises(ValueError, match="backend.*cpu with method etd4"):
         RunParams(method="etd4", backend="cuda")
+
+
+def test_simulation_and_lyapunov_run_with_etd4():
+    """The product path: `simulate` with method etd4 (chunks of 7 or 500 steps give the same
+    bytes, and differ from RK4's run: the engine really switched), then a Lyapunov run from
+    its end state with the same method (N = 300, J0 = 1.5, dt = 0.25; 20 + 100 tau): the
+    same decision as RK4 at dt = 0.05 from the same state (not chaotic: this small network
+    settles; measured lambda_1 = -0.0583 with both), lambda_1 within 1e-3."""
+    from stdnet.lyapunov_run import LyapunovSettings, onset_lyapunov
+    from stdnet.simulate import simulate
+
+    p = ModelParams(N=300, J0=1.5)
+    runs = [RunParams(method=m, dt=dt, t_transient=40.0, t_record=40.0, record_interval=0.5,
+                      n_record=1, chunk_steps=c)
+            for m, dt, c in (("etd4", 0.25, 7), ("etd4", 0.25, 500), ("rk4", 0.05, 500))]
+    out = [simulate(p, r, 1, progress_every_s=1e9) for r in runs]
+    assert np.array_equal(out[0]["final"]["y"], out[1]["final"]["y"])
+    assert not np.array_equal(out[0]["final"]["y"], out[2]["final"]["y"])
+    res = []
+    for method, dt in (("etd4", 0.25), ("rk4", 0.05)):
+        s = LyapunovSettings(n_exponents=1, delta_t=1.0, t_align=20.0, t_average=100.0,
+                             max_extensions=0, dt=dt, method=method)
+        r, _ = onset_lyapunov(p, out[0]["network"], out[0]["final"]["y"], s, 1, 0.005,
+                              progress_every_s=1e9)
+        res.append(r)
+    assert res[0].decision == res[1].decision
+    assert abs(res[0].lambda_max - res[1].lambda_max) < 1e-3, (res[0], res[1])

@@ -288,6 +288,25 @@ def _after_c(h, u, K, Z, ACC, y, N, N_E, dp, wnu, C, S, BE, G, BT, alpha):
     _combine(Z, 1.0, u, sixth, ACC, sixth, K, alpha, N, N_E)
 
 
+@njit(cache=True)
+def _after(stage, h, u, KU, A, K, Z, ACC, y, N, N_E, dp, wnu, C, S, BE, G, BT, alpha):
+    """The combinations after the slope of `stage` (0: u, 1: a, 2: b, 3: c) on one set."""
+    if stage == 0:
+        _after_u(h, u, KU, A, ACC, y, N, N_E, dp, wnu, C, S, BE, G, BT, alpha)
+    elif stage == 1:
+        _after_a(h, u, A, K, Z, ACC, y, N, N_E, dp, wnu, C, S, BE, G, BT, alpha)
+    elif stage == 2:
+        _after_b(h, KU, A, K, Z, ACC, y, N, N_E, dp, wnu, C, S, BE, G, BT, alpha)
+    else:
+        _after_c(h, u, K, Z, ACC, y, N, N_E, dp, wnu, C, S, BE, G, BT, alpha)
+
+
+@njit(cache=True)
+def _set_scratch(m):
+    """The per-column 2-vectors of one set of m columns: BE, G (3, m, 2), BT, alpha (m, 2)."""
+    return (np.empty((3, m, 2)), np.empty((3, m, 2)), np.empty((m, 2)), np.empty((m, 2)))
+
+
 # ---- the step ---------------------------------------------------------------------
 @njit(cache=True)
 def _operator(y, N, N_E, code, Jc, K_E, K_I, g_EE, g_EI, g_IE, g_II, tau_E, tau_I, h,
@@ -312,6 +331,23 @@ def _in_degree(rows):
 
 
 @njit(cache=True)
+def _views(y, work, n):
+    """The trajectory's set as (n, 1) columns: u = y, KU = row 0, A = row 1, K = row 3,
+    Z = row 2, ACC = row 4 (the tangent set keeps the same order in twork)."""
+    return (y.reshape((n, 1)), work[0].reshape((n, 1)), work[1].reshape((n, 1)),
+            work[3].reshape((n, 1)), work[2].reshape((n, 1)), work[4].reshape((n, 1)))
+
+
+@njit(cache=True)
+def _stage_state(stage, y, work):
+    """(state, slope row) of a stage in `work`: u is y itself, a is row 1, b and c row 2;
+    the slope of u goes to row 0 (kept for c), the others to row 3."""
+    if stage == 0:
+        return y, work[0]
+    return (work[1] if stage == 1 else work[2]), work[3]
+
+
+@njit(cache=True)
 def advance(y, n_steps, method, dt, pre_E, pre_I, N_E, code, Jc, g_EE, g_EI, g_IE,
             g_II, I0, tau_E, tau_I, tau_D, u, work):
     """Advance y in place by n_steps ETD4 steps: integrate.advance's contract.
@@ -323,43 +359,24 @@ def advance(y, n_steps, method, dt, pre_E, pre_I, N_E, code, Jc, g_EE, g_EI, g_I
     """
     N = pre_E.shape[0]
     n = y.shape[0]
-    u0 = y.reshape((n, 1))
-    KU = work[0].reshape((n, 1))
-    A = work[1].reshape((n, 1))
-    Z = work[2].reshape((n, 1))
-    K = work[3].reshape((n, 1))
-    ACC = work[4].reshape((n, 1))
-    dummy = work[5]
-    nu = work[6][:N]
-    s = work[6][N:]
-    dp = work[7][:N]
-    wnu = work[7][N:]
-    K_E = _in_degree(pre_E)
-    K_I = _in_degree(pre_I)
+    # the trajectory as one column: u, KU, A, K, Z, ACC (rows of _stage_state)
+    u0, KU, A, K, Z, ACC = _views(y, work, n)
+    nu, s = work[6][:N], work[6][N:]
+    dp, wnu = work[7][:N], work[7][N:]
+    K_E, K_I = _in_degree(pre_E), _in_degree(pre_I)
     C = np.empty((2, 3))
     S = np.empty((8, 2, 2))
-    BE = np.empty((3, 1, 2))
-    G = np.empty((3, 1, 2))
-    BT = np.empty((1, 2))
-    alpha = np.empty((1, 2))
-    h = dt
+    BE, G, BT, alpha = _set_scratch(1)
     for step in range(n_steps):
-        _operator(y, N, N_E, code, Jc, K_E, K_I, g_EE, g_EI, g_IE, g_II, tau_E, tau_I, h,
+        _operator(y, N, N_E, code, Jc, K_E, K_I, g_EE, g_EI, g_IE, g_II, tau_E, tau_I, dt,
                   dp, wnu, C, S)
         for stage in range(4):
-            z = y if stage == 0 else (work[1] if stage == 1 else work[2])
-            kv = work[0] if stage == 0 else work[3]
+            z, kv = _stage_state(stage, y, work)
             _rates(z, N, N_E, code, nu, s)
-            _stage(z, z, dummy, kv, 0, 0.0, pre_E, pre_I, N_E, Jc, g_EE, g_EI, g_IE, g_II,
+            _stage(z, z, work[5], kv, 0, 0.0, pre_E, pre_I, N_E, Jc, g_EE, g_EI, g_IE, g_II,
                    I0, tau_E, tau_I, tau_D, u, nu, s)
-            if stage == 0:
-                _after_u(h, u0, KU, A, ACC, y, N, N_E, dp, wnu, C, S, BE, G, BT, alpha)
-            elif stage == 1:
-                _after_a(h, u0, A, K, Z, ACC, y, N, N_E, dp, wnu, C, S, BE, G, BT, alpha)
-            elif stage == 2:
-                _after_b(h, KU, A, K, Z, ACC, y, N, N_E, dp, wnu, C, S, BE, G, BT, alpha)
-            else:
-                _after_c(h, u0, K, Z, ACC, y, N, N_E, dp, wnu, C, S, BE, G, BT, alpha)
+            _after(stage, dt, u0, KU, A, K, Z, ACC, y, N, N_E, dp, wnu, C, S, BE, G, BT,
+                   alpha)
         if not _all_finite(work[2]):
             return step
         y[:] = work[2]
@@ -381,70 +398,37 @@ def advance_tangent(y, Q, n_steps, fused, dt, pre_E, pre_I, N_E, code, Jc, g_EE,
     """
     N = pre_E.shape[0]
     n = y.shape[0]
-    m = Q.shape[1]
-    u0 = y.reshape((n, 1))
-    KU = work[0].reshape((n, 1))
-    A = work[1].reshape((n, 1))
-    Z = work[2].reshape((n, 1))
-    K = work[3].reshape((n, 1))
-    ACC = work[4].reshape((n, 1))
-    dummy = work[5]
-    nu = work[6][:N]
-    s = work[6][N:]
-    dp = work[7][:N]
-    wnu = work[7][N:]
-    TKU, TA, TZ, TK, TACC, TD = twork[0], twork[1], twork[2], twork[3], twork[4], twork[5]
-    K_E = _in_degree(pre_E)
-    K_I = _in_degree(pre_I)
+    u0, KU, A, K, Z, ACC = _views(y, work, n)
+    nu, s = work[6][:N], work[6][N:]
+    dp, wnu = work[7][:N], work[7][N:]
+    K_E, K_I = _in_degree(pre_E), _in_degree(pre_I)
     C = np.empty((2, 3))
     S = np.empty((8, 2, 2))
-    BE = np.empty((3, 1, 2))
-    G = np.empty((3, 1, 2))
-    BT = np.empty((1, 2))
-    alpha = np.empty((1, 2))
-    TBE = np.empty((3, m, 2))
-    TG = np.empty((3, m, 2))
-    TBT = np.empty((m, 2))
-    talpha = np.empty((m, 2))
-    h = dt
+    BE, G, BT, alpha = _set_scratch(1)
+    TBE, TG, TBT, talpha = _set_scratch(Q.shape[1])
     for step in range(n_steps):
-        _operator(y, N, N_E, code, Jc, K_E, K_I, g_EE, g_EI, g_IE, g_II, tau_E, tau_I, h,
+        _operator(y, N, N_E, code, Jc, K_E, K_I, g_EE, g_EI, g_IE, g_II, tau_E, tau_I, dt,
                   dp, wnu, C, S)
         for stage in range(4):
-            if stage == 0:
-                z, Zq, kv, KV = y, Q, work[0], TKU
-            elif stage == 1:
-                z, Zq, kv, KV = work[1], TA, work[3], TK
-            else:
-                z, Zq, kv, KV = work[2], TZ, work[3], TK
+            z, kv = _stage_state(stage, y, work)
+            Zq = Q if stage == 0 else (twork[1] if stage == 1 else twork[2])
+            KV = twork[0] if stage == 0 else twork[3]
             if fused:
                 _fused_rates(z, Zq, N, N_E, code, SE, NE, NI)
-                _fused_stage(z, z, dummy, kv, Zq, Zq, TD, KV, 0, 0.0, pre_E, pre_I, N_E,
-                             Jc, g_EE, g_EI, g_IE, g_II, I0, tau_E, tau_I, tau_D, u, SE,
-                             NE, NI, zeros)
+                _fused_stage(z, z, work[5], kv, Zq, Zq, twork[5], KV, 0, 0.0, pre_E, pre_I,
+                             N_E, Jc, g_EE, g_EI, g_IE, g_II, I0, tau_E, tau_I, tau_D, u,
+                             SE, NE, NI, zeros)
             else:
                 field_tangent(z, Zq, kv, KV, pre_E, pre_I, N_E, code, Jc, g_EE, g_EI, g_IE,
                               g_II, I0, tau_E, tau_I, tau_D, u, nu, s, dnu, ds)
-            if stage == 0:
-                _after_u(h, u0, KU, A, ACC, y, N, N_E, dp, wnu, C, S, BE, G, BT, alpha)
-                _after_u(h, Q, TKU, TA, TACC, y, N, N_E, dp, wnu, C, S, TBE, TG, TBT,
-                         talpha)
-            elif stage == 1:
-                _after_a(h, u0, A, K, Z, ACC, y, N, N_E, dp, wnu, C, S, BE, G, BT, alpha)
-                _after_a(h, Q, TA, TK, TZ, TACC, y, N, N_E, dp, wnu, C, S, TBE, TG, TBT,
-                         talpha)
-            elif stage == 2:
-                _after_b(h, KU, A, K, Z, ACC, y, N, N_E, dp, wnu, C, S, BE, G, BT, alpha)
-                _after_b(h, TKU, TA, TK, TZ, TACC, y, N, N_E, dp, wnu, C, S, TBE, TG,
-                         TBT, talpha)
-            else:
-                _after_c(h, u0, K, Z, ACC, y, N, N_E, dp, wnu, C, S, BE, G, BT, alpha)
-                _after_c(h, Q, TK, TZ, TACC, y, N, N_E, dp, wnu, C, S, TBE, TG, TBT,
-                         talpha)
+            _after(stage, dt, u0, KU, A, K, Z, ACC, y, N, N_E, dp, wnu, C, S, BE, G, BT,
+                   alpha)
+            _after(stage, dt, Q, twork[0], twork[1], twork[3], twork[2], twork[4], y, N, N_E,
+                   dp, wnu, C, S, TBE, TG, TBT, talpha)
         if not _all_finite(work[2]):
             return step
         y[:] = work[2]
-        Q[:, :] = TZ
+        Q[:, :] = twork[2]
     if not _all_finite(Q.ravel()):
         return n_steps - 1
     return -1
