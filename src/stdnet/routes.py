@@ -43,8 +43,8 @@ def route_cases(params: ModelParams, jfp, dJ: float, t_sim: float, dt: float,
         J_lo, J_hi = float(row.J_FP) - dJ, float(row.J_FP) + dJ
         base = params.replace(J0=J_lo)
         net = build_network(base, seed)
-        method = "dense" if N <= DENSE_EIG_N_MAX else "shift_invert"
-        ev = {J: rightmost_eigenvalues(jacobian_blocks(base.replace(J0=J), net), method=method)
+        eig = "dense" if N <= DENSE_EIG_N_MAX else "shift_invert"
+        ev = {J: rightmost_eigenvalues(jacobian_blocks(base.replace(J0=J), net), method=eig)
               for J in (J_lo, J_hi)}
         sim = short_run(base.replace(J0=J_hi), seed, t_sim, dt=dt, network=net, method=method)
         res = sim.result()
