@@ -73,8 +73,9 @@ TANGENT_FUSED = {2: 1.28, 4: 1.33}
 TANGENT_FUSED_DRAM = {2: 1.26, 4: 1.48}
 #: cost of one step of simulation.method in RK4 steps: Euler is one pass over the synapses
 #: of RK4's four; ETD4 (stdnet.expint) makes RK4's four passes plus O(N) population means
-#: and combinations: 1.22 (N = 2000), 1.06 (N = 1e4) RK4 steps for the trajectory, 1.29
-#: and 1.03 with one fused tangent (one thread, AMD EPYC, 2026-12-05; docs/performance.md)
+#: and combinations: 1.22 RK4 steps at N = 2000, 0.98-1.06 at N = 1e4-4e4, the fused
+#: tangent step as RK4's within the noise (one thread, AMD EPYC, 2026-12-06;
+#: docs/performance.md); 1.15 errs long where the cost is
 METHOD_STEP_COST = {"rk4": 1.0, "euler": 0.25, "etd4": 1.15}
 #: pattern size above which SYN_RATE_DRAM and TANGENT_*_DRAM apply: a node's L3 is
 #: shared by its jobs (N = 2e4 at c = 0.1 has 80 MB)
