@@ -108,10 +108,9 @@ def measure_N(N: int, opts) -> dict:
 
     y_etd = y0.copy()
     etd_work = expint.make_work(p)
-    etd_args = kernel_args(p, net)
 
     def etd(n):
-        expint.advance(y_etd, n, expint.METHOD_CODE, dt, *etd_args, etd_work)
+        expint.advance(y_etd, n, expint.METHOD_CODE, dt, *args, etd_work)
 
     etd(1)
     timers["etd4"] = (etd, calibrate(etd, target, 1000))

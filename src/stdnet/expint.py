@@ -107,18 +107,20 @@ def _expm(A):
 
 @njit(cache=True)
 def phi_blocks(A, out):
-    """out[k] = phi_k(A), k = 0..4, for a 2 x 2 matrix A (phi_0 = exp, phi_{k+1}(z) =
+    """out[k] = phi_k(A), k = 0..4, for a small n x n matrix A (2 x 2 in the step; the
+    preflight's stability check uses 1 x 1 and 3 x 3) (phi_0 = exp, phi_{k+1}(z) =
     (phi_k(z) - 1/k!) / z): the first block row of exp of the block matrix with A in the
     corner and identities on the superdiagonal (phi_k without divisions by A, so A may
     be singular)."""
-    Z = np.zeros((10, 10))
-    Z[0:2, 0:2] = A
+    n = A.shape[0]
+    Z = np.zeros((5 * n, 5 * n))
+    Z[0:n, 0:n] = A
     for b in range(4):
-        Z[2 * b, 2 * b + 2] = 1.0
-        Z[2 * b + 1, 2 * b + 3] = 1.0
+        for i in range(n):
+            Z[b * n + i, (b + 1) * n + i] = 1.0
     E = _expm(Z)
     for k in range(5):
-        out[k, :, :] = E[0:2, 2 * k:2 * k + 2]
+        out[k, :, :] = E[0:n, k * n:(k + 1) * n]
 
 
 # ---- the low-rank operator at y_n ----------------------------------------------------
@@ -199,7 +201,7 @@ def _mv(A, v, w):
 # Each set (the trajectory as a (dim, 1) view, or the tangent block) holds u (the step's
 # start), KU (F at u), A (stage a), Z (stage b, then c, then the result), K (F at the
 # current stage), ACC (KU + 2 Ka + 2 Kb + Kc), and per column the 2-vectors beta = B X
-# of u, a, b and gamma = B N(X) of u, a, b (G[0..2]); BT is scratch for B of a slope.
+# of u, a, b, c and gamma = B N(X) of them (BE, G[0..3]); BT is scratch for B of a slope.
 # S: the step's 2 x 2 coefficients (see _coefficients).
 
 
@@ -273,8 +275,7 @@ def _after_b(h, KU, A, K, Z, ACC, y, N, N_E, dp, wnu, C, S, BE, G, BT, alpha):
 @njit(cache=True)
 def _after_c(h, u, K, Z, ACC, y, N, N_E, dp, wnu, C, S, BE, G, BT, alpha):
     """From K = F(c) (c in Z): the result u + (h/6)(ACC + K) + U alpha into Z."""
-    gc = np.empty_like(G[0])
-    bc = np.empty_like(BE[0])
+    bc, gc = BE[3], G[3]
     _beta_gamma(Z, K, y, N, N_E, dp, wnu, C, S[7], bc, gc, BT)
     sixth = h / 6.0
     for q in range(alpha.shape[0]):
@@ -303,8 +304,9 @@ def _after(stage, h, u, KU, A, K, Z, ACC, y, N, N_E, dp, wnu, C, S, BE, G, BT, a
 
 @njit(cache=True)
 def _set_scratch(m):
-    """The per-column 2-vectors of one set of m columns: BE, G (3, m, 2), BT, alpha (m, 2)."""
-    return (np.empty((3, m, 2)), np.empty((3, m, 2)), np.empty((m, 2)), np.empty((m, 2)))
+    """The per-column 2-vectors of one set of m columns: BE, G (4, m, 2: stages u, a, b, c),
+    BT, alpha (m, 2)."""
+    return (np.empty((4, m, 2)), np.empty((4, m, 2)), np.empty((m, 2)), np.empty((m, 2)))
 
 
 # ---- the step ---------------------------------------------------------------------

@@ -192,9 +192,10 @@ class TangentStepper:
             self._fused = fused_scratch(params, m, _aligned_zeros)
         else:
             self._args = self._block_args  # the gather indexes synapses
-            self._work = np.zeros((6, self.dim))
-            self._twork = _aligned_zeros((3, self.dim, m))
             self._gwork = _aligned_zeros((2, -(-m // W), params.N, W))
+            if method != expint.METHOD:  # RK4's stage blocks (ETD4 has its own below)
+                self._work = np.zeros((6, self.dim))
+                self._twork = _aligned_zeros((3, self.dim, m))
         if method == expint.METHOD:  # the ETD4 stages' own scratch around the same gathers
             self._etd_work = expint.make_work(params)
             self._etd_twork = expint.make_tangent_work(params, m)
