@@ -8,6 +8,7 @@ benchmark files):
 
     simulate           N K (t_transient + t_record) / dt synapse terms       / SYN_RATE
     lyapunov           N K (t_align + t_average) / dt x tangent_cost(m)       / SYN_RATE
+                       (worst case: + every extension, + N K cycle_check / dt)
     record_inputs      N K t_measure / dt                                    / SYN_RATE
     (each step of simulation.method priced at METHOD_STEP_COST RK4 steps)
     jfp_search         jfp_products(N) x (JFP_PRODUCT_S + N K / MATVEC_RATE)
@@ -326,9 +327,12 @@ class CostModel:
         per_step = synapse_seconds(p.N, K, 1, pattern) * tangent_cost(m, pattern)
         base = self._steps(ly["t_align"] + ly["t_average"])
         extension = self._steps(ly["t_average"]) * ly["max_extensions"]
+        # the periodic-orbit check (lyapunov.cycle_check): trajectory steps alone, at most
+        # once per run; the expected cost leaves it out (it replaces extensions it saves)
+        check = synapse_seconds(p.N, K, self._steps(ly.get("cycle_check", 0.0)), pattern)
         scratch = TANGENT_VECTORS * p.dim * max(m, 8) * 8 / 1e6
         return JobCost(EXPECTED_STARTUP_S + per_step * (base + LYAP_EXTENSION_SHARE * extension),
-                       EXPECTED_STARTUP_S + per_step * (base + extension),
+                       EXPECTED_STARTUP_S + per_step * (base + extension) + check,
                        self._run_mem(N, LYAP_BASE_MB) + scratch, threaded=True)
 
     def _record_inputs(self, N, **_) -> JobCost:

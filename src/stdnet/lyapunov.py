@@ -83,6 +83,9 @@ class LyapunovResult:
     tol_rel: float = 0.1
     n_extensions: int = 0  # continuations by continue_spectrum
     decision: str = ""  # chaos decision (onset_lyapunov); "" when not decided
+    # the periodic-orbit check (stdnet.attractor, onset_lyapunov): {} when none ran, else
+    # found, criterion, period, returns_per_period, distance, n_crossings, t_checked
+    cycle: dict = field(default_factory=dict)
 
     @property
     def lambda_max(self) -> float:

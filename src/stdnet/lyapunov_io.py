@@ -60,7 +60,8 @@ def write_lyapunov(path, res: LyapunovResult, params, settings, seed: int,
 
     summary holds lambda_max with its CI diagnostics (ci_method, tau_int and
     batch_length in tau, n_batches, ci_envelope), t_average_total, n_extensions and,
-    when onset_lyapunov made one, the chaos decision.
+    when onset_lyapunov made one, the chaos decision; cycle_* (stdnet.attractor.CycleCheck's
+    fields) when the periodic-orbit check ran.
     """
     from . import io
 
@@ -91,6 +92,8 @@ def write_lyapunov(path, res: LyapunovResult, params, settings, seed: int,
             summary["ci_level"] = res.confidence
         if res.decision:  # absent when no decision was made (readers apply the rule)
             summary["decision"] = res.decision
+        if res.cycle:  # the periodic-orbit check ran (stdnet.attractor)
+            summary.update({f"cycle_{k}": v for k, v in res.cycle.items()})
         io.write_attrs(f.create_group("summary"), summary)
         io.write_attrs(f.create_group("observables"), observables or {})
         io.write_datasets(f, {"exponents": res.exponents, "half_width": res.half_width,
@@ -142,7 +145,8 @@ def lyapunov_table(paths):
     t_average_total (averaging time after extensions), n_extensions, ci_method, and
     for lambda_max tau_int and batch_length (tau), n_batches and ci_envelope (whether
     ci_max is the envelope of the local exponents; -1 / NaN / "" / False for files
-    written before these were recorded).
+    written before these were recorded); cycle_found and cycle_period (τ) when the
+    periodic-orbit check certified an orbit (False / NaN otherwise).
     """
     import pandas as pd
 
@@ -166,6 +170,8 @@ def lyapunov_table(paths):
                    batch_length=float(s.get("batch_length", np.nan)),
                    n_batches=int(s.get("n_batches", -1)),
                    ci_envelope=bool(s.get("ci_envelope", False)),
+                   cycle_found=bool(s.get("cycle_found", False)),
+                   cycle_period=float(s.get("cycle_period", np.nan)),
                    wall_time_s=float(d["meta"].get("wall_time_s", np.nan)),
                    qr_time_s=float(d["meta"].get("qr_time_s", np.nan)))
         row.update({k: float(v) for k, v in d["observables"].items()})

@@ -11,7 +11,9 @@ QR algorithm of stdnet.lyapunov on it:
   while it is undecided the same run is continued to its next look (another t_average,
   or every look_every; as continue_spectrum: same state, same basis, local exponents
   appended), up to max_extensions further t_average; with sequential_alpha the looks'
-  level keeps the error over all of them controlled (stdnet.sequential). It can
+  level keeps the error over all of them controlled (stdnet.sequential); with
+  cycle_check > 0 an undecided first look first checks the trajectory for a stable
+  periodic orbit (stdnet.attractor), which ends the run "not chaotic". It can
   checkpoint and resume to the same bytes (stdnet.lyapunov_checkpoint; docs/onset.md,
   "Checkpoints");
 * `lyapunov_of_simulation`: what rule lyapunov runs, from a read simulation file and the
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +39,7 @@ from .params import RunParams
 from .sequential import controlled_level, look_intervals
 
 log = logging.getLogger("stdnet.lyapunov")  # the stage's one logger (stdnet.lyapunov)
+CYCLE_SETTLE = 20.0  # tau of the cycle check that set its section's level (stdnet.attractor)
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,7 @@ class LyapunovSettings:
     max_extensions: int = 2
     look_every: float = 0.0  # 0: look again only after each further t_average
     sequential_alpha: float | None = None  # None: every look at `confidence`
+    cycle_check: float = 0.0  # tau of the periodic-orbit check at an undecided first look; 0: off
     dt: float = RunParams.dt  # the simulation's integrator: one default, RunParams'
     method: str = RunParams.method
 
@@ -90,6 +95,11 @@ class LyapunovSettings:
                                   and 0 < a < 1):
             raise ValueError(f"lyapunov.sequential_alpha: invalid value {a!r}; allowed: null "
                              "(every look at lyapunov.confidence) or a number in (0, 1)")
+        cc = self.cycle_check
+        if not (isinstance(cc, (int, float)) and not isinstance(cc, bool) and math.isfinite(cc)
+                and (cc == 0 or cc > CYCLE_SETTLE)):
+            raise ValueError(f"lyapunov.cycle_check: invalid value {cc!r}; allowed: 0 (off) or "
+                             f"a number of tau > {CYCLE_SETTLE} (the check's settling time)")
         if self.t_average < 2 * self.delta_t:
             raise ValueError(f"lyapunov.t_average: invalid value {self.t_average}; allowed: at "
                              f"least 2 delta_t ({2 * self.delta_t})")
@@ -101,7 +111,7 @@ class LyapunovSettings:
         when that is > 0), spectrum_exponents exponents."""
         keys = {"n_exponents", "delta_t", "t_align", "t_average", "n_blocks", "confidence",
                 "tol_abs", "tol_rel", "ci_method", "max_extensions", "look_every",
-                "sequential_alpha"}
+                "sequential_alpha", "cycle_check"}
         extra = {"spectrum_J0", "spectrum_exponents", "spectrum_N_max",
                  "checkpoint_interval"}  # not settings
         unknown = set(section) - keys - extra
@@ -220,28 +230,61 @@ def _state_result(st: SpectrumState, settings: LyapunovSettings, n_align: int,
 
 
 def _run_until_decided(runner, settings: LyapunovSettings, n_align: int, n_max: int,
-                       zero_tol: float):
+                       zero_tol: float, cycle_check=None):
     """Alignment + averaging, then one more look at a time while undecided
     (LyapunovSettings.looks; at each the level LyapunovSettings.look_confidence).
-    runner: an IntervalRunner (anything with .st and run_to(n_intervals))."""
-    from .regimes import UNDECIDED, chaos_decision
+    runner: an IntervalRunner (anything with .st and run_to(n_intervals)).
+
+    cycle_check(y) -> stdnet.attractor.CycleCheck: when given and the first look is
+    undecided with |lambda_max| < zero_tol, the trajectory is checked for a periodic orbit (from a copy of the state,
+    so the run itself is unchanged); a certified orbit ends the run "not chaotic" there
+    (lambda_max of a stable orbit is 0). Once past the first look the check is not
+    repeated: a run resumed from a later checkpoint has had it, without success."""
+    from .regimes import NOT_CHAOTIC, UNDECIDED, chaos_decision
 
     st = runner.st
     looks = settings.looks(n_max)
     level = settings.look_confidence(looks)
+    checked = {}
     while True:
         n_target = n_align + looks[min(st.n_extensions, len(looks) - 1)]
         st.grow(n_target)
         runner.run_to(n_target)
         res = _state_result(st, settings, n_align, n_target, level, looks)
         decision = chaos_decision(res.lambda_max, res.half_width[0], zero_tol)
+        # only where the estimate itself looks like a zero exponent: an undecided run with
+        # lambda_max >= zero_tol is mostly weak chaos, and the check would cost it time
+        if (decision == UNDECIDED and cycle_check is not None and st.n_extensions == 0
+                and abs(res.lambda_max) < zero_tol):
+            found = cycle_check(st.y)
+            checked = dataclasses.asdict(found)
+            log.info("periodic-orbit check after %g tau: %s", res.t_average,
+                     f"{found.criterion} orbit, period {found.period:.4g} tau ({found.returns_per_period} "
+                     f"crossing(s)), return distance {found.distance:.2g}" if found.found else
+                     f"none in {found.t_checked:g} tau ({found.n_crossings} crossings, closest "
+                     f"return {found.distance:.2g})")
+            if found.found:
+                return dataclasses.replace(res, cycle=checked), NOT_CHAOTIC
         if decision != UNDECIDED or st.n_extensions >= len(looks) - 1:
-            return res, decision
+            return dataclasses.replace(res, cycle=checked), decision
         log.info("undecided after %g tau (lambda_max %.4f +- %.3g at %.4g, zero_tol %g): look "
                  "%d/%d after %g tau more", res.t_average, res.lambda_max, res.half_width[0],
                  level, zero_tol, st.n_extensions + 2, len(looks),
                  (looks[st.n_extensions + 1] - looks[st.n_extensions]) * settings.delta_t)
         st.n_extensions += 1  # a checkpoint from here on resumes into the next look
+
+
+def _cycle_checker(params, net, settings: LyapunovSettings):
+    """y -> stdnet.attractor.CycleCheck with the run's integrator, or None when
+    lyapunov.cycle_check is 0."""
+    if not settings.cycle_check:
+        return None
+    from .attractor import check_cycle, mean_excitatory_input, network_stepper
+
+    step = network_stepper(params, net, settings.method)
+    section = mean_excitatory_input(params)
+    return lambda y: check_cycle(step, y, settings.dt, settings.cycle_check, section,
+                                 settle=CYCLE_SETTLE)
 
 
 def onset_lyapunov(params, net, y0, settings: LyapunovSettings, seed: int, zero_tol: float,
@@ -289,7 +332,8 @@ def onset_lyapunov(params, net, y0, settings: LyapunovSettings, seed: int, zero_
     with checkpoint_on_sigterm(ckpt):
         if ckpt is not None:
             ckpt.start(runner.step)
-        res, decision = _run_until_decided(runner, settings, n_align, n_max, zero_tol)
+        res, decision = _run_until_decided(runner, settings, n_align, n_max, zero_tol,
+                                           _cycle_checker(params, net, settings))
         if ckpt is not None:
             ckpt.exit_if_terminated(st)
     res = dataclasses.replace(res, decision=decision)

@@ -65,6 +65,11 @@ class Probe:
     half width into a standard error (`se`, stdnet.onset_estimate.se_from_half_width:
     h / t_{0.975, B-1}, or h / z_{0.975} for an envelope or an unknown B). Their defaults
     (unknown) keep states written before they existed readable.
+
+    periodic: the run's trajectory was certified a stable periodic orbit (stdnet.attractor,
+    lyapunov.cycle_check); lambda_max is then its exact value 0 (the run's QR estimate,
+    averaged only to the first look, still carries the basis-alignment bias of order
+    1/t) with the run's half width, for the estimator of J_ch.
     """
 
     J0: float
@@ -75,6 +80,7 @@ class Probe:
     n_batches: int = -1  # -1: not recorded
     t_average: float = -1.0  # total averaging time (tau); -1: not recorded
     ci_envelope: bool = False
+    periodic: bool = False
 
     def __post_init__(self):
         if self.decision not in DECISIONS:
@@ -320,9 +326,11 @@ def probe_from_lyapunov(path, step: int, zero_tol: float) -> Probe:
         decision = chaos_decision(lam, half, zero_tol)
     # the interval's diagnostics (for the standard error); older files lack some of them
     t_avg = s.get("t_average_total", d.get("settings", {}).get("t_average", -1.0))
-    return Probe(J0=float(d["params"]["J0"]), decision=str(decision), lambda_max=lam,
-                 half_width=half, step=int(step), n_batches=int(s.get("n_batches", -1)),
-                 t_average=float(t_avg), ci_envelope=bool(s.get("ci_envelope", False)))
+    periodic = bool(s.get("cycle_found", False))
+    return Probe(J0=float(d["params"]["J0"]), decision=str(decision),
+                 lambda_max=0.0 if periodic else lam, half_width=half, step=int(step),
+                 n_batches=int(s.get("n_batches", -1)), t_average=float(t_avg),
+                 ci_envelope=bool(s.get("ci_envelope", False)), periodic=periodic)
 
 
 def onset_table(searches, estimator: str = "crossing") -> "pandas.DataFrame":  # noqa: F821
@@ -341,4 +349,4 @@ def probes_table(searches) -> "pandas.DataFrame":  # noqa: F821
             for s in searches for p in s.probes]
     return pd.DataFrame(rows, columns=["N", "seed", "J0", "decision", "lambda_max",
                                        "half_width", "se", "n_batches", "t_average",
-                                       "ci_envelope", "step"])
+                                       "ci_envelope", "periodic", "step"])

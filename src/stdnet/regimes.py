@@ -35,9 +35,11 @@ Classification of one run (thresholds in config section `transition`):
                     inputs do not move (temporal_sd < temporal_sd_tol);
                     homogeneous if the neurons' time-mean inputs agree within a
                     population (spatial_sd < spatial_sd_tol), else heterogeneous
-3. quasi-periodic   otherwise, when >= 2 of the m exponents are zero
+3. periodic         a stable periodic orbit certified by its Poincare returns
+                    (stdnet.attractor; lyapunov.cycle_check, column cycle_found)
+4. quasi-periodic   otherwise, when >= 2 of the m exponents are zero
                     (|lambda_k| <= zero_tol + CI_k)
-4. periodic         otherwise (one zero exponent: the direction of the flow)
+5. periodic         otherwise (one zero exponent: the direction of the flow)
 
 Per realization (N, seed), `transition_table` puts both ends together: J_FP where the
 homogeneous fixed point is lost (the stability stage's Jacobian search when its table is
@@ -108,11 +110,13 @@ def chaos_decision(lambda_max: float, half_width: float, zero_tol: float) -> str
 
 
 def classify(exponents, half_width, temporal_sd: float, spatial_sd: float,
-             th: Thresholds = Thresholds()) -> str:
+             th: Thresholds = Thresholds(), cycle_found: bool = False) -> str:
     """The regime of one run from its exponents (descending) with CIs and its spreads.
 
     Chaos exactly when chaos_decision says "chaotic"; an undecided run goes on to the
     other tests (the `decision` column of the lyapunov table keeps the verdict).
+    cycle_found: the run's trajectory was certified periodic (stdnet.attractor); its
+    exponents were then averaged only up to the first look, too briefly to count zeros.
     """
     lam = np.asarray(exponents, dtype=float)
     ci = np.nan_to_num(np.asarray(half_width, dtype=float), nan=np.inf, posinf=np.inf)
@@ -120,6 +124,8 @@ def classify(exponents, half_width, temporal_sd: float, spatial_sd: float,
         return CHAOS
     if lam[0] + ci[0] < -th.zero_tol or temporal_sd < th.temporal_sd_tol:
         return HOM_FP if spatial_sd < th.spatial_sd_tol else HET_FP
+    if cycle_found:
+        return PERIODIC
     n_zero = int(np.sum(np.abs(lam) <= th.zero_tol + ci))
     return QUASI if n_zero >= 2 else PERIODIC
 
@@ -132,7 +138,8 @@ def classify_table(runs: pd.DataFrame, th: Thresholds) -> pd.DataFrame:
     out = runs.copy()
     out["regime"] = [
         classify(row[lam_cols].to_numpy(float), row[ci_cols].to_numpy(float),
-                 row["temporal_sd"], row["spatial_sd"], th)
+                 row["temporal_sd"], row["spatial_sd"], th,
+                 str(row.get("cycle_found", False)) == "True")  # NaN / absent: False
         for _, row in runs.iterrows()]
     return out
 

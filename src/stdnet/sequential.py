@@ -37,9 +37,9 @@ N_PATHS = 200_000
 MC_SEED = 20261205
 
 #: lyapunov settings that mean "today's rule" (every look after a t_average, at
-#: `confidence`); left out of checkpoint fingerprints and rule params when they have
+#: `confidence`, no periodic-orbit check); left out of checkpoint fingerprints and rule params when they have
 #: these values, so runs and checkpoints made before the keys existed stay valid
-UNSET = {"look_every": 0.0, "sequential_alpha": None}
+UNSET = {"look_every": 0.0, "sequential_alpha": None, "cycle_check": 0.0}
 
 
 def without_unset(settings: dict) -> dict:

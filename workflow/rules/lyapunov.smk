@@ -3,7 +3,7 @@
 from stdnet.sequential import without_unset
 
 LYAP = config["lyapunov"]
-# the rule's params without the sequential-look keys at their defaults: results made before
+# the rule's params without the sequential-look and cycle-check keys at their defaults: results made before
 # those keys existed keep their params, so they are not re-run (the run is the same)
 LYAP_RULE = without_unset(LYAP)
 LYAP_NOTE = (
@@ -14,6 +14,7 @@ LYAP_NOTE = (
     f"simulation (extended up to {LYAP['max_extensions']} times by {LYAP['t_average']} tau while "
     f"the chaos decision is undecided"
     f"{', looking every ' + str(LYAP['look_every']) + ' tau' if LYAP.get('look_every') else ''}"
+    f"{'; an undecided first look with |lambda_max| < zero_tol first checks up to ' + str(LYAP['cycle_check']) + ' tau of trajectory for a stable periodic orbit, which ends the run not chaotic' if LYAP.get('cycle_check') else ''}"
     f"); {config['simulation']['method'].upper()} dt = {config['simulation']['dt']}; "
     + (
         f"CI at level 1 - {LYAP['sequential_alpha']}/K for K looks (error-controlled) from "
