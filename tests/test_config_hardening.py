@@ -98,6 +98,13 @@ CASES = {
                                "N = 2000, J0 = 200", "use dt <= 0.001"]),
     "dt outside Euler region": (lambda cfg, _: cfg["simulation"].update(method="euler", dt=0.5),
                                 ["outside the Euler stability region", "use dt <="]),
+    # the lyapunov section as the jobs read it (not only by the job, after the simulations)
+    "delta_t off the step": (_set("lyapunov.delta_t", 0.33),
+                             ["config key 'lyapunov.delta_t': invalid value 0.33",
+                              "a whole multiple of simulation.dt (0.05)"]),
+    "cycle_check within settling": (_set("lyapunov.cycle_check", 10.0),
+                                    ["config key 'lyapunov.cycle_check': invalid value 10.0",
+                                     "0 (off) or a number of tau > 20.0"]),
 }
 
 

@@ -272,6 +272,7 @@ def _semantic_problems(cfg: dict, check_dt: bool = True) -> list[str]:
         RunParams.from_config(cfg.get("simulation", {}))
     except ValueError as e:
         problems.append(f"config key 'simulation.{e}")
+    problems += _lyapunov_problems(cfg)
     for N in cfg["grid"]["N"]:
         try:
             ModelParams.from_config(cfg.get("model", {}), N=N, J0=1.0)
@@ -294,6 +295,22 @@ def _semantic_problems(cfg: dict, check_dt: bool = True) -> list[str]:
 
         problems += dt_config_problems(cfg)
     return problems
+
+
+def _lyapunov_problems(cfg: dict) -> list[str]:
+    """The lyapunov section as the lyapunov jobs will read it (LyapunovSettings: times that
+    are whole multiples of simulation.dt and delta_t, cycle_check above its settling time):
+    refused here rather than by every job after the simulations have run."""
+    from .lyapunov_run import LyapunovSettings
+
+    if not isinstance(cfg.get("simulation", {}).get("dt"), (int, float)):
+        return []  # dt: auto not resolved yet (validate_config checks again once it is)
+    try:
+        LyapunovSettings.from_config(cfg.get("lyapunov", {}), cfg.get("simulation", {}))
+    except (ValueError, TypeError) as e:
+        key, _, why = str(e).partition(": ")
+        return [f"config key '{key}': {why}" if why else f"config key 'lyapunov': {e}"]
+    return []
 
 
 def _results_problems(results: str) -> list[str]:
