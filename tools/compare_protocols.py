@@ -10,7 +10,7 @@ Per N, over the realizations (N, seed) present in both `tables/transition.csv`:
   J_ch_resolution), how many have the same bisection bracket [J_ch_lo, J_ch_hi] (every
   probe decided the same way), and the mean difference new - old with its 95 % t-interval
   over realizations (they are independent networks);
-- the same for the width J_ch - J_FP.
+- the mean width J_ch - J_FP of each over the pairs (realizations with a J_ch in both).
 """
 import argparse
 from pathlib import Path
@@ -25,18 +25,21 @@ def load(folder) -> pd.DataFrame:
 
 
 def compare(old: pd.DataFrame, new: pd.DataFrame, sizes=None) -> pd.DataFrame:
-    both = old.join(new, how="inner", lsuffix="_old", rsuffix="_new")
+    both = old.add_suffix("_old").join(new.add_suffix("_new"), how="inner")
     rows = []
     for N, g in both.groupby(level="N"):
         if sizes and N not in sizes:
             continue
-        d = (g.J_ch_new - g.J_ch_old).to_numpy()
-        res = np.maximum(g.J_ch_resolution_old, g.J_ch_resolution_new).to_numpy()
         same_bracket = np.isclose(g.J_ch_lo_old, g.J_ch_lo_new) & np.isclose(g.J_ch_hi_old,
                                                                              g.J_ch_hi_new)
+        realizations = len(g)
+        # pairs: realizations with a J_ch in both (one without chaos on the grid has none)
+        g = g[np.isfinite(g.J_ch_new) & np.isfinite(g.J_ch_old)]
+        d = (g.J_ch_new - g.J_ch_old).to_numpy()
+        res = np.maximum(g.J_ch_resolution_old, g.J_ch_resolution_new).to_numpy()
         n = len(d)
         half = stats.t.ppf(0.975, n - 1) * d.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan
-        rows.append({"N": N, "realizations": n,
+        rows.append({"N": N, "realizations": realizations, "pairs": n,
                      "J_FP_max_abs_diff": float(np.abs(g.J_FP_new - g.J_FP_old).max()),
                      "J_ch_within_resolution": int((np.abs(d) <= res + 1e-12).sum()),
                      "same_bracket": int(same_bracket.sum()),
@@ -56,7 +59,7 @@ def main():
     old, new = load(a.old), load(a.new)
     pd.set_option("display.width", 200)
     print(compare(old, new, a.N).round(4).to_string(index=False))
-    both = old.join(new, how="inner", lsuffix="_old", rsuffix="_new")
+    both = old.add_suffix("_old").join(new.add_suffix("_new"), how="inner")
     print("\nper realization (J_ch old, new, difference; bracket old, new):")
     for (N, s), r in both.iterrows():
         if a.N and N not in a.N:
