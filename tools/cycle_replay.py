@@ -27,14 +27,13 @@ import pandas as pd
 
 from stdnet.attractor import check_cycle, mean_excitatory_input, network_stepper
 from stdnet.lyapunov_io import read_lyapunov
-from stdnet.lyapunov_run import CYCLE_SETTLE
 from stdnet.network import build_network
 from stdnet.params import ModelParams
 from stdnet.simulate import read_simulation
 
 
-def replay(path: str, t_check: float) -> dict:
-    d = read_lyapunov(path)
+def replay(path: str, d: dict, t_check: float) -> dict:
+    """d: read_lyapunov(path)."""
     p, s, st = d["params"], d["summary"], d["settings"]
     params = ModelParams.from_config({k: p[k] for k in ModelParams.constant_names() if k in p},
                                      N=int(p["N"]), J0=float(p["J0"]))
@@ -48,8 +47,7 @@ def replay(path: str, t_check: float) -> dict:
     t0 = time.perf_counter()
     for _ in range(int(round((float(st["t_align"]) + float(st["t_average"])) / dt))):
         step(y, dt)
-    found = check_cycle(step, y, dt, t_check, mean_excitatory_input(params),
-                        settle=CYCLE_SETTLE)
+    found = check_cycle(step, y, dt, t_check, mean_excitatory_input(params))
     return {"N": params.N, "J0": params.J0, "seed": seed, "decision": s.get("decision", ""),
             "lambda_max": s["lambda_max"], "ci": s["lambda_max_ci"],
             "t_average_total": s["t_average_total"], "t_average": float(st["t_average"]),
@@ -80,7 +78,7 @@ def main(argv=None) -> None:
         n_avg = int(round(float(d["settings"]["t_average"]) / float(d["settings"]["delta_t"])))
         if not a.all and not abs(float(np.mean(d["local"][:n_avg, 0]))) < a.zero_tol:
             continue  # the stage checks only where the first look's estimate is < zero_tol
-        r = replay(path, a.t_check)
+        r = replay(path, d, a.t_check)
         rows.append(r)
         print(f"N={r['N']} J0={r['J0']:.6g} seed={r['seed']}: recorded {r['decision']} "
               f"({r['lambda_max']:+.4f} +- {r['ci']:.4f}, {r['t_average_total']:g} tau); check: "

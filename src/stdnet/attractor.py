@@ -40,6 +40,7 @@ The check integrates the trajectory alone (no tangent vectors), from a copy of t
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -54,6 +55,7 @@ SECANT_TOL = 1e-12  # |s(P) - c| at a located crossing
 SECANT_ITER = 40
 MAX_GAP = 100.0  # τ without a crossing after which the check gives up
 KEEP = P_MAX + N_CONTRACT + 1  # returns kept (certify uses the last p + N_CONTRACT)
+SETTLE = 20.0  # τ at the start of a check that set the section's level
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,8 @@ class CycleCheck:
 
 def certify(points, times, p_max: int = P_MAX, amplitude: float = math.inf
             ) -> CycleCheck | None:
-    """The certified orbit among the returns so far (points: (n, dim), times: (n,)), or None.
+    """The certified orbit among the returns so far (points: (n, dim), times: (n,)), or None
+    (its n_crossings counts these returns, t_checked is NaN: check_cycle fills both in).
 
     amplitude: the trajectory's own size (rms distance from its mean over the check); a
     return distance must also be below AMPLITUDE_FRACTION of it, so that a motion of tiny
@@ -80,11 +83,9 @@ def certify(points, times, p_max: int = P_MAX, amplitude: float = math.inf
     n = len(points)
     if n < 3:
         return None
-    P = np.asarray(points)
-    scale = float(np.mean(np.linalg.norm(P, axis=1))) or 1.0
+    scale, distances = _return_distances(points, p_max)
     ceiling = AMPLITUDE_FRACTION * amplitude / scale  # the same bound, relative to |P|
-    for p in range(1, min(p_max, n - 1) + 1):
-        d = np.linalg.norm(P[p:] - P[:-p], axis=1) / scale
+    for p, d in distances:
         period = float(times[-1] - times[-1 - p])
         if len(d) >= 2 and max(d[-1], d[-2]) < min(EXACT, ceiling):
             return CycleCheck(True, "exact", period, p, float(d[-1]), n, math.nan)
@@ -104,14 +105,20 @@ def _welford(z, mean, m2, count: int) -> int:
     return count
 
 
+def _return_distances(points, p_max: int):
+    """(<|P|>, [(p, d_p)]): for p = 1 .. min(p_max, n - 1) the distances d_j = |P_j - P_{j-p}|
+    / <|P|> of every return that has one."""
+    P = np.asarray(points)
+    scale = float(np.mean(np.linalg.norm(P, axis=1))) or 1.0
+    return scale, [(p, np.linalg.norm(P[p:] - P[:-p], axis=1) / scale)
+                   for p in range(1, min(p_max, len(P) - 1) + 1)]
+
+
 def _best_distance(points, p_max: int = P_MAX) -> float:
     """The smallest last return distance over p (for the record of an unfound check)."""
-    P = np.asarray(points)
-    if len(P) < 2:
+    if len(points) < 2:
         return math.nan
-    scale = float(np.mean(np.linalg.norm(P, axis=1))) or 1.0
-    return min(float(np.linalg.norm(P[-1] - P[-1 - p]) / scale)
-               for p in range(1, min(p_max, len(P) - 1) + 1))
+    return min(float(d[-1]) for _, d in _return_distances(points, p_max)[1])
 
 
 def _locate(step, before, s_before, s_after, level, dt, observable):
@@ -141,7 +148,7 @@ def _locate(step, before, s_before, s_after, level, dt, observable):
     return z, theta
 
 
-def check_cycle(step, y, dt: float, t_max: float, observable, settle: float = 20.0,
+def check_cycle(step, y, dt: float, t_max: float, observable, settle: float = SETTLE,
                 p_max: int = P_MAX, max_gap: float = MAX_GAP) -> CycleCheck:
     """Integrate a copy of y with step(z, h) (advance z in place by one step of size h <= dt;
     False when the step went non-finite) for at most t_max τ, and stop as soon as the
@@ -191,8 +198,8 @@ def check_cycle(step, y, dt: float, t_max: float, observable, settle: float = 20
             n_crossings += 1
             found = certify(points, times, p_max, math.sqrt(float(m2.sum()) / count))
             if found is not None:
-                return CycleCheck(True, found.criterion, found.period, found.returns_per_period,
-                                  found.distance, n_crossings, (k + 1) * dt)
+                return dataclasses.replace(found, n_crossings=n_crossings,
+                                           t_checked=(k + 1) * dt)
         s_prev = s_now
     return CycleCheck(False, "", math.nan, 0, _best_distance(points, p_max), n_crossings,
                       n_max * dt)

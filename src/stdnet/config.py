@@ -303,9 +303,7 @@ def _lyapunov_problems(cfg: dict) -> list[str]:
     refused here rather than by every job after the simulations have run."""
     from .lyapunov_run import LyapunovSettings
 
-    if not isinstance(cfg.get("simulation", {}).get("dt"), (int, float)):
-        return []  # dt: auto not resolved yet (validate_config checks again once it is)
-    try:
+    try:  # simulation.dt is a number here (validate_config resolves `auto` first)
         LyapunovSettings.from_config(cfg.get("lyapunov", {}), cfg.get("simulation", {}))
     except (ValueError, TypeError) as e:
         key, _, why = str(e).partition(": ")

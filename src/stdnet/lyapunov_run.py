@@ -34,12 +34,12 @@ from .lyapunov import (CI_METHODS, IntervalRunner, LyapunovResult, SpectrumState
                        lyapunov_spectrum, spectrum_result, whole_steps)
 from .lyapunov_checkpoint import (Checkpointer, checkpoint_fingerprint, checkpoint_on_sigterm,
                                   checkpoint_steps, phase, resume)
+from .attractor import SETTLE as CYCLE_SETTLE
 from .lyapunov_qr import random_basis
 from .params import RunParams
 from .sequential import controlled_level, look_intervals
 
 log = logging.getLogger("stdnet.lyapunov")  # the stage's one logger (stdnet.lyapunov)
-CYCLE_SETTLE = 20.0  # tau of the cycle check that set its section's level (stdnet.attractor)
 
 
 @dataclass(frozen=True)
@@ -236,8 +236,9 @@ def _run_until_decided(runner, settings: LyapunovSettings, n_align: int, n_max: 
     runner: an IntervalRunner (anything with .st and run_to(n_intervals)).
 
     cycle_check(y) -> stdnet.attractor.CycleCheck: when given and the first look is
-    undecided with |lambda_max| < zero_tol, the trajectory is checked for a periodic orbit (from a copy of the state,
-    so the run itself is unchanged); a certified orbit ends the run "not chaotic" there
+    undecided with |lambda_max| < zero_tol, the trajectory is checked for a periodic orbit
+    (from a copy of the state, so the run itself is unchanged); a certified orbit ends the
+    run "not chaotic" there
     (lambda_max of a stable orbit is 0). Once past the first look the check is not
     repeated: a run resumed from a later checkpoint has had it, without success."""
     from .regimes import NOT_CHAOTIC, UNDECIDED, chaos_decision
@@ -259,10 +260,11 @@ def _run_until_decided(runner, settings: LyapunovSettings, n_align: int, n_max: 
             found = cycle_check(st.y)
             checked = dataclasses.asdict(found)
             log.info("periodic-orbit check after %g tau: %s", res.t_average,
-                     f"{found.criterion} orbit, period {found.period:.4g} tau ({found.returns_per_period} "
-                     f"crossing(s)), return distance {found.distance:.2g}" if found.found else
-                     f"none in {found.t_checked:g} tau ({found.n_crossings} crossings, closest "
-                     f"return {found.distance:.2g})")
+                     f"{found.criterion} orbit, period {found.period:.4g} tau "
+                     f"({found.returns_per_period} crossing(s)), return distance "
+                     f"{found.distance:.2g}" if found.found else
+                     f"none in {found.t_checked:g} tau ({found.n_crossings} crossings, "
+                     f"closest return {found.distance:.2g})")
             if found.found:
                 return dataclasses.replace(res, cycle=checked), NOT_CHAOTIC
         if decision != UNDECIDED or st.n_extensions >= len(looks) - 1:
@@ -283,8 +285,7 @@ def _cycle_checker(params, net, settings: LyapunovSettings):
 
     step = network_stepper(params, net, settings.method)
     section = mean_excitatory_input(params)
-    return lambda y: check_cycle(step, y, settings.dt, settings.cycle_check, section,
-                                 settle=CYCLE_SETTLE)
+    return lambda y: check_cycle(step, y, settings.dt, settings.cycle_check, section)
 
 
 def onset_lyapunov(params, net, y0, settings: LyapunovSettings, seed: int, zero_tol: float,

@@ -37,8 +37,8 @@ N_PATHS = 200_000
 MC_SEED = 20261205
 
 #: lyapunov settings that mean "today's rule" (every look after a t_average, at
-#: `confidence`, no periodic-orbit check); left out of checkpoint fingerprints and rule params when they have
-#: these values, so runs and checkpoints made before the keys existed stay valid
+#: `confidence`, no periodic-orbit check); left out of checkpoint fingerprints and rule
+#: params when they have these values, so runs and checkpoints made before the keys existed stay valid
 UNSET = {"look_every": 0.0, "sequential_alpha": None, "cycle_check": 0.0}
 
 
