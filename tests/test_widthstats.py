@@ -79,6 +79,46 @@ def test_width_column_computed_when_absent():
     assert t.loc[0, "width_mean"] == pytest.approx(0.025)
 
 
+# ------------------------------------------------------------------ censored realizations
+def test_censored_realizations_placed_at_their_bounds_only():
+    trans = pd.DataFrame({
+        "N": [1000, 1000, 1000, 2000], "seed": [1, 2, 3, 1],
+        "J_FP": [0.8, 0.9, 0.85, 0.8], "J_ch": [1.1, np.nan, np.nan, np.nan],
+        "J_ch_lo": [1.05, 2.0, np.nan, 0.9], "J_ch_hi": [1.15, np.nan, 0.7, 1.0],
+        "onset_status": ["resolved", "no chaos in range", "chaotic at the lowest J0",
+                         "undecided"]})
+    trans["width"] = trans["J_ch"] - trans["J_FP"]
+    imputed, cens = ws.censored_at_bounds(trans)
+    assert list(cens["seed"]) == [2, 3] and list(cens["side"]) == [">", "<"]
+    assert imputed.loc[1, "J_ch"] == 2.0 and imputed.loc[1, "width"] == pytest.approx(1.1)
+    assert imputed.loc[2, "J_ch"] == 0.7 and imputed.loc[2, "width"] == pytest.approx(-0.15)
+    # a resolved J_ch is kept, and an undecided search is not a censored one
+    assert imputed.loc[0, "J_ch"] == 1.1 and np.isnan(imputed.loc[3, "J_ch"])
+    assert np.isnan(trans.loc[1, "J_ch"])  # the input is not changed
+    _, none = ws.censored_at_bounds(trans.drop(columns="onset_status"))
+    assert none.empty
+
+
+def test_verdict_states_what_a_censored_realization_would_change():
+    rng = np.random.default_rng(3)
+    trans = synth(rng, Ns=[1000, 2000, 4000, 8000], n=10)
+    trans["onset_status"] = "resolved"
+    trans["J_ch_lo"] = trans["J_ch"] - 0.005
+    plain = ws.analyse(trans, n_boot=0, n_cal=0, detect_sims=0)
+    assert plain["sensitivity"] is None and "Censored" not in plain["verdict"]
+    trans.loc[0, ["J_ch", "width"]] = np.nan
+    trans.loc[0, ["onset_status", "J_ch_lo"]] = ["no chaos in range", 2.0]
+    res = ws.analyse(trans, n_boot=0, n_cal=0, detect_sims=0)
+    # the main statistics leave it out, the sensitivity puts it at its bound
+    assert res["per_N"].set_index("N").loc[1000, "n"] == 9
+    sens = res["sensitivity"]["per_N"].set_index("N").loc[1000]
+    assert sens["n"] == 10
+    assert sens["width_mean"] > res["per_N"].set_index("N").loc[1000, "width_mean"]
+    assert "Censored: 1 realization (N = 1000 seed 0: no chaos in range, J_ch > 2)" \
+        in res["verdict"]
+    assert res["verdict"].endswith(res["sensitivity"]["verdict"])
+
+
 # ------------------------------------------------------------------ fits
 def test_fit_recovers_exponent_and_offset_with_zero_and_negative_widths():
     """One data set: w_inf = 0.05, a = 20, beta = 0.8, N = 1000..32000 (6 sizes), 30

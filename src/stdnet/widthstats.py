@@ -11,6 +11,10 @@ a width (or of J) is ever taken, so zero and negative widths are ordinary data.
   offset power law, compared; J_ch and J_FP extrapolated to N -> inf.
 * `bulk_limit`, `bulk_curve` (here): the bulk theory's J_FP(N) and its N -> inf limit.
 * `verdict` (here): one sentence-level summary of what the data support about w_inf.
+* `censored_at_bounds`, `censored_text` (here): the realizations whose J_ch the grid only
+  bounds (onset status "no chaos in range" / "chaotic at the lowest J0"), placed at their
+  bound for the verdict's sensitivity sentence: the main analysis leaves them out (a width
+  that was not measured is not invented), the sensitivity says whether that choice matters.
 * `power_study`, `power_scan`, `spread_model`, `doubling` (stdnet.widthpower): synthetic
   data with today's spread, fitted by the same machinery, to size the next runs;
   `detectable_w_inf` (the verdict's power statement), `calibration_study`,
@@ -42,9 +46,15 @@ __all__ = ["LEVEL", "MODELS", "N_PARAMS", "MODEL_LABELS", "PARAM_NAMES", "BETA_B
            "model_curve", "bulk_limit", "bulk_curve", "verdict", "analyse", "spread_model",
            "power_study", "power_scan", "doubling", "claims_w_inf", "limit_curve",
            "detectable_w_inf", "null_claim_rate", "calibration_study", "synthetic_transition",
-           "gaussian_jch_noise", "PLANNED_DESIGN"]
+           "gaussian_jch_noise", "PLANNED_DESIGN", "CENSORED", "censored_at_bounds",
+           "censored_text"]
 
 QUANTITIES = ("width", "J_FP", "J_ch")
+
+#: onset statuses whose J_ch the grid only bounds: the column that holds the bound and the
+#: side on which the true J_ch lies (J_ch above the top of the grid, or below its lowest
+#: chaotic point)
+CENSORED = {"no chaos in range": ("J_ch_lo", ">"), "chaotic at the lowest J0": ("J_ch_hi", "<")}
 
 
 # ----------------------------------------------------------------------------- per-N table
@@ -142,6 +152,55 @@ def per_N_table(trans: pd.DataFrame, level: float = LEVEL) -> pd.DataFrame:
     cols += ["J_ch_resolution", "J_FP_resolution", "J_ch_se_used", "status_counts", "note"]
     return pd.DataFrame(rows, columns=cols)
 
+
+
+# ----------------------------------------------------------------------------- censoring
+def censored_at_bounds(trans: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The realizations without a J_ch because the grid only bounds it, placed at the bound.
+
+    trans: the per-realization table (columns N, seed, J_FP, J_ch, onset_status and the
+    bound columns of CENSORED). Returns (a copy of trans in which each censored row with a
+    finite bound and J_FP has J_ch = its bound and width = bound - J_FP, and the censored
+    rows: N, seed, status, bound, side (">": J_ch lies above the bound, so the width is at
+    least the imputed one; "<": at most)). Without an onset_status column, or without
+    censored rows, the copy is trans itself and the second table is empty.
+    """
+    cols = ["N", "seed", "status", "bound", "side"]
+    t = trans.copy()
+    if "onset_status" not in t:
+        return t, pd.DataFrame(columns=cols)
+    jch = pd.to_numeric(t["J_ch"], errors="coerce").to_numpy(float)
+    jfp = pd.to_numeric(t["J_FP"], errors="coerce").to_numpy(float)
+    rows = []
+    for status, (col, side) in CENSORED.items():
+        if col not in t:
+            continue
+        bound = pd.to_numeric(t[col], errors="coerce").to_numpy(float)
+        hit = ((t["onset_status"].astype(str) == status).to_numpy() & ~np.isfinite(jch)
+               & np.isfinite(bound) & np.isfinite(jfp))
+        for i in np.flatnonzero(hit):
+            rows.append({"N": int(t["N"].iloc[i]),
+                         "seed": t["seed"].iloc[i] if "seed" in t else None,
+                         "status": status, "bound": float(bound[i]), "side": side})
+        t.loc[hit, "J_ch"] = bound[hit]
+        t.loc[hit, "width"] = bound[hit] - jfp[hit]
+    return t, pd.DataFrame(rows, columns=cols)
+
+
+def censored_text(censored: pd.DataFrame, imputed_verdict: str) -> str:
+    """The verdict's sentence on censored realizations ('' without any): which were left
+    out, and the verdict of the same analysis with each placed at its bound."""
+    if not len(censored):
+        return ""
+    which = "; ".join(f"N = {r.N} seed {r.seed}: {r.status}, J_ch {r.side} {r.bound:g}"
+                      for r in censored.itertuples())
+    n = len(censored)
+    low = (censored["side"] == ">").any()
+    return (f" Censored: {n} realization{'s' if n > 1 else ''} ({which}) left out of the "
+            f"width statistics above. Placed at {'their bounds' if n > 1 else 'its bound'}"
+            + (" (a right-censored width is at least that, so its N's mean is still a lower "
+               "bound)" if low else "")
+            + f", the same analysis reads: {imputed_verdict}")
 
 
 # ----------------------------------------------------------------------------- bulk theory
@@ -312,7 +371,10 @@ def analyse(trans: pd.DataFrame, bulk_limit: float | None = None, n_boot: int = 
             beta_bounds=BETA_BOUNDS, bulk_curve=None, n_cal: int = N_CAL,
             detect_sims: int = 200) -> dict:
     """Everything from one transition table: dict per_N, fits, lrt, jch_fit, jfp_fit, power
-    (detectable_w_inf, None when detect_sims = 0 or fewer than 4 sizes), verdict.
+    (detectable_w_inf, None when detect_sims = 0 or fewer than 4 sizes), sensitivity (None
+    without censored realizations, else dict censored, per_N, fits, lrt, verdict: the width
+    analysis with each censored J_ch at its bound, censored_at_bounds) and verdict (ending
+    with censored_text).
 
     bulk_curve: the bulk theory's J_FP(N) (table N, J_FP, or a callable); with it and
     bulk_limit, J_c(∞) and J_FP(∞) come from the models J_FP = J_bulk(N) + δ and
@@ -321,6 +383,15 @@ def analyse(trans: pd.DataFrame, bulk_limit: float | None = None, n_boot: int = 
     per_N = per_N_table(trans, level)
     fits = fit_models(per_N, "width", MODELS, trans, n_boot, seed, level, beta_bounds, n_cal)
     lrt = lrt_table(fits)
+    imputed, censored = censored_at_bounds(trans)
+    sensitivity = None
+    if len(censored):
+        per_s = per_N_table(imputed, level)
+        fits_s = fit_models(per_s, "width", MODELS, imputed, n_boot, seed, level, beta_bounds,
+                            n_cal)
+        lrt_s = lrt_table(fits_s)
+        sensitivity = {"censored": censored, "per_N": per_s, "fits": fits_s, "lrt": lrt_s,
+                       "verdict": verdict(fits_s, lrt_s, level, criterion)}
     jch = fit_limit(per_N, "J_ch", bulk_limit, trans, n_boot, seed, level, beta_bounds,
                     bulk_curve, n_cal)
     jfp = fit_limit(per_N, "J_FP", bulk_limit, trans, n_boot, seed, level, beta_bounds,
@@ -329,5 +400,8 @@ def analyse(trans: pd.DataFrame, bulk_limit: float | None = None, n_boot: int = 
     if detect_sims and int(fits["k"].max()) >= 4:
         power = detectable_w_inf(per_N, fits, n_sim=int(detect_sims), seed=seed, level=level,
                                  beta_bounds=beta_bounds)
+    text = verdict(fits, lrt, level, criterion, jch, jfp, power)
+    if sensitivity is not None:
+        text += censored_text(censored, sensitivity["verdict"])
     return {"per_N": per_N, "fits": fits, "lrt": lrt, "jch_fit": jch, "jfp_fit": jfp,
-            "power": power, "verdict": verdict(fits, lrt, level, criterion, jch, jfp, power)}
+            "power": power, "sensitivity": sensitivity, "verdict": text}
