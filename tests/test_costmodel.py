@@ -83,14 +83,38 @@ def test_known_values_lyapunov(default, paper):
     # default: m = 8 (one chunk), N = 1000, K = 100; 4400 steps, 2 extensions of 4000
     per_step = 1000 * 100 / 7.0e8 * (1 + 2.4)
     cost = default.job("lyapunov", N=1000, J0="1.5")
-    assert cost.seconds == pytest.approx(1.5 + per_step * (4400 + 0.3 * 8000))
-    assert cost.worst_seconds == pytest.approx(1.5 + per_step * 12400)
+    assert cost.seconds == pytest.approx(2.5 + per_step * (4400 + 0.3 * 8000))
+    assert cost.worst_seconds == pytest.approx(2.5 + per_step * 12400)
     # paper: J0 = 1.5 is in lyapunov.spectrum_J0, so 128 exponents (16 chunks of 8)
     assert paper.exponents("1.5") == 128 and paper.exponents("1.4") == 8
-    work = [paper.job("lyapunov", N=2000, J0=J0).seconds - costmodel.EXPECTED_STARTUP_S
+    work = [paper.job("lyapunov", N=2000, J0=J0).seconds - costmodel.LYAPUNOV_STARTUP_S
             for J0 in ("1.5", "1.4")]
     ratio = work[0] / work[1]
     assert ratio == pytest.approx((1 + 2.4 * 16) / (1 + 2.4), rel=0.01)
+
+
+def test_machine_speed_and_cache_scale_the_cpu_jobs(default):
+    """machine.speed divides every CPU job's seconds (requests follow); machine.cache_mib
+    moves the pattern size above which the memory-bound rates apply; memory is unchanged."""
+    slow = costmodel.CostModel({**default.config, "machine": {"speed": 0.5, "cache_mib": 64}})
+    for rule, wc in (("simulate", {"N": 2000}), ("lyapunov", {"N": 2000, "J0": "1.5"})):
+        a, b = default.job(rule, **wc), slow.job(rule, **wc)
+        assert b.seconds == pytest.approx(2 * a.seconds)
+        assert b.worst_seconds == pytest.approx(2 * a.worst_seconds)
+        assert b.mem_mb == a.mem_mb
+    # N = 2000, K = 200: 0.8 MB of indices; a 0.5 MiB cache puts it on the slower rates
+    small = costmodel.CostModel({**default.config, "machine": {"speed": 1.0, "cache_mib": 0.5}})
+    s0 = default.job("simulate", N=2000).seconds - costmodel.EXPECTED_STARTUP_S
+    s1 = small.job("simulate", N=2000).seconds - costmodel.EXPECTED_STARTUP_S
+    assert s1 / s0 == pytest.approx(costmodel.SYN_RATE / costmodel.SYN_RATE_DRAM)
+    # a lyapunov job priced for a known averaging time: t_align + t_average_total
+    ly = default.config["lyapunov"]
+    full = default.lyapunov_seconds(1000, 1.5, ly["t_average"])
+    base = default.job("lyapunov", N=1000, J0="1.5")
+    per_step = (base.worst_seconds - full) / (ly["t_average"] * ly["max_extensions"])
+    assert default.lyapunov_seconds(1000, 1.5, 2 * ly["t_average"]) == pytest.approx(
+        full + per_step * ly["t_average"])
+    assert slow.lyapunov_seconds(1000, 1.5, ly["t_average"]) == pytest.approx(2 * full)
 
 
 @pytest.mark.parametrize("m", range(1, 10))
@@ -129,7 +153,7 @@ def test_known_values_lyapunov_fused(width):
         costmodel.METHOD_STEP_COST[width.sim.method]
     for N, K, rate, fused in ((4000, 400, 7.0e8, 1.33), (32000, 3200, 5.6e8, 1.48)):
         cost = width.job("lyapunov", N=N, J0="1.5")
-        assert cost.seconds == pytest.approx(1.5 + N * K / rate * fused * steps)
+        assert cost.seconds == pytest.approx(2.5 + N * K / rate * fused * steps)
 
 
 def test_dmf_solve_independent_of_N(paper):

@@ -29,6 +29,7 @@ COMMANDS = {
     "bench": ("stdnet.bench", "benchmark the kernels against naive numpy and scipy"),
     "status": ("stdnet.accounting", "status of every grid point of a config (done, failed, running)"),
     "check": ("stdnet.cli", "check config files (YAML, keys, values, step size) as the workflow will"),
+    "calibrate": ("stdnet.calibration", "the machine's speed for the cost model, from the jobs of a finished run"),
 }
 
 

@@ -38,7 +38,7 @@ that are always read together.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 # ---- calibrated rates (one core; docs/cluster.md) -----------------------------------
 #: synapse terms per second in one RK4 step (4 vector-field evaluations) while the index
@@ -128,6 +128,10 @@ FIGURE_MB = 150.0
 #: start-up of a job on a warm machine: python, imports, numba cache (benchmark wall minus
 #: the scripts' own timers: 1-2 s)
 EXPECTED_STARTUP_S = 1.5
+#: a lyapunov job starts up for longer: it reads the simulation, rebuilds the network and
+#: loads the tangent kernels (the ETD4 width study, N = 1000: 4.4 s of CPU time besides
+#: its 0.4 s of integration at machine speed 0.56, i.e. 2.5 s at speed 1; docs/cluster.md)
+LYAPUNOV_STARTUP_S = 2.5
 
 # ---- memory (MB) --------------------------------------------------------------------
 #: resident size of a job before its arrays: python, numpy, scipy, numba, h5py (the width
@@ -182,13 +186,13 @@ def positive_int(key: str, value) -> int:
 
 
 def synapse_seconds(N: int, K_total: int, steps: float, pattern: int = 0,
-                    gpu: bool = False) -> float:
+                    gpu: bool = False, cache: int = PATTERN_CACHE_BYTES) -> float:
     """Seconds of `steps` RK4 steps of a network of N neurons with K_total inputs each
-    (`pattern` bytes of indices: the slower rate once they no longer fit the cache; on a
-    GPU GPU_SYN_RATE)."""
+    (`pattern` bytes of indices: the slower rate once they no longer fit the `cache` bytes
+    a job may fill; on a GPU GPU_SYN_RATE)."""
     if gpu:
         return N * K_total * steps / GPU_SYN_RATE
-    rate = SYN_RATE_DRAM if pattern > PATTERN_CACHE_BYTES else SYN_RATE
+    rate = SYN_RATE_DRAM if pattern > cache else SYN_RATE
     return N * K_total * steps / rate
 
 
@@ -197,13 +201,14 @@ def pattern_bytes(N: int, K_total: int, N_E: int, N_I: int) -> int:
     return N * K_total * (2 if max(N_E, N_I) <= 65536 else 4)
 
 
-def tangent_cost(m: int, pattern: int) -> float:
+def tangent_cost(m: int, pattern: int, cache: int = PATTERN_CACHE_BYTES) -> float:
     """Trajectory steps per tangent step with m vectors, on the path TangentStepper takes:
-    the fused step's measured cost (m <= NARROW_MAX), else one pass per chunk of 8."""
+    the fused step's measured cost (m <= NARROW_MAX), else one pass per chunk of 8 (the
+    slower costs once the `pattern` bytes exceed `cache`)."""
     from .tangent import tangent_path
     from .tangent_narrow import record_width
 
-    dram = pattern > PATTERN_CACHE_BYTES
+    dram = pattern > cache
     if tangent_path(m) == "fused":
         return (TANGENT_FUSED_DRAM if dram else TANGENT_FUSED)[record_width(m)]
     return 1.0 + (TANGENT_CHUNK_DRAM if dram else TANGENT_CHUNK) * math.ceil(m / 8)
@@ -241,6 +246,13 @@ class CostModel:
 
         self.config = config
         self.sim = RunParams.from_config(config["simulation"])
+        # machine.speed: the CPU rates above were measured on one machine; another one's
+        # jobs take 1/speed as long (`stdnet calibrate` measures it)
+        machine = config.get("machine", {})
+        self.speed = float(machine.get("speed", 1.0))
+        # machine.cache_mib: the cache a job's index pattern competes for (a node's L3)
+        self.cache = int(float(machine.get("cache_mib", PATTERN_CACHE_BYTES / 2 ** 20))
+                         * 2 ** 20)
         self._rules = {"simulate": self._simulate, "lyapunov": self._lyapunov,
                        "record_inputs": self._record_inputs, "jfp_search": self._jfp_search,
                        "jacobian_spectrum": self._jacobian_spectrum,
@@ -250,10 +262,26 @@ class CostModel:
 
     # -- public ---------------------------------------------------------------------
     def job(self, rule: str, **wildcards) -> JobCost:
-        """Cost of one job of `rule` (wildcards as strings or numbers, e.g. N, J0)."""
+        """Cost of one job of `rule` (wildcards as strings or numbers, e.g. N, J0), on a
+        machine of speed `machine.speed` (GPU jobs: the GPU rate alone)."""
         if rule not in self._rules:
             raise ValueError(f"rule: value {rule!r} is not allowed; allowed: {', '.join(RULES)}")
-        return self._rules[rule](**wildcards)
+        return self._at_speed(self._rules[rule](**wildcards))
+
+    def lyapunov_seconds(self, N, J0, t_average_total: float) -> float:
+        """Expected seconds of a lyapunov job that averaged for `t_average_total` tau (its
+        extensions included) after t_align: the model's price of a run whose length is
+        known (stdnet.calibration compares it with the job's measured time)."""
+        per_step, _, _ = self._lyapunov_step(N, J0)
+        t = self.config["lyapunov"]["t_align"] + float(t_average_total)
+        return self._at_speed(JobCost(LYAPUNOV_STARTUP_S + per_step * self._steps(t), 0.0,
+                                      0.0)).seconds
+
+    def _at_speed(self, cost: JobCost) -> JobCost:
+        if self.speed == 1.0 or cost.gpus:
+            return cost
+        return replace(cost, seconds=cost.seconds / self.speed,
+                       worst_seconds=cost.worst_seconds / self.speed)
 
     def runtime_min(self, rule: str, attempt: int = 1, threads: int = 1, **wildcards) -> int:
         cost = self.job(rule, **wildcards)
@@ -306,7 +334,8 @@ class CostModel:
     def _simulate(self, N, **_) -> JobCost:
         p, K, pattern = self._network(N)
         steps = self.sim.total_steps * METHOD_STEP_COST[self.sim.method]
-        s = EXPECTED_STARTUP_S + synapse_seconds(p.N, K, steps, pattern, self.on_gpu)
+        s = EXPECTED_STARTUP_S + synapse_seconds(p.N, K, steps, pattern, self.on_gpu,
+                                                 self.cache)
         # on the GPU one host thread drives the kernels
         return JobCost(s, s, self._run_mem(N), threaded=not self.on_gpu, gpus=int(self.on_gpu))
 
@@ -320,26 +349,33 @@ class CostModel:
             return int(ly["spectrum_exponents"])
         return int(ly["n_exponents"])
 
-    def _lyapunov(self, N, J0=None, **_) -> JobCost:
-        ly = self.config["lyapunov"]
+    def _lyapunov_step(self, N, J0) -> tuple:
+        """(seconds per RK4-equivalent step of trajectory + m tangents, params, m)."""
         p, K, pattern = self._network(N)
         m = min(self.exponents(J0, N), p.dim)
-        per_step = synapse_seconds(p.N, K, 1, pattern) * tangent_cost(m, pattern)
+        return (synapse_seconds(p.N, K, 1, pattern, cache=self.cache)
+                * tangent_cost(m, pattern, self.cache), p, m)
+
+    def _lyapunov(self, N, J0=None, **_) -> JobCost:
+        ly = self.config["lyapunov"]
+        per_step, p, m = self._lyapunov_step(N, J0)
+        K, pattern = p.K_E + p.K_I, pattern_bytes(p.N, p.K_E + p.K_I, p.N_E, p.N_I)
         base = self._steps(ly["t_align"] + ly["t_average"])
         extension = self._steps(ly["t_average"]) * ly["max_extensions"]
         # the periodic-orbit check (lyapunov.cycle_check): trajectory steps alone, at most
         # once per run; the expected cost leaves it out (it replaces extensions it saves)
-        check = synapse_seconds(p.N, K, self._steps(ly.get("cycle_check", 0.0)), pattern)
+        check = synapse_seconds(p.N, K, self._steps(ly.get("cycle_check", 0.0)), pattern,
+                                cache=self.cache)
         scratch = TANGENT_VECTORS * p.dim * max(m, 8) * 8 / 1e6
-        return JobCost(EXPECTED_STARTUP_S + per_step * (base + LYAP_EXTENSION_SHARE * extension),
-                       EXPECTED_STARTUP_S + per_step * (base + extension) + check,
+        return JobCost(LYAPUNOV_STARTUP_S + per_step * (base + LYAP_EXTENSION_SHARE * extension),
+                       LYAPUNOV_STARTUP_S + per_step * (base + extension) + check,
                        self._run_mem(N, LYAP_BASE_MB) + scratch, threaded=True)
 
     def _record_inputs(self, N, **_) -> JobCost:
         c = self.config["correlations"]
         p, K, pattern = self._network(N)
         s = EXPECTED_STARTUP_S + synapse_seconds(p.N, K, self._steps(c["t_measure"]), pattern,
-                                                 self.on_gpu)
+                                                 self.on_gpu, self.cache)
         return JobCost(s, s, self._run_mem(N) + self.recording_mb(), threaded=not self.on_gpu,
                        gpus=int(self.on_gpu))
 
@@ -372,7 +408,7 @@ class CostModel:
         p, K, pattern = self._network(N)
         eig = DENSE_EIG_S_PER_GDIM3 * (p.dim / 1000) ** 3 if N <= 1500 else \
             SPECTRUM_S_PER_GN3 * (N / 1000) ** 3
-        run = synapse_seconds(p.N, K, self._steps(r["t_sim"]), pattern)
+        run = synapse_seconds(p.N, K, self._steps(r["t_sim"]), pattern, cache=self.cache)
         s = EXPECTED_STARTUP_S + 2 * (2 * eig + run)
         dense = 16 * p.dim ** 2 * 3 / 1e6  # complex eigenvectors and the matrix
         return JobCost(s, s, self._run_mem(N) + dense)
@@ -380,7 +416,7 @@ class CostModel:
     def _hetfp_compare(self, **_) -> JobCost:
         h = self.config["stability"]["hetfp"]
         p, K, pattern = self._network(h["N"])
-        per_J0 = synapse_seconds(p.N, K, self._steps(h["t_sim"]), pattern) + \
+        per_J0 = synapse_seconds(p.N, K, self._steps(h["t_sim"]), pattern, cache=self.cache) + \
             HETFP_EXTRA_S * (p.N / 1000) ** 3
         s = EXPECTED_STARTUP_S + len(h["J0"]) * per_J0
         dense = 16 * p.N ** 2 * 3 / 1e6
