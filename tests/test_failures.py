@@ -18,6 +18,7 @@ from pathlib import Path
 
 import h5py
 import numpy as np
+import pandas as pd
 import pytest
 
 from stdnet import io
@@ -361,3 +362,22 @@ def test_workflow_redoes_damaged_files_and_keeps_tables_of_failed_jobs(tmp_path)
     assert "runs.csv: kept the previous version" in res.stderr
     plan = _snakemake(tmp_path, "-n")
     assert "summarise" in plan.stdout and "Updated input files" in plan.stdout
+
+
+def test_workflow_redoes_a_file_of_another_point(tmp_path):
+    """A complete simulation.h5 of another grid point in this point's folder (copied by
+    hand) is moved aside at the start, like a damaged file, and simulated again: the table
+    then has this point's row, not the other's."""
+    assert _snakemake(tmp_path, "--cores", "1").returncode == 0
+    h5 = tmp_path / "res/N~100/J0~0.5/seed~1/simulation.h5"
+    with h5py.File(h5, "r+") as f:  # what a copy from J0~1.5 would hold
+        f["params"].attrs["J0"] = 1.5
+    res = _snakemake(tmp_path, "--cores", "1")
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "holds another point (N = 100, J0 = 1.5, I0 = 0, seed = 1) than its folder names " \
+           "(J0~0.5)" in res.stderr
+    assert "moved to res/.damaged/N~100/J0~0.5/seed~1/simulation.h5" in res.stderr
+    assert io.check_h5(h5) is None
+    runs = pd.read_csv(tmp_path / "res/tables/runs.csv")
+    assert list(runs["J0"]) == [0.5]
+

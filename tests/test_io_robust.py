@@ -167,6 +167,44 @@ def test_truncated_and_foreign_files(tmp_path):
         pass
 
 
+def _point_file(path, **params):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with io.atomic_h5(path) as f:
+        io.write_attrs(f.create_group("params"), params)
+        f["time"] = np.arange(3.0)
+
+
+def test_file_of_another_point_is_refused_naming_both(tmp_path):
+    """A complete file copied into another point's folder: its stored N, J0, seed are
+    compared with the folders' (J0 to the 6 decimals of a folder name)."""
+    ok = tmp_path / "res/N~100/J0~0.86875/seed~1/simulation.h5"
+    _point_file(ok, N=100, J0=0.86875, seed=1)
+    assert io.check_h5(ok) is None
+    moved = tmp_path / "res/N~100/J0~0.5/seed~1/simulation.h5"
+    _point_file(moved, N=100, J0=1.5, seed=1)
+    problem = io.check_h5(moved)
+    assert problem == "holds another point (N = 100, J0 = 1.5, seed = 1) than its folder " \
+                      "names (J0~0.5)"
+    with pytest.raises(InputFileError, match=r"J0~0\.5") as e, io.open_h5(moved):
+        pass
+    assert str(moved) in str(e.value) and "J0 = 1.5" in str(e.value)
+    other_seed = tmp_path / "res/stability/N~100/seed~2/jfp.h5"  # no J0 in the path
+    _point_file(other_seed, N=100, J0=0.7, seed=3)
+    assert "(seed~2)" in io.check_h5(other_seed)
+    # the DMF's balanced limit (N~inf) and its /info; files outside point folders
+    dmf = tmp_path / "res/dmf/N~inf/J0~1.5_I0~0/dmf.h5"
+    dmf.parent.mkdir(parents=True)
+    with io.atomic_h5(dmf) as f:
+        io.write_attrs(f.create_group("info"), {"N": 0, "J0": 1.5, "I0": 0.0})
+    assert io.check_h5(dmf) is None
+    with h5py.File(dmf, "r+") as f:
+        f["info"].attrs["I0"] = 0.1
+    assert "(I0~0)" in io.check_h5(dmf)
+    loose = tmp_path / "mydata.h5"
+    _point_file(loose, N=5, J0=9.0, seed=7)
+    assert io.check_h5(loose) is None
+
+
 def test_legacy_file_accepted_and_missing_key_named(tmp_path):
     path = tmp_path / "simulation.h5"
     with h5py.File(path, "w") as f:  # as format 1 wrote it: provenance in /meta, no marker

@@ -267,14 +267,65 @@ def _is_complete(f) -> bool:
     return isinstance(f.get("fingerprint"), h5py.Group)
 
 
+#: the point keys a result path names (folders "N~1000", "J0~0.5_I0~0", "seed~3") and that
+#: a file stores in /params (the DMF solution: in /info); J0 and I0 in a path have 6
+#: decimals (params.format_J0)
+IDENTITY_KEYS = ("N", "J0", "I0", "seed")
+_ROUNDED = {"J0": 5e-7, "I0": 5e-7}
+
+
+def path_identity(path) -> dict:
+    """The point a result path names: {key: text} for every "key~value" part of its folders
+    (a folder may hold several, joined by "_": "J0~0.5_I0~0"), for the IDENTITY_KEYS."""
+    out = {}
+    for part in Path(path).parent.parts:
+        for item in part.split("_"):
+            key, sep, value = item.partition("~")
+            if sep and key in IDENTITY_KEYS:
+                out[key] = value
+    return out
+
+
+def identity_problem(f, path) -> str | None:
+    """None when the file's stored point (/params N, J0, I0, seed) is the one its path names,
+    else both, in a few words. Keys the path does not name, the file does not store, or
+    whose path value is not a finite number (N~inf of the DMF) are not compared."""
+    named = path_identity(path)
+    params = f.get("params", f.get("info"))
+    if not named or not isinstance(params, h5py.Group):
+        return None
+    wrong = []
+    for key, text in named.items():
+        if key not in params.attrs:
+            continue
+        try:
+            want, have = float(text), float(np.asarray(params.attrs[key]).item())
+        except (TypeError, ValueError):
+            continue
+        if not np.isfinite(want):
+            continue
+        tol = _ROUNDED.get(key, 0.0)
+        if not abs(have - want) <= tol:
+            wrong.append((key, text, have))
+    if not wrong:
+        return None
+    stored = ", ".join(f"{k} = {np.asarray(params.attrs[k]).item():g}" for k in IDENTITY_KEYS
+                       if k in params.attrs)
+    folder = ", ".join(f"{k}~{t}" for k, t, _ in wrong)
+    return f"holds another point ({stored}) than its folder names ({folder})"
+
+
 def check_h5(path) -> str | None:
-    """None for a complete stdnet HDF5 file, else what is wrong with it, in a few words."""
+    """None for a complete stdnet HDF5 file that holds the point its path names, else what
+    is wrong with it, in a few words."""
     path = Path(path)
     if not path.is_file():
         return "missing"
     try:
         with h5py.File(path, "r") as f:
-            return None if _is_complete(f) else "no completion marker"
+            if not _is_complete(f):
+                return "no completion marker"
+            return identity_problem(f, path)
     except OSError:
         return "unreadable (truncated or not HDF5)"
 
@@ -291,7 +342,8 @@ def open_h5(path, kind: str = "simulation file",
     """An h5py File of `path` opened read-only, checked to be a complete stdnet file.
 
     Raises InputFileError naming `path` (what is wrong, then `hint`) when it is missing,
-    cannot be opened (truncated, not HDF5), lacks the completion marker, or when the
+    cannot be opened (truncated, not HDF5), lacks the completion marker, holds another
+    point than its folders name (identity_problem), or when the
     block meets a KeyError (a dataset or attribute the reader expects is absent) or an
     OSError (damaged data).
     """
@@ -309,6 +361,9 @@ def open_h5(path, kind: str = "simulation file",
         if not _is_complete(f):
             raise InputFileError(f"{kind} {path} has no stdnet completion marker (not "
                                  f"written by stdnet, or not completely): {hint}")
+        wrong = identity_problem(f, path)
+        if wrong:  # a file copied or moved into another point's folder
+            raise InputFileError(f"{kind} {path} {wrong}: {hint}")
         try:
             yield f
         except KeyError as e:
