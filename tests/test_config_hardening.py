@@ -53,6 +53,12 @@ def _results_file(tmp_path):
     return str(f)
 
 
+def _dangling_link(tmp_path):
+    link = tmp_path / "gone"
+    link.symlink_to(tmp_path / "no" / "such" / "folder")
+    return str(link)
+
+
 CASES = {
     # unknown keys, at every level
     "top-level typo": (_set("simulaton", {"dt": 0.01}),
@@ -92,6 +98,19 @@ CASES = {
     "results wildcard": (_set("results", "out/{N}"), ["'results': value 'out/{N}'", "wildcards"]),
     "results newline": (_set("results", "out\nx"), ["'results'", "line breaks"]),
     "results is a file": (_set("results", _results_file), ["'results'", "not a folder"]),
+    "results dangling link": (_set("results", _dangling_link),
+                              ["'results'", "symbolic link to '", "which does not exist"]),
+    # numbers YAML reads as text, or too large for the file formats and size arithmetic
+    "signless exponent": (_set("simulation.dt", "5e-2"),
+                          ["'simulation.dt': value '5e-2' is not allowed",
+                           "YAML reads '5e-2' as text, not a number: write 5.0e-2"]),
+    "N of 1e300": (lambda cfg, _: (cfg["grid"].update(N=[1.0e300]),
+                                   cfg["figures"]["fig1"].update(N=1.0e300)),
+                   ["'grid.N[0]': value 1e+300 is not allowed", "magnitude at most 2^63 - 1"]),
+    "seed beyond int64": (_set("grid.seeds", [2 ** 63]),
+                          ["'grid.seeds[0]': value 9223372036854775808 is not allowed"]),
+    "subnormal tau_D": (_set("model.tau_D", 1e-320),
+                        ["tau_D: invalid value 1e-320", "whose inverse is finite"]),
     # step size
     "dt outside RK4 region": (lambda cfg, _: (_j0(200)(cfg, _), _set("simulation.dt", 0.5)(cfg, _)),
                               ["'simulation.dt': value 0.5 is outside the RK4 stability region",
@@ -127,6 +146,11 @@ def test_did_you_mean_only_for_close_keys():
 def test_results_accepted(results):
     cfg = {**copy.deepcopy(DEFAULT), "results": results}
     assert validate_config(cfg, SCHEMA)["results"] == results
+
+
+def test_results_home_is_expanded():
+    cfg = {**copy.deepcopy(DEFAULT), "results": "~/stdnet-results"}
+    assert validate_config(cfg, SCHEMA)["results"] == str(Path.home() / "stdnet-results")
 
 
 def test_default_config_accepted_and_errors_are_input_errors():
@@ -169,6 +193,11 @@ YAML_CASES = {
     "bad indentation": ("a: 1\n b: 2\n", ":2:3: mapping values are not allowed here"),
     "tab": ("grid:\n\tN: 1\n", ":2:1: found character '\\t' that cannot start any token"),
     "top-level list": ("- 1\n- 2\n", "the top level must be a mapping"),
+    # 9 levels of 9 aliases: 9^9 values from a 10-line file; refused before any walk over it
+    "alias bomb": ("a0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1]\n" + "".join(
+        f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 10)),
+        "expands to more than 100000 values"),
+    "alias of itself": ("a: &a [1, *a]\n", "a YAML alias refers to a value that contains it"),
 }
 
 

@@ -12,6 +12,7 @@ import copy
 import difflib
 import math
 import os
+import re
 from pathlib import Path
 
 import yaml
@@ -64,7 +65,51 @@ def load_yaml(path):
         raise ConfigError(f"{where}: {e.problem or e.context}{ctx}") from None
     except yaml.YAMLError as e:  # e.g. a byte that is not UTF-8
         raise ConfigError(f"{path}: {e}") from None
+    except RecursionError:  # nesting deeper than Python's stack
+        raise ConfigError(f"{path}: nested too deeply; allowed: a config of at most "
+                          f"{MAX_CONFIG_VALUES} values") from None
+    size = expanded_size(data)
+    if size is None:
+        raise ConfigError(f"{path}: a YAML alias refers to a value that contains it (an "
+                          "endless value); allowed: aliases of finished values only")
+    if size > MAX_CONFIG_VALUES:
+        raise ConfigError(f"{path}: expands to more than {MAX_CONFIG_VALUES} values (each "
+                          "YAML alias '*name' repeats what its anchor holds); allowed: a "
+                          f"config of at most {MAX_CONFIG_VALUES} values")
     return {} if data is None else data
+
+
+#: a config is a few hundred values; YAML aliases can make a short file expand without
+#: bound ("billion laughs"), which every walk over the values would then pay for
+MAX_CONFIG_VALUES = 100_000
+
+
+def expanded_size(data) -> int | None:
+    """Values in `data` with every shared (aliased) list and mapping counted each time it is
+    reached, computed without expanding it (one count per object); None when a value
+    contains itself. Counting stops just above MAX_CONFIG_VALUES."""
+    memo: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(v) -> int | None:
+        if not isinstance(v, (dict, list)):
+            return 1
+        if id(v) in memo:
+            return memo[id(v)]
+        if id(v) in active:
+            return None
+        active.add(id(v))
+        total = 1
+        for item in (x for kv in v.items() for x in kv) if isinstance(v, dict) else v:
+            n = size(item)
+            if n is None:
+                return None
+            total = min(total + n, MAX_CONFIG_VALUES + 1)
+        active.discard(id(v))
+        memo[id(v)] = total
+        return total
+
+    return size(data)
 
 
 def _load_config_mapping(path) -> dict:
@@ -199,12 +244,22 @@ def _describe(schema: dict) -> str:
     return str(schema.get("type", schema))
 
 
+#: numbers beyond int64 overflow the HDF5 attributes and the integer arithmetic of sizes
+MAX_MAGNITUDE = 2 ** 63 - 1
+
+
 def _non_finite(value, path=()) -> dict:
-    """key -> message for nan and +-inf anywhere (the schema's minimum lets nan through)."""
+    """key -> message for nan and +-inf anywhere (the schema's minimum lets nan through), and
+    for numbers of magnitude beyond int64 (a seed or N of 1e300)."""
     if isinstance(value, float) and not math.isfinite(value):
         key = _key(list(path))
         return {key: f"config key '{key}': value {value!r} is not allowed; "
                      "allowed: a finite number"}
+    if isinstance(value, (int, float)) and not isinstance(value, bool) \
+            and abs(value) > MAX_MAGNITUDE:
+        key = _key(list(path))
+        return {key: f"config key '{key}': value {value!r} is not allowed; "
+                     f"allowed: a number of magnitude at most 2^63 - 1 ({MAX_MAGNITUDE:.3g})"}
     items = value.items() if isinstance(value, dict) else \
         enumerate(value) if isinstance(value, list) else ()
     return {k: m for key, v in items for k, m in _non_finite(v, (*path, key)).items()}
@@ -224,8 +279,19 @@ def _schema_problem(err) -> list[str]:
     if err.validator == "required":
         return [f"config key '{_key(path + [k])}': missing; this key must be present"
                 for k in err.validator_value if k not in err.instance]
+    hint = ""
+    if isinstance(err.instance, str) and _SIGNLESS_EXPONENT.fullmatch(err.instance.strip()):
+        mantissa, exponent = re.split("[eE]", err.instance.strip())
+        mantissa += "" if "." in mantissa else ".0"
+        hint = (f" (YAML reads {err.instance!r} as text, not a number: write "
+                f"{mantissa}e{exponent})")
     return [f"config key '{_key(path)}': value {err.instance!r} is not allowed; "
-            f"allowed: {_allowed(err)}"]
+            f"allowed: {_allowed(err)}{hint}"]
+
+
+#: what YAML 1.1 reads as text although it means a number: an exponent without a dot in the
+#: mantissa ("5e-2", "1E3"); PyYAML needs "5.0e-2"
+_SIGNLESS_EXPONENT = re.compile(r"[+-]?\d+[eE][+-]?\d+")
 
 
 def validate_config(config: dict, schema_dir) -> dict:
@@ -234,6 +300,8 @@ def validate_config(config: dict, schema_dir) -> dict:
     Returns a new dict with defaults filled. Raises ConfigError listing every problem.
     """
     cfg = copy.deepcopy(config) if config is not None else {}
+    if isinstance(cfg.get("results"), str) and cfg["results"].startswith("~"):
+        cfg["results"] = os.path.expanduser(cfg["results"])  # Snakemake would not
     schema = load_schema(schema_dir)
     non_finite = _non_finite(cfg)
     problems = list(non_finite.values())
@@ -324,6 +392,9 @@ def _results_problems(results: str) -> list[str]:
         why = "a folder other than the file-system root"
     elif os.path.exists(results) and not os.path.isdir(results):
         why = "a folder (this path exists and is not a folder)"
+    elif os.path.islink(results) and not os.path.exists(results):
+        why = (f"a folder (this path is a symbolic link to {os.readlink(results)!r}, which "
+               "does not exist)")
     if why is None:
         return []
     return [f"config key 'results': value {results!r} is not allowed; allowed: {why}"]

@@ -50,9 +50,10 @@ class ModelParams:
         for key in ("g_EE", "g_EI", "g_IE", "g_II", "u"):
             v = getattr(self, key)
             _require(_is_number(v) and v >= 0, key, v, "a number >= 0")
-        for key in ("tau_D", "tau_E", "tau_I"):
+        for key in ("tau_D", "tau_E", "tau_I"):  # the equations divide by them
             v = getattr(self, key)
-            _require(_is_number(v) and v > 0, key, v, "a number > 0")
+            _require(_is_number(v) and v > 0 and math.isfinite(1.0 / v), key, v,
+                     "a number > 0 whose inverse is finite (above 1e-308)")
         _require(_is_number(self.I0), "I0", self.I0, "a number")
         _require(self.transfer in TRANSFER_NAMES, "transfer", self.transfer,
                  ", ".join(TRANSFER_NAMES))
