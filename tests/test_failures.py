@@ -67,6 +67,16 @@ CONFIG_CASES = [
     ("network too large for this machine", "grid: {N: [1000000000], J0: [1.0], seeds: [1]}\n"
      "figures: {fig1: {N: 1000000000, seed: 1, J0: [1.0]}}\nsimulation: {dt: 0.0004}\n",
      ["grid.N", "1000000000", "MB"], 5),
+    ("alias bomb under an unknown key", "foo:\n  a0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1]\n" + "".join(
+        f"  a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 10)),
+     ["overlay.yaml", "expands to more than 100000 values"], 2),
+    ("recursive alias", "foo: &a [1, *a]\n", ["overlay.yaml", "contains it"], 2),
+    ("signless exponent", "simulation: {dt: 5e-2}\n", ["simulation.dt", "write 5.0e-2"], 2),
+    ("N of 1e300", "grid: {N: [1.0e+300], J0: [1.0], seeds: [1]}\n"
+     "figures: {fig1: {N: 1.0e+300, seed: 1, J0: [1.0]}}\n", ["grid.N[0]", "2^63 - 1"], 2),
+    ("seed beyond int64", "grid: {seeds: [9223372036854775808]}\n", ["grid.seeds[0]", "2^63"], 2),
+    ("subnormal tau_D", "model: {tau_D: 1.0e-320}\n", ["tau_D", "inverse is finite"], 2),
+    ("step of 1e-300", "simulation: {dt: 1.0e-300}\n", ["dt", "1e+12 steps"], 2),
 ]
 
 
@@ -121,6 +131,7 @@ SIMULATE_CASES = [
     ("N too small", ["--N", "5"], ["c", "N_E=4"], 2),
     ("dt zero", ["--dt", "0"], ["dt", "0"], 2),
     ("dt inf", ["--dt", "inf"], ["dt", "inf"], 2),
+    ("dt 1e-300", ["--dt", "1e-300"], ["dt", "1e-300", "1e+12 steps"], 2),
     ("unknown method", ["--method", "rk5"], ["method", "rk5"], 2),
     ("unknown precision", ["--precision", "float16"], ["precision", "float16"], 2),
     ("unknown transfer", ["--transfer", "relu2"], ["transfer", "relu2"], 2),
@@ -146,6 +157,32 @@ def test_simulate_case(tmp_path, capsys, name, extra, fragments, code):
         i = argv.index("-o")
         del argv[i:i + 2]
     _expect(capsys, argv + extra, fragments, code)
+
+
+# ---- the other commands -------------------------------------------------------------
+def test_bench_refuses_a_zero_step(capsys):
+    _expect(capsys, ["bench", "--quick", "--N", "200", "--dt", "0"], ["--dt", "0"], 2)
+
+
+def test_status_on_a_file_and_without_benchmarks(tmp_path, capsys):
+    (tmp_path / "afile").write_text("x")
+    _expect(capsys, ["status", str(PARAMS), "--results", str(tmp_path / "afile")],
+            ["afile", "is not a folder"], 8)
+    _expect(capsys, ["status", str(PARAMS), "--results", str(tmp_path), "--benchmarks"],
+            ["no benchmark files under", "yet"], 9)
+    assert main(["status", str(PARAMS), "--results", str(tmp_path)]) == 9
+    assert "None" not in capsys.readouterr().out  # a point not run shows '-'
+
+
+def test_compare_refuses_a_typo_and_empty_folders(tmp_path, capsys):
+    from stdnet.compare import main as compare
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    assert compare([str(tmp_path / "a"), str(tmp_path / "typo")]) == 8
+    assert "typo does not exist" in capsys.readouterr().err
+    assert compare([str(tmp_path / "a"), str(tmp_path / "b")]) == 8
+    assert "nothing to compare" in capsys.readouterr().err
 
 
 def test_checkpoint_of_another_run(tmp_path, capsys):

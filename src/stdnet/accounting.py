@@ -21,11 +21,14 @@ Snakemake's objects.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from pathlib import Path
 
 import pandas as pd
+
+from .errors import InputFileError
 
 #: columns of a Snakemake benchmark TSV that we keep (seconds, MB)
 BENCH_COLUMNS = ("s", "max_rss", "max_vms", "io_in", "io_out", "mean_load", "cpu_time")
@@ -271,16 +274,23 @@ def run(args) -> int:
 
     cfg = load_config_files(args.configfiles, schema_dir())
     results = args.results or cfg["results"]
+    if os.path.exists(results) and not os.path.isdir(results):
+        raise InputFileError(f"results folder {results} is not a folder")
     if args.benchmarks:
+        table = read_benchmarks(Path(results) / "benchmarks")
+        if table.empty:
+            print(f"no benchmark files under {Path(results) / 'benchmarks'} yet: the workflow "
+                  "writes one per finished job", file=sys.stderr)
+            return NOT_DONE
         with pd.option_context("display.max_rows", None, "display.width", 160):
-            table = read_benchmarks(Path(results) / "benchmarks")
             print(summarise_benchmarks(table).to_string(index=False))
         return 0
     grid = [(int(n), format_J0(j), int(s)) for n in cfg["grid"]["N"] for j in cfg["grid"]["J0"]
             for s in cfg["grid"]["seeds"]]
     table = run_status(grid, [simulate_spec(results)])
+    shown = table.astype(object).where(table.notna(), "-")  # no time or memory yet: '-'
     with pd.option_context("display.max_rows", None, "display.width", 160):
-        print(table.to_string(index=False))
+        print(shown.to_string(index=False))
     counts = table["status"].value_counts().to_dict()
     print("\n" + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
     if set(counts) <= {"done"}:

@@ -24,6 +24,7 @@ import argparse
 import importlib
 import json
 import logging
+import math
 import os
 import subprocess
 import sys
@@ -162,6 +163,8 @@ def _settle(args, ncpu: int) -> None:
                 raise ValueError(f"--{key}: invalid value {v}; allowed: integers >= 1")
     if not args.qr_interval > 0:
         raise ValueError(f"--qr-interval: invalid value {args.qr_interval}; allowed: > 0")
+    if not (math.isfinite(args.dt) and args.dt > 0):
+        raise ValueError(f"--dt: invalid value {args.dt}; allowed: a number > 0")
     if args.goal:  # the GPU benchmark has goals of its own
         module = KERNELS["cuda"] if args.kernel == "cuda" else KERNELS["step"]
         importlib.import_module(module).parse_goals(args.goal)

@@ -19,7 +19,7 @@ import h5py
 import numpy as np
 import pandas as pd
 
-from .errors import StdnetError
+from .errors import InputFileError, StdnetError
 from .io import MARKER_ATTRS, open_h5
 
 SKIP_DIRS = ("logs", "benchmarks")
@@ -114,6 +114,10 @@ def compare_results(a, b) -> str:
     """Compare two results folders; raise Mismatch listing every difference, else
     return a one-line summary of what was compared."""
     a, b = Path(a), Path(b)
+    for folder in (a, b):  # a typo must not pass as "0 files are equal"
+        if not folder.is_dir():
+            raise InputFileError(f"results folder {folder} "
+                                 + ("is not a folder" if folder.exists() else "does not exist"))
     diffs = []
     counts = {}
     for suffix, compare in ((".h5", h5_differences), (".csv", csv_differences)):
@@ -125,6 +129,9 @@ def compare_results(a, b) -> str:
         counts[suffix] = len(fa & fb)
     if diffs:
         raise Mismatch(f"{a} and {b} differ:\n  " + "\n  ".join(diffs))
+    if not any(counts.values()):
+        raise InputFileError(f"{a} and {b} hold no HDF5 file and no CSV table: nothing to "
+                             "compare (the results folders of two runs are expected)")
     return (f"{counts['.h5']} HDF5 files (datasets byte for byte, /meta excluded) and "
             f"{counts['.csv']} CSV tables (exact, wall-time columns excluded) are equal")
 

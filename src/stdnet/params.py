@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 from .transfer import TRANSFER_NAMES, transfer_code
 
+#: steps of one run beyond which a step size is a typo: 1e12 steps are years at 1e4 steps/s
+MAX_STEPS = 10 ** 12
 METHODS = ("rk4", "euler", "etd4")  # etd4: stdnet.expint
 #: where the kernels run (stdnet.cuda_device checks that a GPU is there)
 BACKENDS = ("cpu", "cuda")
@@ -154,6 +156,10 @@ class RunParams:
                  self.t_transient, "a number >= 0")
         _require(_is_number(self.t_record) and self.t_record > 0, "t_record", self.t_record,
                  "a number > 0")
+        span = self.t_transient + self.t_record
+        _require(span / self.dt <= MAX_STEPS, "dt", self.dt,
+                 f"a step that covers t_transient + t_record = {span:g} tau in at most "
+                 f"{MAX_STEPS:.0e} steps (dt >= {span / MAX_STEPS:.3g})")
         _require(_is_number(self.record_interval) and self.record_interval >= self.dt,
                  "record_interval", self.record_interval, f"a number >= dt ({self.dt})")
         _require(_is_whole(self.record_interval / self.dt), "record_interval",
