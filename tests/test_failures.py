@@ -418,3 +418,55 @@ def test_workflow_redoes_a_file_of_another_point(tmp_path):
     runs = pd.read_csv(tmp_path / "res/tables/runs.csv")
     assert list(runs["J0"]) == [0.5]
 
+
+def test_workflow_keeps_out_of_a_folder_it_does_not_own(tmp_path, monkeypatch):
+    """A results folder with the user's files and no marker is refused before anything
+    happens in it; with the marker created by hand the run adds its own files and leaves
+    the user's alone (a dead process's '.x.tmp-<pid>' name included). A fresh folder gets
+    the marker from its first run."""
+    user = tmp_path / "res"
+    (user / "sub").mkdir(parents=True)
+    files = {"mydata.h5": "a", "sub/experiment.h5": "b", "README.txt": "c",
+             ".cache.tmp-99999": "d"}
+    for name, text in files.items():
+        (user / name).write_text(text)
+    res = _snakemake(tmp_path, "--cores", "1")
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert "holds files stdnet did not write" in res.stderr
+    assert "touch res/.stdnet-results" in res.stderr
+    assert sorted(p.name for p in user.rglob("*")) == sorted(
+        ["mydata.h5", "sub", "experiment.h5", "README.txt", ".cache.tmp-99999"])
+    monkeypatch.chdir(tmp_path)  # stdnet check refuses it too ('results: res' is relative)
+    assert main(["check", str(PARAMS), "t.yaml"]) == 2
+    (user / ".stdnet-results").write_text("")
+    res = _snakemake(tmp_path, "--cores", "1")
+    assert res.returncode == 0, res.stderr[-3000:]
+    for name, text in files.items():
+        assert (user / name).read_text() == text
+    assert not (user / ".damaged").exists()
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    (fresh / "t.yaml").write_text(TINY)
+    assert _snakemake(fresh, "-n").returncode == 0
+    assert not (fresh / "res").exists()  # a dry run claims nothing
+    assert _snakemake(fresh, "--cores", "1").returncode == 0
+    assert '"stdnet"' in (fresh / "res/.stdnet-results").read_text()
+
+
+def test_workflow_moves_folders_that_stand_where_it_writes_files(tmp_path):
+    """A folder named simulation.h5, or tables/runs.csv, is moved to .damaged at the start
+    and the file is written again (it was accepted as done)."""
+    assert _snakemake(tmp_path, "--cores", "1").returncode == 0
+    h5 = tmp_path / "res/N~100/J0~0.5/seed~1/simulation.h5"
+    table = tmp_path / "res/tables/runs.csv"
+    for path in (h5, table):
+        path.unlink()
+        path.mkdir()
+        (path / "inside").write_text("x")
+    res = _snakemake(tmp_path, "--cores", "1")
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "a folder, where the workflow writes a file" in res.stderr
+    assert io.check_h5(h5) is None and table.is_file()
+    assert (tmp_path / "res/.damaged/N~100/J0~0.5/seed~1/simulation.h5/inside").exists()
+    assert (tmp_path / "res/.damaged/tables/runs.csv/inside").exists()
+

@@ -187,7 +187,12 @@ def _run_check(args) -> int:
     from .preflight import (backend_problems, gpu_memory_problems, machine_memory_mb,
                             memory_problems)
 
+    from .ownership import ownership_problem
+
     cfg = load_config_files(args.configfiles, schema_dir())
+    problem = ownership_problem(cfg["results"])
+    if problem:  # the workflow refuses it at its start too
+        raise InputError(problem)
     if not args.no_memory:
         problems = backend_problems(cfg)
         if problems:

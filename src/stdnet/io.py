@@ -77,9 +77,12 @@ def _pid_alive(pid: int) -> bool:
 
 
 def _is_stale(p: Path, name: str | None = None) -> bool:
-    """A temporary of a dead process of this host (of destination `name` if given)."""
+    """A temporary of a dead process of this host (of destination `name` if given; without
+    it, only names that carry this host: `.x.tmp-<pid>` may be a user's file)."""
     m = _TMP.match(p.name)
     if m is None or (name is not None and m["name"] != name):
+        return False
+    if m["host"] is None and name is None:
         return False
     if m["host"] is not None and m["host"] != _HOST:
         return False  # another host's pid says nothing here

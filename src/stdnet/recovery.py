@@ -1,10 +1,13 @@
 """What the workflow does at every start so that damaged files never reach a downstream job.
 
-An HDF5 file in the results folder that no longer opens or lacks its completion marker
-(a disk that filled up under another program, a copy cut short, `truncate`) is moved
-to `<results>/.damaged/<same relative path>` with a log line naming it and the problem;
-Snakemake then sees the output missing and reruns the job that writes it. Nothing is
-deleted: the damaged file stays there for inspection.
+An HDF5 file at a place where the workflow writes one (stdnet.ownership.is_stdnet_h5) that
+no longer opens, lacks its completion marker (a disk that filled up under another program,
+a copy cut short, `truncate`) or holds another grid point than its folders name (a file
+copied into the wrong folder) is moved to `<results>/.damaged/<same relative path>` with a
+log line naming it and the problem; so is a folder standing where the workflow writes a file
+(an HDF5 file, or a table or figure in tables/ and figures/). Snakemake then sees the output
+missing and reruns the job that writes it. Nothing is deleted: what was moved stays there
+for inspection. Files elsewhere in the results folder are the user's and are left alone.
 """
 from __future__ import annotations
 
@@ -12,30 +15,52 @@ import os
 from pathlib import Path
 
 from .io import check_h5
+from .ownership import is_stdnet_h5
 
 DAMAGED = ".damaged"
+#: the folders of tables and figures, and the suffixes of the files the workflow writes there
+OUTPUT_FOLDERS = ("tables", "figures")
+OUTPUT_SUFFIXES = (".csv", ".txt", ".png", ".pdf", ".json", ".html", ".svg")
 
 
 def result_h5_files(results) -> list[Path]:
-    """Every .h5 file under `results`, hidden folders (.damaged, .snakemake) excluded."""
+    """Every path under `results` where the workflow writes an HDF5 file and something is
+    (a file, or a folder in its way); hidden folders (.damaged, .snakemake) excluded."""
+    results = Path(results)
     out = []
     for root, dirs, files in os.walk(results):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        out += [Path(root) / f for f in sorted(files)
-                if f.endswith(".h5") and not f.startswith(".")]
+        dirs.sort()
+        found = [Path(root) / n for n in sorted(files) + dirs if n.endswith(".h5")]
+        out += [p for p in found if is_stdnet_h5(p.relative_to(results))]
+        dirs[:] = [d for d in dirs if not d.startswith(".") and not d.endswith(".h5")]
+    return out
+
+
+def _misplaced_folders(results: Path) -> list[Path]:
+    """Folders in tables/ and figures/ named like the files the workflow writes there."""
+    out = []
+    for name in OUTPUT_FOLDERS:
+        folder = results / name
+        if folder.is_dir():
+            out += [p for p in sorted(folder.iterdir())
+                    if p.is_dir() and p.suffix in OUTPUT_SUFFIXES]
     return out
 
 
 def set_damaged_aside(results) -> list[tuple[Path, str, Path]]:
-    """Move every damaged HDF5 file under `results` into `<results>/.damaged/`.
+    """Move every damaged HDF5 file of the workflow's, and every folder standing where it
+    writes a file, under `results` into `<results>/.damaged/`.
 
-    Returns (file, problem, new place) per file moved. A file of the same name already
-    in .damaged gets a numbered suffix, so an earlier one is never overwritten.
+    Returns (path, problem, new place) per path moved. A path of the same name already in
+    .damaged gets a numbered suffix, so an earlier one is never overwritten.
     """
     results = Path(results)
+    found = [(p, "a folder, where the workflow writes a file" if p.is_dir() else check_h5(p))
+             for p in result_h5_files(results)]
+    found += [(p, "a folder, where the workflow writes a file")
+              for p in _misplaced_folders(results)]
     moved = []
-    for path in result_h5_files(results):
-        problem = check_h5(path)
+    for path, problem in found:
         if problem is None:
             continue
         dest = results / DAMAGED / path.relative_to(results)

@@ -17,6 +17,7 @@ from stdnet.preflight import (
     machine_memory_mb,
     memory_problems,
 )
+from stdnet.ownership import claim, ownership_problem
 from stdnet.recovery import restore_times, set_damaged_aside, snapshot
 from stdnet.params import format_J0
 import stdnet.accounting as accounting
@@ -43,6 +44,12 @@ RESULTS = config["results"]
 # A damaged output is moved aside and made a target of the default rule: Snakemake does not
 # redo a missing intermediate file on its own while the tables made from it are up to date.
 REDO_DAMAGED = []
+# a folder with files stdnet did not write is refused before anything happens in it
+# (stdnet.ownership); the first real run marks the folder as stdnet's (claim_results)
+_NOT_OURS = ownership_problem(RESULTS) if workflow.is_main_process else None
+if _NOT_OURS:
+    logger.error(f"stdnet: {_NOT_OURS}")
+    sys.exit(InputError.exit_code)
 if workflow.is_main_process and Path(RESULTS).is_dir():
     for tmp in remove_stale_temporaries(RESULTS):
         logger.info(f"removed {tmp}: temporary file of a process that no longer runs")
@@ -52,6 +59,13 @@ if workflow.is_main_process and Path(RESULTS).is_dir():
             ".checkpoint" not in path.name
         ):  # a damaged checkpoint: the run starts afresh
             REDO_DAMAGED.append(str(path))
+
+
+def claim_results():
+    """onstart (real runs only, not dry runs): the marker that makes the results folder
+    stdnet's (stdnet.ownership)."""
+    if claim(RESULTS):
+        logger.info(f"{RESULTS}: marked as a stdnet results folder (.stdnet-results)")
 
 
 def refuse_jobs_larger_than_this_machine():
