@@ -470,3 +470,19 @@ def test_workflow_moves_folders_that_stand_where_it_writes_files(tmp_path):
     assert (tmp_path / "res/.damaged/N~100/J0~0.5/seed~1/simulation.h5/inside").exists()
     assert (tmp_path / "res/.damaged/tables/runs.csv/inside").exists()
 
+
+def test_workflow_redoes_a_deleted_point_file(tmp_path):
+    """A finished simulation.h5 deleted by hand is made again although runs.csv, made from
+    it, is up to date (Snakemake alone said 'Nothing to be done')."""
+    assert _snakemake(tmp_path, "--cores", "1").returncode == 0
+    h5 = tmp_path / "res/N~100/J0~0.5/seed~1/simulation.h5"
+    h5.unlink()
+    plan = _snakemake(tmp_path, "-n")
+    assert "simulate" in plan.stdout, plan.stdout[-2000:]
+    res = _snakemake(tmp_path, "--cores", "1")
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "missing although the tables made from it exist" in res.stderr
+    assert io.check_h5(h5) is None
+    again = _snakemake(tmp_path, "-n")
+    assert "Nothing to be done" in again.stdout + again.stderr
+

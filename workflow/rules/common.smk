@@ -162,11 +162,33 @@ def get_stage_outputs():
     return [f for stage, files in outputs.items() if stage in STAGES for f in files()]
 
 
+def missing_point_files():
+    """Per-point files of the selected stages that are absent from a results folder whose
+    tables exist (deleted by hand, or lost): Snakemake does not redo a missing intermediate
+    file while the tables made from it are up to date, so each becomes a target, like the
+    damaged files of REDO_DAMAGED. (Onset probes are redone by their own search.)"""
+    if not Path(f"{RESULTS}/tables").is_dir():
+        return []  # a first run: everything is made anyway
+    wanted = grid_files("simulation.h5")
+    if STAGES & {"lyapunov", "onset", "transition"}:
+        wanted += grid_files("lyapunov.h5")
+    if STAGES & {"stability", "transition"}:
+        wanted += [f"{run}/jfp.h5" for run in STAB_RUNS]
+    if STAGES & {"correlations", "dmf"}:
+        wanted += grid_files("simulation.h5", CORR_GRID) + grid_files("inputs.h5", CORR_GRID)
+    missing = sorted({f for f in wanted if not os.path.exists(f)})
+    for f in missing:
+        logger.warning(f"{f}: missing although the tables made from it exist; made again")
+    return missing
+
+
 def get_final_output():
     """The default target: the selected stages' outputs, the job accounting
-    (which runs after them), and damaged files moved aside at this start, to redo."""
+    (which runs after them), damaged files moved aside at this start and missing per-point
+    files, to redo."""
     return [
         *REDO_DAMAGED,
+        *(missing_point_files() if workflow.is_main_process else []),
         *get_stage_outputs(),
         rules.benchmark_summary.output.png,
         rules.run_status.output.table,
