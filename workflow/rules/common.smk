@@ -175,10 +175,14 @@ def missing_point_files():
     if STAGES & {"stability", "transition"}:
         wanted += [f"{run}/jfp.h5" for run in STAB_RUNS]
     if STAGES & {"correlations", "dmf"}:
-        wanted += grid_files("simulation.h5", CORR_GRID) + grid_files("inputs.h5", CORR_GRID)
+        wanted += grid_files("simulation.h5", CORR_GRID) + grid_files(
+            "inputs.h5", CORR_GRID
+        )
     missing = sorted({f for f in wanted if not os.path.exists(f)})
     for f in missing:
-        logger.warning(f"{f}: missing although the tables made from it exist; made again")
+        logger.warning(
+            f"{f}: missing although the tables made from it exist; made again"
+        )
     return missing
 
 
