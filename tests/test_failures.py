@@ -10,6 +10,7 @@ A clear failure: the exit code of the table, every fragment in stderr, no "Trace
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -485,4 +486,21 @@ def test_workflow_redoes_a_deleted_point_file(tmp_path):
     assert io.check_h5(h5) is None
     again = _snakemake(tmp_path, "-n")
     assert "Nothing to be done" in again.stdout + again.stderr
+
+
+def test_every_table_and_figure_keeps_its_previous_version(tmp_path):
+    """A forced dry run of the default config, every stage: each table and figure output
+    (PDFs included) is flagged `update`, so a failed job restores the previous version."""
+    (tmp_path / "o.yaml").write_text("results: res\ncorrelations: {J0: [1.5]}\n")
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-d",
+           str(tmp_path), "-n", "-F", "--configfile", str(PARAMS), "o.yaml"]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr[-3000:]
+    outputs = [f.strip() for line in res.stdout.splitlines()
+               if line.strip().startswith("output:")
+               for f in line.split("output:", 1)[1].split(",")]
+    kept = [f for f in outputs if re.match(r"res/(tables|figures)/", f)]
+    assert len({f.split()[0] for f in kept}) > 60
+    assert [f for f in kept if not f.endswith("(update)")] == []
+    assert any(f.startswith("res/figures/simulation_regimes.pdf") for f in kept)
 

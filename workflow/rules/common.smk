@@ -4,7 +4,8 @@ import os
 import sys
 from pathlib import Path
 
-from snakemake.io import IOFile, flag
+from snakemake.exceptions import WorkflowError
+from snakemake.io import IOFile, flag, is_flagged
 from snakemake.logging import logger
 
 from stdnet.config import check_config_files, validate_config
@@ -84,14 +85,26 @@ def refuse_jobs_larger_than_this_machine():
             sys.exit(ResourceError.exit_code)
 
 
+def kept(path):
+    """Every table and figure output is declared through this: flagged `update`, Snakemake
+    backs the file up before its job runs and restores it if the job fails, so a failed
+    downstream rule never leaves a results folder without the previous good table."""
+    return flag(path, "update")
+
+
 def keep_previous_version_on_failure(rules):
-    """Flag every table and figure `update`: Snakemake then backs the file up before its job
-    runs and restores it if the job fails, so a failed downstream rule never leaves a
-    results folder without the previous good table."""
+    """Refuse a rule whose table or figure output was declared without `kept` (flagging it
+    here afterwards is lost on a plain path: Snakemake keeps the flags of the declared
+    string)."""
     for r in rules:
         for f in r.output:
-            if Path(f).parent.name in ("tables", "figures"):
-                flag(f, "update")
+            if Path(f).parent.name in ("tables", "figures") and not is_flagged(
+                f, "update"
+            ):
+                raise WorkflowError(
+                    f"{f}: a table or figure output of {r.name} declared without "
+                    "kept(...), so a failed job would lose its previous version"
+                )
 
 
 TABLES_AT_START = {}

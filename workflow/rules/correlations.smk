@@ -56,24 +56,24 @@ rule correlations:
     input:
         inputs=grid_files("inputs.h5", CORR_GRID),
     output:
-        terms=f"{RESULTS}/tables/correlation_terms.csv",
-        per_N=f"{RESULTS}/tables/correlation_per_N.csv",
-        fits=f"{RESULTS}/tables/correlation_fits.csv",
-        asynchrony=f"{RESULTS}/tables/asynchrony.csv",
-        asynchrony_fits=f"{RESULTS}/tables/asynchrony_fits.csv",
-        verdict=f"{RESULTS}/tables/asynchrony_verdict.txt",
+        terms=kept(f"{RESULTS}/tables/correlation_terms.csv"),
+        per_N=kept(f"{RESULTS}/tables/correlation_per_N.csv"),
+        fits=kept(f"{RESULTS}/tables/correlation_fits.csv"),
+        asynchrony=kept(f"{RESULTS}/tables/asynchrony.csv"),
+        asynchrony_fits=kept(f"{RESULTS}/tables/asynchrony_fits.csv"),
+        verdict=kept(f"{RESULTS}/tables/asynchrony_verdict.txt"),
         png=report(
-            f"{RESULTS}/figures/correlations_cancellation.png",
+            kept(f"{RESULTS}/figures/correlations_cancellation.png"),
             caption="../report/correlations.rst",
             category="6. Correlations",
         ),
-        pdf=f"{RESULTS}/figures/correlations_cancellation.pdf",
+        pdf=kept(f"{RESULTS}/figures/correlations_cancellation.pdf"),
         async_png=report(
-            f"{RESULTS}/figures/correlations_asynchrony.png",
+            kept(f"{RESULTS}/figures/correlations_asynchrony.png"),
             caption="../report/asynchrony.rst",
             category="6. Correlations",
         ),
-        async_pdf=f"{RESULTS}/figures/correlations_asynchrony.pdf",
+        async_pdf=kept(f"{RESULTS}/figures/correlations_asynchrony.pdf"),
     log:
         f"{RESULTS}/logs/correlations.log",
     benchmark:

@@ -53,26 +53,26 @@ rule dmf_compare:
         sims=grid_files("simulation.h5", DMF_SIMS),
         inputs=grid_files("inputs.h5", CORR_GRID),
     output:
-        table=f"{RESULTS}/tables/dmf_vs_simulation.csv",
-        fits=f"{RESULTS}/tables/dmf_error_fits.csv",
+        table=kept(f"{RESULTS}/tables/dmf_vs_simulation.csv"),
+        fits=kept(f"{RESULTS}/tables/dmf_error_fits.csv"),
         fig5=report(
-            f"{RESULTS}/figures/dmf_vs_simulation.png",
+            kept(f"{RESULTS}/figures/dmf_vs_simulation.png"),
             caption="../report/dmf_vs_simulation.rst",
             category="5. Dynamical mean field",
         ),
-        fig5_pdf=f"{RESULTS}/figures/dmf_vs_simulation.pdf",
+        fig5_pdf=kept(f"{RESULTS}/figures/dmf_vs_simulation.pdf"),
         approach=report(
-            f"{RESULTS}/figures/dmf_approach.png",
+            kept(f"{RESULTS}/figures/dmf_approach.png"),
             caption="../report/dmf_approach.rst",
             category="5. Dynamical mean field",
         ),
-        approach_pdf=f"{RESULTS}/figures/dmf_approach.pdf",
+        approach_pdf=kept(f"{RESULTS}/figures/dmf_approach.pdf"),
         convergence=report(
-            f"{RESULTS}/figures/dmf_convergence.png",
+            kept(f"{RESULTS}/figures/dmf_convergence.png"),
             caption="../report/dmf_convergence.rst",
             category="5. Dynamical mean field",
         ),
-        convergence_pdf=f"{RESULTS}/figures/dmf_convergence.pdf",
+        convergence_pdf=kept(f"{RESULTS}/figures/dmf_convergence.pdf"),
     log:
         f"{RESULTS}/logs/dmf_compare.log",
     benchmark:

@@ -10,11 +10,11 @@ rule simulation_regimes:
         sims=[f"{run_dir(FIG1_N, j, FIG1_SEED)}/simulation.h5" for j in FIG1_J0],
     output:
         png=report(
-            f"{RESULTS}/figures/simulation_regimes.png",
+            kept(f"{RESULTS}/figures/simulation_regimes.png"),
             caption="../report/simulation_regimes.rst",
             category="1. Simulations",
         ),
-        pdf=f"{RESULTS}/figures/simulation_regimes.pdf",
+        pdf=kept(f"{RESULTS}/figures/simulation_regimes.pdf"),
     log:
         f"{RESULTS}/logs/figures/simulation_regimes.log",
     benchmark:
@@ -29,7 +29,7 @@ rule simulation_regimes:
 
 rule fixed_point_theory:
     output:
-        table=f"{RESULTS}/tables/fixed_point_theory.csv",
+        table=kept(f"{RESULTS}/tables/fixed_point_theory.csv"),
     log:
         f"{RESULTS}/logs/figures/fixed_point_theory.log",
     benchmark:
@@ -52,11 +52,11 @@ rule meanfield_fixed_point:
         runs=rules.summarise.output.table,
     output:
         png=report(
-            f"{RESULTS}/figures/meanfield_fixed_point.png",
+            kept(f"{RESULTS}/figures/meanfield_fixed_point.png"),
             caption="../report/meanfield_fixed_point.rst",
             category="1. Simulations",
         ),
-        pdf=f"{RESULTS}/figures/meanfield_fixed_point.pdf",
+        pdf=kept(f"{RESULTS}/figures/meanfield_fixed_point.pdf"),
     log:
         f"{RESULTS}/logs/figures/meanfield_fixed_point.log",
     benchmark:

@@ -60,7 +60,7 @@ rule lyapunov_table:
         runs=grid_files("lyapunov.h5"),
     output:
         table=report(
-            f"{RESULTS}/tables/lyapunov.csv",
+            kept(f"{RESULTS}/tables/lyapunov.csv"),
             caption="../report/lyapunov_table.rst",
             category="3. Lyapunov exponents",
         ),
@@ -85,23 +85,23 @@ rule lyapunov_figures:
         ],
     output:
         lambda_png=report(
-            f"{RESULTS}/figures/lyapunov_lambda_max.png",
+            kept(f"{RESULTS}/figures/lyapunov_lambda_max.png"),
             caption="../report/lyapunov_lambda_max.rst",
             category="3. Lyapunov exponents",
         ),
-        lambda_pdf=f"{RESULTS}/figures/lyapunov_lambda_max.pdf",
+        lambda_pdf=kept(f"{RESULTS}/figures/lyapunov_lambda_max.pdf"),
         convergence_png=report(
-            f"{RESULTS}/figures/lyapunov_convergence.png",
+            kept(f"{RESULTS}/figures/lyapunov_convergence.png"),
             caption="../report/lyapunov_convergence.rst",
             category="3. Lyapunov exponents",
         ),
-        convergence_pdf=f"{RESULTS}/figures/lyapunov_convergence.pdf",
+        convergence_pdf=kept(f"{RESULTS}/figures/lyapunov_convergence.pdf"),
         ky_png=report(
-            f"{RESULTS}/figures/lyapunov_kaplan_yorke.png",
+            kept(f"{RESULTS}/figures/lyapunov_kaplan_yorke.png"),
             caption="../report/lyapunov_kaplan_yorke.rst",
             category="3. Lyapunov exponents",
         ),
-        ky_pdf=f"{RESULTS}/figures/lyapunov_kaplan_yorke.pdf",
+        ky_pdf=kept(f"{RESULTS}/figures/lyapunov_kaplan_yorke.pdf"),
     log:
         f"{RESULTS}/logs/lyapunov/figures.log",
     benchmark:

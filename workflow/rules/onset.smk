@@ -54,8 +54,8 @@ rule onset_table:
     input:
         states=[f"{ONSET_DIR}/N~{N}/seed~{s}/onset.json" for N, s in ONSET_REALIZATIONS],
     output:
-        table=f"{RESULTS}/tables/onset.csv",
-        probes=f"{RESULTS}/tables/onset_probes.csv",
+        table=kept(f"{RESULTS}/tables/onset.csv"),
+        probes=kept(f"{RESULTS}/tables/onset_probes.csv"),
     log:
         f"{RESULTS}/logs/onset/table.log",
     localrule: True

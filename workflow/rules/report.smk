@@ -30,19 +30,19 @@ rule benchmark_summary:
         done=UPSTREAM_TARGETS,
     output:
         jobs=report(
-            f"{RESULTS}/tables/benchmarks.csv",
+            kept(f"{RESULTS}/tables/benchmarks.csv"),
             caption="../report/benchmarks_table.rst",
             category="9. Workflow",
             subcategory="cost of the jobs",
         ),
-        summary=f"{RESULTS}/tables/benchmarks_summary.csv",
+        summary=kept(f"{RESULTS}/tables/benchmarks_summary.csv"),
         png=report(
-            f"{RESULTS}/figures/workflow_benchmarks.png",
+            kept(f"{RESULTS}/figures/workflow_benchmarks.png"),
             caption="../report/benchmarks_figure.rst",
             category="9. Workflow",
             subcategory="cost of the jobs",
         ),
-        pdf=f"{RESULTS}/figures/workflow_benchmarks.pdf",
+        pdf=kept(f"{RESULTS}/figures/workflow_benchmarks.pdf"),
     log:
         f"{RESULTS}/logs/report/benchmark_summary.log",
     benchmark:
@@ -68,7 +68,7 @@ rule run_status:
         done=UPSTREAM_TARGETS,
     output:
         table=report(
-            f"{RESULTS}/tables/run_status.csv",
+            kept(f"{RESULTS}/tables/run_status.csv"),
             caption="../report/benchmarks_status.rst",
             category="9. Workflow",
             subcategory="run status",

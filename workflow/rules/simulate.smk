@@ -28,7 +28,7 @@ rule summarise:
     input:
         sims=grid_files("simulation.h5"),
     output:
-        table=f"{RESULTS}/tables/runs.csv",
+        table=kept(f"{RESULTS}/tables/runs.csv"),
     log:
         f"{RESULTS}/logs/summarise.log",
     benchmark:

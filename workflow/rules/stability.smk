@@ -42,8 +42,8 @@ SPECTRUM_RUNS = [
 
 rule homogeneous_modes:
     output:
-        curves=f"{RESULTS}/tables/homogeneous_modes.csv",
-        map=f"{RESULTS}/tables/homogeneous_map.csv",
+        curves=kept(f"{RESULTS}/tables/homogeneous_modes.csv"),
+        map=kept(f"{RESULTS}/tables/homogeneous_map.csv"),
     log:
         f"{RESULTS}/logs/stability/homogeneous_modes.log",
     benchmark:
@@ -67,11 +67,11 @@ rule stability_homogeneous:
         map=rules.homogeneous_modes.output.map,
     output:
         png=report(
-            f"{RESULTS}/figures/stability_homogeneous.png",
+            kept(f"{RESULTS}/figures/stability_homogeneous.png"),
             caption="../report/stability_fig3.rst",
             category="2. Stability",
         ),
-        pdf=f"{RESULTS}/figures/stability_homogeneous.pdf",
+        pdf=kept(f"{RESULTS}/figures/stability_homogeneous.pdf"),
     log:
         f"{RESULTS}/logs/stability/stability_homogeneous.log",
     benchmark:
@@ -135,7 +135,7 @@ rule jfp_table:
     input:
         jfp=[f"{d}/jfp.h5" for d in STAB_RUNS],
     output:
-        table=f"{RESULTS}/tables/jfp.csv",
+        table=kept(f"{RESULTS}/tables/jfp.csv"),
     log:
         f"{RESULTS}/logs/stability/jfp_table.log",
     benchmark:
@@ -152,7 +152,7 @@ rule spectrum_table:
     input:
         spectra=[f"{d}/spectrum.h5" for d in SPECTRUM_RUNS],
     output:
-        table=f"{RESULTS}/tables/spectrum_edge.csv",
+        table=kept(f"{RESULTS}/tables/spectrum_edge.csv"),
     log:
         f"{RESULTS}/logs/stability/spectrum_table.log",
     benchmark:
@@ -167,7 +167,7 @@ rule spectrum_table:
 
 rule bulk_edge_theory:
     output:
-        table=f"{RESULTS}/tables/bulk_edge_theory.csv",
+        table=kept(f"{RESULTS}/tables/bulk_edge_theory.csv"),
     log:
         f"{RESULTS}/logs/stability/bulk_edge_theory.log",
     benchmark:
@@ -191,17 +191,17 @@ rule stability_jfp:
         theory=rules.bulk_edge_theory.output.table,
     output:
         png=report(
-            f"{RESULTS}/figures/stability_jfp.png",
+            kept(f"{RESULTS}/figures/stability_jfp.png"),
             caption="../report/stability_jfp.rst",
             category="2. Stability",
         ),
-        pdf=f"{RESULTS}/figures/stability_jfp.pdf",
+        pdf=kept(f"{RESULTS}/figures/stability_jfp.pdf"),
         bulk_png=report(
-            f"{RESULTS}/figures/stability_bulk_edge.png",
+            kept(f"{RESULTS}/figures/stability_bulk_edge.png"),
             caption="../report/stability_bulk.rst",
             category="2. Stability",
         ),
-        bulk_pdf=f"{RESULTS}/figures/stability_bulk_edge.pdf",
+        bulk_pdf=kept(f"{RESULTS}/figures/stability_bulk_edge.pdf"),
     log:
         f"{RESULTS}/logs/stability/stability_jfp.log",
     benchmark:
@@ -223,11 +223,11 @@ rule stability_routes:
     output:
         h5=f"{RESULTS}/stability/routes.h5",
         png=report(
-            f"{RESULTS}/figures/stability_routes.png",
+            kept(f"{RESULTS}/figures/stability_routes.png"),
             caption="../report/stability_routes.rst",
             category="2. Stability",
         ),
-        pdf=f"{RESULTS}/figures/stability_routes.pdf",
+        pdf=kept(f"{RESULTS}/figures/stability_routes.pdf"),
     log:
         f"{RESULTS}/logs/stability/stability_routes.log",
     benchmark:
@@ -250,7 +250,7 @@ rule stability_routes:
 
 rule hetfp_compare:
     output:
-        table=f"{RESULTS}/tables/hetfp.csv",
+        table=kept(f"{RESULTS}/tables/hetfp.csv"),
         h5=f"{RESULTS}/stability/hetfp.h5",
     log:
         f"{RESULTS}/logs/stability/hetfp_compare.log",
@@ -276,11 +276,11 @@ rule stability_hetfp:
         h5=rules.hetfp_compare.output.h5,
     output:
         png=report(
-            f"{RESULTS}/figures/stability_hetfp.png",
+            kept(f"{RESULTS}/figures/stability_hetfp.png"),
             caption="../report/stability_hetfp.rst",
             category="2. Stability",
         ),
-        pdf=f"{RESULTS}/figures/stability_hetfp.pdf",
+        pdf=kept(f"{RESULTS}/figures/stability_hetfp.pdf"),
     log:
         f"{RESULTS}/logs/stability/stability_hetfp.log",
     benchmark:

@@ -29,7 +29,7 @@ rule regimes:
         table=rules.lyapunov_table.output.table,
     output:
         table=report(
-            f"{RESULTS}/tables/regimes.csv",
+            kept(f"{RESULTS}/tables/regimes.csv"),
             caption="../report/transition_regimes.rst",
             category="4. Transition to chaos",
         ),
@@ -54,16 +54,16 @@ rule transition:
         regimes=rules.regimes.output.table,
     output:
         table=report(
-            f"{RESULTS}/tables/transition.csv",
+            kept(f"{RESULTS}/tables/transition.csv"),
             caption="../report/transition_table.rst",
             category="4. Transition to chaos",
         ),
-        per_N=f"{RESULTS}/tables/transition_width.csv",
-        fit=f"{RESULTS}/tables/transition_fit.csv",
-        lrt=f"{RESULTS}/tables/transition_lrt.csv",
-        limits=f"{RESULTS}/tables/transition_limits.csv",
-        verdict=f"{RESULTS}/tables/transition_verdict.txt",
-        bulk=f"{RESULTS}/tables/transition_bulk.csv",
+        per_N=kept(f"{RESULTS}/tables/transition_width.csv"),
+        fit=kept(f"{RESULTS}/tables/transition_fit.csv"),
+        lrt=kept(f"{RESULTS}/tables/transition_lrt.csv"),
+        limits=kept(f"{RESULTS}/tables/transition_limits.csv"),
+        verdict=kept(f"{RESULTS}/tables/transition_verdict.txt"),
+        bulk=kept(f"{RESULTS}/tables/transition_bulk.csv"),
     log:
         f"{RESULTS}/logs/transition/transition.log",
     benchmark:
@@ -85,7 +85,7 @@ rule width_power:
         per_N=rules.transition.output.per_N,
         fit=rules.transition.output.fit,
     output:
-        table=f"{RESULTS}/tables/width_power.csv",
+        table=kept(f"{RESULTS}/tables/width_power.csv"),
     log:
         f"{RESULTS}/logs/transition/width_power.log",
     benchmark:
@@ -110,17 +110,17 @@ rule transition_figures:
         bulk=rules.transition.output.bulk,
     output:
         map_png=report(
-            f"{RESULTS}/figures/transition_regime_map.png",
+            kept(f"{RESULTS}/figures/transition_regime_map.png"),
             caption="../report/transition_regime_map.rst",
             category="4. Transition to chaos",
         ),
-        map_pdf=f"{RESULTS}/figures/transition_regime_map.pdf",
+        map_pdf=kept(f"{RESULTS}/figures/transition_regime_map.pdf"),
         width_png=report(
-            f"{RESULTS}/figures/transition_width.png",
+            kept(f"{RESULTS}/figures/transition_width.png"),
             caption="../report/transition_width.rst",
             category="4. Transition to chaos",
         ),
-        width_pdf=f"{RESULTS}/figures/transition_width.pdf",
+        width_pdf=kept(f"{RESULTS}/figures/transition_width.pdf"),
     log:
         f"{RESULTS}/logs/transition/figures.log",
     benchmark:
