@@ -263,6 +263,18 @@ def test_dt_problem_names_point_eigenvalue_and_a_stable_dt():
     assert preflight.dt_problem(ModelParams(N=2000, J0=1.0), RunParams(dt=0.05)) is None
 
 
+def test_dt_just_above_the_limit_is_told_apart_from_it():
+    """The limit is printed with 6 digits: 0.0205 must not be 'outside ... stable below
+    0.0205'."""
+    p, run = ModelParams(N=2000, J0=200.0), RunParams(dt=0.05)
+    limit = preflight.max_stable_dt(p, run.method)
+    dt = float(f"{limit * (1 + 2e-4):.6g}")
+    msg = preflight.dt_problem(p, RunParams(dt=dt, record_interval=dt, t_transient=dt * 100,
+                                            t_record=dt * 100))
+    shown = re.search(r"stable below ([0-9.e-]+)", msg)[1]
+    assert float(shown) < dt and f"{dt}" in msg
+
+
 def test_suggest_dt_divides_the_intervals():
     assert preflight.suggest_dt(0.0411, (0.5, 1.0)) == 0.025  # 0.036 ... 0.026 do not divide 0.5
     assert preflight.suggest_dt(0.0411) == 0.036

@@ -78,6 +78,13 @@ CONFIG_CASES = [
     ("seed beyond int64", "grid: {seeds: [9223372036854775808]}\n", ["grid.seeds[0]", "2^63"], 2),
     ("subnormal tau_D", "model: {tau_D: 1.0e-320}\n", ["tau_D", "inverse is finite"], 2),
     ("step of 1e-300", "simulation: {dt: 1.0e-300}\n", ["dt", "1e+12 steps"], 2),
+    ("transient of 1e12 tau", "simulation: {t_transient: 1.0e+12}\n",
+     ["'simulation.dt':", "1e+12 tau", "or shorter times"], 2),
+    ("decreasing J_FP search range", "stability: {jfp: {J0_range: [1.6, 0.4]}}\n",
+     ["stability.jfp.J0_range", "start < end"], 2),
+    ("fig1 without J0", "figures: {fig1: {J0: []}}\n", ["figures.fig1.J0", "at least 1"], 2),
+    ("results inside the package", f"results: {ROOT / 'src' / 'stdnet' / 'out'}\n",
+     ["'results'", "outside the stdnet package"], 2),
 ]
 
 
@@ -133,6 +140,7 @@ SIMULATE_CASES = [
     ("dt zero", ["--dt", "0"], ["dt", "0"], 2),
     ("dt inf", ["--dt", "inf"], ["dt", "inf"], 2),
     ("dt 1e-300", ["--dt", "1e-300"], ["dt", "1e-300", "1e+12 steps"], 2),
+    ("t_record 1e12", ["--t_record", "1e12"], ["1e+12 tau", "or shorter times"], 2),
     ("unknown method", ["--method", "rk5"], ["method", "rk5"], 2),
     ("unknown precision", ["--precision", "float16"], ["precision", "float16"], 2),
     ("unknown transfer", ["--transfer", "relu2"], ["transfer", "relu2"], 2),
@@ -158,6 +166,13 @@ def test_simulate_case(tmp_path, capsys, name, extra, fragments, code):
         i = argv.index("-o")
         del argv[i:i + 2]
     _expect(capsys, argv + extra, fragments, code)
+
+
+def test_negative_value_in_exponent_form_reaches_its_option(tmp_path, capsys):
+    # argparse alone takes '-1e6' for an option: "argument --I0: expected one argument"
+    assert main(_sim(tmp_path, "--I0", "-1e6")) == 0
+    with h5py.File(tmp_path / "out.h5") as f:
+        assert f["params"].attrs["I0"] == -1e6
 
 
 # ---- the other commands -------------------------------------------------------------

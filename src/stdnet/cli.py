@@ -15,6 +15,7 @@ import importlib
 import json
 import logging
 import os
+import re
 import sys
 import traceback
 
@@ -233,9 +234,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: a negative number argparse would take for an option ("-1e6", "-.5e-3"; it knows only
+#: "-5" and "-0.5")
+_NEGATIVE = re.compile(r"-(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|-inf|-nan", re.IGNORECASE)
+
+
+def _join_negative_values(argv: list[str]) -> list[str]:
+    """'--I0 -1e6' -> '--I0=-1e6', so that a negative value in exponent form reaches its
+    option instead of argparse's "expected one argument"."""
+    out = []
+    for tok in argv:
+        if (out and out[-1].startswith("--") and "=" not in out[-1]
+                and _NEGATIVE.fullmatch(tok)):
+            out[-1] = f"{out[-1]}={tok}"
+        else:
+            out.append(tok)
+    return out
+
+
 def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(name)s: %(message)s")
+    argv = _join_negative_values(list(sys.argv[1:] if argv is None else argv))
     args = build_parser().parse_args(argv)
     from .runtime import exit_cleanly_on_sigterm
 

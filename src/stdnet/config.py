@@ -338,9 +338,11 @@ def _semantic_problems(cfg: dict, check_dt: bool = True) -> list[str]:
     problems = _results_problems(cfg["results"]) + _grid_problems(cfg)
     try:
         RunParams.from_config(cfg.get("simulation", {}))
-    except ValueError as e:
-        problems.append(f"config key 'simulation.{e}")
-    problems += _lyapunov_problems(cfg)
+    except ValueError as e:  # "key: invalid value ..." from the dataclass
+        key, sep, rest = str(e).partition(": ")
+        problems.append(f"config key 'simulation.{key}': {rest}" if sep and " " not in key
+                        else f"config key 'simulation': {e}")
+    problems += _lyapunov_problems(cfg) + _range_problems(cfg)
     for N in cfg["grid"]["N"]:
         try:
             ModelParams.from_config(cfg.get("model", {}), N=N, J0=1.0)
@@ -363,6 +365,30 @@ def _semantic_problems(cfg: dict, check_dt: bool = True) -> list[str]:
 
         problems += dt_config_problems(cfg)
     return problems
+
+
+def _range_problems(value, path=()) -> list[str]:
+    """Every `*_range` pair ([start, end] of an axis or a search) must increase."""
+    out = []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if (isinstance(k, str) and k.endswith("_range") and isinstance(v, list)
+                    and len(v) == 2 and all(isinstance(x, (int, float)) for x in v)
+                    and not v[0] < v[1]):
+                out.append(f"config key '{_key([*path, k])}': value {v} is not allowed; "
+                           "allowed: [start, end] with start < end")
+            else:
+                out += _range_problems(v, (*path, k))
+    return out
+
+
+def _results_inside_package(results: str) -> bool:
+    here = Path(__file__).resolve().parent
+    try:
+        Path(os.path.abspath(os.path.expanduser(results))).resolve().relative_to(here)
+    except ValueError:
+        return False
+    return True
 
 
 def _lyapunov_problems(cfg: dict) -> list[str]:
@@ -392,6 +418,8 @@ def _results_problems(results: str) -> list[str]:
         why = "a folder other than the file-system root"
     elif os.path.exists(results) and not os.path.isdir(results):
         why = "a folder (this path exists and is not a folder)"
+    elif _results_inside_package(results):
+        why = f"a folder outside the stdnet package ({Path(__file__).resolve().parent})"
     elif os.path.islink(results) and not os.path.exists(results):
         why = (f"a folder (this path is a symbolic link to {os.readlink(results)!r}, which "
                "does not exist)")

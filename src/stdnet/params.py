@@ -159,7 +159,7 @@ class RunParams:
         span = self.t_transient + self.t_record
         _require(span / self.dt <= MAX_STEPS, "dt", self.dt,
                  f"a step that covers t_transient + t_record = {span:g} tau in at most "
-                 f"{MAX_STEPS:.0e} steps (dt >= {span / MAX_STEPS:.3g})")
+                 f"{MAX_STEPS:.0e} steps (dt >= {span / MAX_STEPS:.3g}, or shorter times)")
         _require(_is_number(self.record_interval) and self.record_interval >= self.dt,
                  "record_interval", self.record_interval, f"a number >= dt ({self.dt})")
         _require(_is_whole(self.record_interval / self.dt), "record_interval",

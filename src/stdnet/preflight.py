@@ -178,7 +178,7 @@ def _dt_message(dt, method, N, J0, lam, dt_max, intervals, more="") -> str:
     return (f"{dt} is outside the {_METHOD_NAMES[method]} stability region at N = {N}, J0 = {J0:g} "
             f"(eigenvalue {_fmt_lam(lam)}: dt |lambda| = {dt * abs(lam):.3g}, the region ends "
             f"at {edge:.3g} in that direction){more}; use dt <= {suggest_dt(dt_max, intervals):g} "
-            f"(stable below {dt_max:.3g})")
+            f"(stable below {dt_max:.6g})")
 
 
 def dt_problem(params: ModelParams, run: RunParams, key: str = "simulation.dt") -> str | None:
