@@ -117,9 +117,14 @@ def _preflight_simulate(model: ModelParams, run: RunParams) -> None:
         check_device_memory(device_bytes(model, run.precision), f"N = {model.N}: the run")
     need, have = simulation_memory_bytes(model, run), mem_available()
     if have and need > have:
+        from .costmodel import recording_bytes
+
+        fix = ("shorten --t_record or raise --record_interval (the recorded samples take most "
+               "of it)" if recording_bytes(model.N_E, model.N_I, run) > need / 2 else
+               "lower --N or --c")
         raise ResourceError(f"N = {model.N}: the run needs about {need / 1e9:.3g} GB of memory; "
-                            f"this machine has {have / 1e9:.3g} GB available; lower --N or "
-                            "--c, or run on a machine with more memory")
+                            f"this machine has {have / 1e9:.3g} GB available; {fix}, or run on "
+                            "a machine with more memory")
 
 
 def _run_simulate(args) -> int:

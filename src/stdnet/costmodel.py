@@ -196,6 +196,14 @@ def synapse_seconds(N: int, K_total: int, steps: float, pattern: int = 0,
     return N * K_total * steps / rate
 
 
+def recording_bytes(N_E: int, N_I: int, run) -> int:
+    """The recorded buffers of one simulation (run: RunParams): per sample, the 5 population
+    means and the h and nu traces of n_record neurons per population, x of the E ones."""
+    n_E, n_I = min(run.n_record, N_E), min(run.n_record, N_I)
+    samples = run.total_steps // run.steps_per_record + 1
+    return samples * (5 + 2 * (n_E + n_I) + n_E) * 8
+
+
 def pattern_bytes(N: int, K_total: int, N_E: int, N_I: int) -> int:
     """The index pattern: uint16 indices up to 65536 neurons per population, else uint32."""
     return N * K_total * (2 if max(N_E, N_I) <= 65536 else 4)
@@ -337,7 +345,8 @@ class CostModel:
         s = EXPECTED_STARTUP_S + synapse_seconds(p.N, K, steps, pattern, self.on_gpu,
                                                  self.cache)
         # on the GPU one host thread drives the kernels
-        return JobCost(s, s, self._run_mem(N), threaded=not self.on_gpu, gpus=int(self.on_gpu))
+        mem = self._run_mem(N) + recording_bytes(p.N_E, p.N_I, self.sim) / 1e6
+        return JobCost(s, s, mem, threaded=not self.on_gpu, gpus=int(self.on_gpu))
 
     def exponents(self, J0, N=None) -> int:
         """m of a lyapunov run: spectrum_exponents at the J0 of lyapunov.spectrum_J0 (up to

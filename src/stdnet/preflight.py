@@ -339,9 +339,22 @@ def memory_problems(config: dict, available_mb: float | None, executor: str = "l
         if rule == "simulate" and N is not None and int(N) not in map(int, config["grid"]["N"]):
             key = "correlations.runs N"
         size = f"{key} = {N}" if N is not None else key
+        advice = hint.format(key=key)
+        if rule == "simulate" and _recording_dominates(config, N):
+            advice = ("shorten simulation.t_record or raise simulation.record_interval (the "
+                      "recorded samples take most of it)")
         out.append(f"{size}: a {rule} job needs ~{mb:.2g} MB of memory; {where} "
-                   f"{available_mb / 1024:.3g} GB; " + hint.format(key=key))
+                   f"{available_mb / 1024:.3g} GB; " + advice)
     return out
+
+
+def _recording_dominates(config: dict, N) -> bool:
+    """The simulation's recorded samples are more than half of its memory at size N."""
+    from .costmodel import recording_bytes
+
+    p = ModelParams.from_config(config["model"], N=int(N), J0=1.0)
+    run = RunParams.from_config(config["simulation"])
+    return recording_bytes(p.N_E, p.N_I, run) > 0.5 * simulation_memory_bytes(p, run)
 
 
 def check_memory(config: dict, available_mb: float | None = None, executor: str = "local") -> None:
@@ -405,10 +418,10 @@ def simulation_memory_bytes(params: ModelParams, run: RunParams, process: bool =
     N, N_E, dim = p.N, p.N_E, p.dim
     pattern = N * (p.K_E * _index_bytes(N_E) + p.K_I * _index_bytes(p.N_I))
     draw = min(N, 4096) * max(p.K_E, p.K_I) * 8
+    from .costmodel import recording_bytes
+
     isz = 4 if run.precision == "float32" else 8
-    n_E, n_I = min(run.n_record, N_E), min(run.n_record, p.N_I)
-    samples = run.total_steps // run.steps_per_record + 1
-    records = samples * (5 + 2 * (n_E + n_I) + n_E) * 8
+    records = recording_bytes(N_E, p.N_I, run)
     state = dim * 8 + 6 * dim * isz + (4 * N + N_E) * 8 + records
     temporaries = max(3 * dim * 8, (4 * N + N_E + dim) * 8 + dim * isz)
     total = pattern + max(draw, state + temporaries)
