@@ -101,6 +101,9 @@ CASES = {
     "results dangling link": (_set("results", _dangling_link),
                               ["'results'", "symbolic link to '", "which does not exist"]),
     # numbers YAML reads as text, or too large for the file formats and size arithmetic
+    "nested value as text": (_set("simulation", "{dt: 0.1}"),
+                             ["'simulation': value '{dt: 0.1}' is not allowed",
+                              "Snakemake's --config passes nested values as strings"]),
     "signless exponent": (_set("simulation.dt", "5e-2"),
                           ["'simulation.dt': value '5e-2' is not allowed",
                            "YAML reads '5e-2' as text, not a number: write 5.0e-2"]),

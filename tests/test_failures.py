@@ -180,8 +180,18 @@ def test_negative_value_in_exponent_form_reaches_its_option(tmp_path, capsys):
 
 
 # ---- the other commands -------------------------------------------------------------
-def test_bench_refuses_a_zero_step(capsys):
+def test_bench_refuses_a_zero_step_and_a_network_beyond_memory(capsys):
     _expect(capsys, ["bench", "--quick", "--N", "200", "--dt", "0"], ["--dt", "0"], 2)
+    # N = 1e7 at c = 0.1: 37 TiB of indices, refused before a child tries to allocate them
+    _expect(capsys, ["bench", "--quick", "--N", "10000000"],
+            ["--N: value 10000000", "GiB for its network alone"], 5)
+
+
+def test_output_through_a_symbolic_link_is_refused(tmp_path, capsys):
+    link = tmp_path / "link.h5"
+    link.symlink_to(tmp_path / "target.h5")
+    _expect(capsys, _sim(tmp_path, out="link.h5"), ["link.h5", "symbolic link"], 7)
+    assert link.is_symlink() and not (tmp_path / "target.h5").exists()
 
 
 def test_status_on_a_file_and_without_benchmarks(tmp_path, capsys):

@@ -252,3 +252,23 @@ def test_truncated_checkpoint(tmp_path):
                                               "beginning") as e:
         SimState.load(path, fp)
     assert str(path) in str(e.value)
+
+
+def test_damaged_file_in_a_read_only_folder_is_named(tmp_path, monkeypatch):
+    """The start-up recovery cannot move a damaged file (a read-only results folder, shown
+    here by a refusing os.replace since root may write anywhere): one clear OutputError."""
+    from stdnet import recovery
+
+    h5 = tmp_path / "N~100/J0~0.5/seed~1/simulation.h5"
+    h5.parent.mkdir(parents=True)
+    h5.write_bytes(b"not HDF5")
+
+    def refuse(*a):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+
+    monkeypatch.setattr(recovery.os, "replace", refuse)
+    with pytest.raises(OutputError, match=r"simulation.h5: unreadable .* cannot be moved .*"
+                                          r"Permission denied.*make .* writable"):
+        recovery.set_damaged_aside(tmp_path)
+    assert h5.exists()
+

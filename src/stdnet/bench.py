@@ -152,7 +152,7 @@ def _settle(args, ncpu: int) -> None:
     args.J0 = d["J0"] if args.J0 is None else args.J0
     args.m = d["m"] if args.m is None else args.m
     for N in args.N:
-        ModelParams(N=N, J0=args.J0, c=args.c)  # names the key on bad input
+        _fits_in_memory(ModelParams(N=N, J0=args.J0, c=args.c))  # names the key on bad input
     for key in ("repeats", "bandwidth_mib", "steps"):
         v = getattr(args, key)
         if v < 1:
@@ -168,6 +168,20 @@ def _settle(args, ncpu: int) -> None:
     if args.goal:  # the GPU benchmark has goals of its own
         module = KERNELS["cuda"] if args.kernel == "cuda" else KERNELS["step"]
         importlib.import_module(module).parse_goals(args.goal)
+
+
+def _fits_in_memory(params) -> None:
+    """Refuse a size whose network alone (the index pattern) exceeds this machine's memory,
+    before a child tries to allocate it."""
+    from .costmodel import pattern_bytes
+    from .errors import ResourceError
+
+    need = pattern_bytes(params.N, params.K_E + params.K_I, params.N_E, params.N_I)
+    have = mem_available()
+    if have and need > have:
+        raise ResourceError(f"--N: value {params.N} needs {need / 2 ** 30:.3g} GiB for its "
+                            f"network alone; this machine has {have / 2 ** 30:.3g} GiB "
+                            "available; allowed: a smaller --N or --c")
 
 
 def _settle_cuda(args) -> None:
@@ -285,8 +299,13 @@ def main(argv=None) -> int:
     add_arguments(parser)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(name)s: %(message)s")
+    from .errors import StdnetError
+
     try:
         return run(parser.parse_args(argv))
+    except StdnetError as e:
+        print(f"stdnet bench: error: {e}", file=sys.stderr)
+        return e.exit_code
     except ValueError as e:
         print(f"stdnet bench: error: {e}", file=sys.stderr)
         return 2

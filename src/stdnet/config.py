@@ -280,7 +280,10 @@ def _schema_problem(err) -> list[str]:
         return [f"config key '{_key(path + [k])}': missing; this key must be present"
                 for k in err.validator_value if k not in err.instance]
     hint = ""
-    if isinstance(err.instance, str) and _SIGNLESS_EXPONENT.fullmatch(err.instance.strip()):
+    if isinstance(err.instance, str) and err.instance.strip()[:1] in ("{", "["):
+        hint = (" (a mapping or list written as text: Snakemake's --config passes nested "
+                "values as strings; put them in an overlay file given with --configfile)")
+    elif isinstance(err.instance, str) and _SIGNLESS_EXPONENT.fullmatch(err.instance.strip()):
         mantissa, exponent = re.split("[eE]", err.instance.strip())
         mantissa += "" if "." in mantissa else ".0"
         hint = (f" (YAML reads {err.instance!r} as text, not a number: write "
@@ -310,7 +313,8 @@ def validate_config(config: dict, schema_dir) -> dict:
     for err in errors:
         if _key(list(err.absolute_path)) not in non_finite:  # said once is enough
             problems += _schema_problem(err)
-    auto = cfg.get("simulation", {}).get("dt") == "auto"
+    sim = cfg.get("simulation", {})
+    auto = isinstance(sim, dict) and sim.get("dt") == "auto"
     if not problems and auto:
         problems += _resolve_auto_dt(cfg)
     if not problems:  # an auto step is inside every limit by construction: not checked twice

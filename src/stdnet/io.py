@@ -91,8 +91,8 @@ def _is_stale(p: Path, name: str | None = None) -> bool:
 
 def _remove(paths) -> list[Path]:
     removed = []
-    for p in paths:
-        with contextlib.suppress(FileNotFoundError):
+    for p in paths:  # gone meanwhile, or a read-only folder: nothing to clean up here
+        with contextlib.suppress(FileNotFoundError, PermissionError):
             p.unlink()
             removed.append(p)
     return removed
@@ -114,6 +114,9 @@ def check_writable(path) -> None:
     if path.is_dir():
         raise OutputError(f"cannot write {path}: it is a directory; remove it or choose "
                           "another output path")
+    if path.is_symlink():  # the atomic rename would replace the link, not write its target
+        raise OutputError(f"cannot write {path}: it is a symbolic link (to "
+                          f"{os.readlink(path)!r}); give the path it points to, or remove it")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .errors import OutputError
 from .io import check_h5
 from .ownership import is_stdnet_h5
 
@@ -64,12 +65,17 @@ def set_damaged_aside(results) -> list[tuple[Path, str, Path]]:
         if problem is None:
             continue
         dest = results / DAMAGED / path.relative_to(results)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        n = 1
-        while dest.exists():
-            dest = dest.with_name(f"{path.name}.{n}")
-            n += 1
-        os.replace(path, dest)
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            n = 1
+            while dest.exists():
+                dest = dest.with_name(f"{path.name}.{n}")
+                n += 1
+            os.replace(path, dest)
+        except OSError as e:  # a read-only results folder: say so, never a traceback
+            raise OutputError(f"{path}: {problem}; it cannot be moved to {dest} "
+                              f"({e.strerror or e}): make {results} writable and rerun, or "
+                              "move the file away yourself") from e
         moved.append((path, problem, dest))
     return moved
 

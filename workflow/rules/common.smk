@@ -54,7 +54,12 @@ if _NOT_OURS:
 if workflow.is_main_process and Path(RESULTS).is_dir():
     for tmp in remove_stale_temporaries(RESULTS):
         logger.info(f"removed {tmp}: temporary file of a process that no longer runs")
-    for path, problem, dest in set_damaged_aside(RESULTS):
+    try:
+        _DAMAGED = set_damaged_aside(RESULTS)
+    except StdnetError as e:  # e.g. a read-only results folder
+        logger.error(f"stdnet: {e}")
+        sys.exit(e.exit_code)
+    for path, problem, dest in _DAMAGED:
         logger.warning(f"{path}: {problem}; moved to {dest}, its job will run again")
         if (
             ".checkpoint" not in path.name
