@@ -45,7 +45,7 @@ def ownership_problem(results) -> str | None:
     folder = Path(results)
     if not folder.is_dir() or (folder / MARKER).is_file():
         return None
-    entries = [e for e in os.listdir(folder)]
+    entries = os.listdir(folder)
     if not entries or any(STDNET_ENTRIES.match(e) for e in entries):
         return None
     shown = ", ".join(sorted(entries)[:5]) + (", ..." if len(entries) > 5 else "")
