@@ -138,3 +138,12 @@ def test_simulation_file_opens_in_xarray_with_named_dimensions(tmp_path):
         f.visititems(lambda name, obj: missing.append(name) if isinstance(obj, h5py.Dataset)
                      and "units" not in obj.attrs and "unit" not in obj.attrs else None)
     assert missing == []
+
+
+def test_every_progress_line_gives_its_eta_as_h_mm_ss():
+    """simulate, lyapunov, record_inputs and the DMF print the ETA the same way."""
+    from stdnet.runtime import format_duration
+
+    assert format_duration(3725.4) == "1:02:05"
+    assert format_duration(59.6) == "0:01:00"
+    assert format_duration(float("inf")) == "?" and format_duration(-1.0) == "0:00:00"

@@ -27,6 +27,7 @@ import numpy as np
 from numba import njit
 
 from .params import ModelParams, RunParams
+from .runtime import format_duration
 from .seeding import rng as seeded_rng
 from .simulate import Simulator
 from .transfer import phi_scalar
@@ -211,8 +212,9 @@ def record_inputs(params: ModelParams, y0, seed: int, run: RunParams, *,
         now = time.perf_counter()
         if now - last >= progress_every_s:
             last = now
-            log.info("sample %d/%d, t = %.1f/%.1f tau, ETA %.0f s", k + 1, n_t,
-                     (k + 1) * sample_interval, t_measure, (now - t0) / (k + 1) * (n_t - k - 1))
+            log.info("sample %d/%d, t = %.1f/%.1f tau, ETA %s", k + 1, n_t,
+                     (k + 1) * sample_interval, t_measure,
+                     format_duration((now - t0) / (k + 1) * (n_t - k - 1)))
     # per-neuron temporal mean and variance (ddof = 1) from the shifted sums
     mean = shift + acc1 / n_t
     var = np.maximum(acc2 - acc1 ** 2 / n_t, 0.0) / (n_t - 1)

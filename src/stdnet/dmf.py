@@ -38,6 +38,7 @@ from .dmf_settings import (MAX_LAG_PER_TAU_D, DMFSettings, resolve_solver_config
                            solver_config_problems)
 from .gaussian_paths import (Spectrum, draw_noise, embedding_size, ensemble_autocovariance,
                              paths_from_noise)
+from .runtime import format_duration
 from .seeding import rng as seeded_rng
 from .stats import decorrelation_time
 
@@ -256,9 +257,9 @@ def solve_dmf(prob: DMFProblem, st: DMFSettings, progress_every_s: float = 10.0)
             last = now
             eta = (now - t0) / it * (st.max_iter - it)
             log.info("DMF iteration %d/%d: residual %.3g (tol %g), Delta(0) = %s, mu = %s, "
-                     "ETA <= %.0f s", it, st.max_iter, res, st.tol,
+                     "ETA <= %s", it, st.max_iter, res, st.tol,
                      np.array2string(new_full[:, 0], precision=4),
-                     np.array2string(mu, precision=4), eta)
+                     np.array2string(mu, precision=4), format_duration(eta))
         if res < st.tol:
             converged = True
             break

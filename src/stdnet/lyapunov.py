@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .lyapunov_qr import reorthonormalise
+from .runtime import format_duration
 from .stats import batch_means_ci, block_ci
 
 # one logger for the whole Lyapunov stage (lyapunov_run and lyapunov_checkpoint use it too)
@@ -256,10 +257,11 @@ class IntervalRunner:
     def _report(self, n_target: int, steps_per_s: float) -> None:
         st, k = self.st, self.st.interval
         left_s = (n_target * self.n_step - self.step) / max(steps_per_s, 1e-9)
-        log.info("interval %d/%d  t = %.1f/%.1f tau  lambda_1 (running) = %.4f  ETA %.0f s",
+        log.info("interval %d/%d  t = %.1f/%.1f tau  lambda_1 (running) = %.4f  ETA %s",
                  k, n_target, self.t_offset + self.step / self.n_step * self.delta_t,
                  self.t_offset + n_target * self.delta_t,
-                 st.local[self.n_skip:k, 0].mean() if k > self.n_skip else float("nan"), left_s)
+                 st.local[self.n_skip:k, 0].mean() if k > self.n_skip else float("nan"),
+                 format_duration(left_s))
 
 
 def _run_intervals(system, y, Q, n_step: int, delta_t: float, n: int, divergence,

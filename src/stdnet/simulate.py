@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import os
 import time
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from .integrate import METHOD_CODES, PRECISIONS, advance, kernel_args, make_work
 from .meanfield import homogeneous_fixed_point
 from .network import Network, build_network
 from .params import ModelParams, RunParams
+from .runtime import format_duration
 from .seeding import rng, seed_sequences
 
 log = logging.getLogger("stdnet.simulate")
@@ -280,7 +280,7 @@ class Simulator:
         left = (self.run.total_steps - self.state.step) / max(rate, 1e-9)
         log.info("step %d/%d  t = %.1f/%.1f tau  %.0f steps/s  ETA %s",
                  self.state.step, self.run.total_steps, self.t,
-                 self.run.total_steps * self.run.dt, rate, _fmt_seconds(left))
+                 self.run.total_steps * self.run.dt, rate, format_duration(left))
 
     def result(self) -> dict:
         """Observables of the finished (or partial) run as arrays."""
@@ -300,15 +300,6 @@ class Simulator:
                         "x_mean": st.x_mean.copy(), "n_samples": np.int64(st.stat_count)},
             "final": {"y": st.y.copy(), "step": np.int64(st.step), "t": self.t},
         }
-
-
-def _fmt_seconds(s: float) -> str:
-    if not math.isfinite(s):
-        return "?"
-    s = int(round(s))
-    h, rem = divmod(s, 3600)
-    m, sec = divmod(rem, 60)
-    return f"{h:d}:{m:02d}:{sec:02d}"
 
 
 def simulate(params: ModelParams, run: RunParams, seed: int, *, checkpoint_path=None,
