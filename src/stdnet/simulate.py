@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import time
 from dataclasses import dataclass
@@ -249,6 +250,7 @@ class Simulator:
         start_wall = time.perf_counter()
         start_step = st.step
         last_report = start_wall
+        first_call = True
         while st.step < target:
             # never step past the next sample time, so recording sees the same states
             next_sample = (st.step // spr + 1) * spr
@@ -263,6 +265,9 @@ class Simulator:
                     f"dt={run.dt}, method={run.method}; parameters: {p.to_dict()}. "
                     "Try a smaller dt (the fast homogeneous eigenvalue grows like sqrt(K) J0).")
             st.step += n
+            if first_call:  # it compiled the kernels (numba): speed and ETA count from here
+                first_call = False
+                start_wall, start_step = time.perf_counter(), st.step
             if st.step % spr == 0:
                 self._record()
             if checkpoint_path is not None and next_ckpt is not None and st.step >= next_ckpt:
@@ -276,8 +281,8 @@ class Simulator:
 
     def _report(self, start_step, start_wall, now) -> None:
         done = self.state.step - start_step
-        rate = done / max(now - start_wall, 1e-9)
-        left = (self.run.total_steps - self.state.step) / max(rate, 1e-9)
+        rate = done / max(now - start_wall, 1e-9) if done > 0 else math.nan
+        left = (self.run.total_steps - self.state.step) / rate if done > 0 else math.inf
         log.info("step %d/%d  t = %.1f/%.1f tau  %.0f steps/s  ETA %s",
                  self.state.step, self.run.total_steps, self.t,
                  self.run.total_steps * self.run.dt, rate, format_duration(left))
