@@ -37,3 +37,18 @@ def test_help(cmd):
     out = subprocess.run([sys.executable, "-m", "stdnet.cli", cmd, "--help"], capture_output=True,
                          text=True, timeout=60)
     assert out.returncode == 0 and "--J0" in out.stdout
+
+
+def test_every_flag_takes_both_spellings():
+    """--t_transient and --t-transient, --n-record and --n_record, --tau_D and --tau-D: the
+    flags mixed both styles, so each takes either."""
+    from stdnet.cli import build_parser
+
+    parse = build_parser().parse_args
+    base = ["simulate", "--N", "200", "--J0", "1", "-o", "x.h5"]
+    a = parse(base + ["--t_transient", "3", "--n-record", "2", "--tau_D", "40",
+                      "--progress-every", "7"])
+    b = parse(base + ["--t-transient", "3", "--n_record", "2", "--tau-D", "40",
+                      "--progress_every", "7"])
+    assert vars(a) == vars(b)
+    assert (a.t_transient, a.n_record, a.tau_D, a.progress_every) == (3.0, 2, 40.0, 7.0)

@@ -34,6 +34,12 @@ COMMANDS = {
 }
 
 
+def _spellings(name: str) -> list[str]:
+    """'--t_transient' and '--t-transient' alike (the flags mix both styles; either works)."""
+    other = name.replace("_", "-") if "_" in name else name.replace("-", "_")
+    return [f"--{name}"] + ([f"--{other}"] if other != name else [])
+
+
 def _model_arguments(p: argparse.ArgumentParser, need_n: bool = True) -> None:
     d = ModelParams(N=1000, J0=1.0)
     g = p.add_argument_group("model (defaults: the reference set)")
@@ -43,7 +49,7 @@ def _model_arguments(p: argparse.ArgumentParser, need_n: bool = True) -> None:
     for key in ModelParams.constant_names():
         if key == "transfer":
             continue
-        g.add_argument(f"--{key}", type=float, default=getattr(d, key),
+        g.add_argument(*_spellings(key), type=float, default=getattr(d, key),
                        help=f"(default {getattr(d, key)})")
     g.add_argument("--transfer", default=d.transfer,
                    help="softplus, relu, sigmoid or tanh (default softplus)")
@@ -62,9 +68,9 @@ def _add_simulate(p):
     g.add_argument("--seed", type=int, default=1, help="realization seed (default 1)")
     for key in ("dt", "t_transient", "t_record", "record_interval", "perturbation",
                 "checkpoint_interval"):
-        g.add_argument(f"--{key}", type=float, default=getattr(d, key),
+        g.add_argument(*_spellings(key), type=float, default=getattr(d, key),
                        help=f"(default {getattr(d, key)})")
-    g.add_argument("--n-record", type=int, default=d.n_record,
+    g.add_argument(*_spellings("n-record"), type=int, default=d.n_record,
                    help=f"neurons per population whose traces are stored (default {d.n_record})")
     g.add_argument("--method", default=d.method,
                    help="rk4, etd4 (the stiff mean mode exact: dt 0.25 at any N) or euler "
@@ -77,7 +83,7 @@ def _add_simulate(p):
     g.add_argument("--threads", type=int, default=1, help="numba threads (default 1)")
     g.add_argument("--checkpoint", default=None,
                    help="checkpoint file: resumed if it exists, removed at the end")
-    g.add_argument("--progress-every", type=float, default=5.0,
+    g.add_argument(*_spellings("progress-every"), type=float, default=5.0,
                    help="seconds between progress lines on stderr (default 5)")
     p.add_argument("-o", "--output", required=True, help="HDF5 file to write")
 
