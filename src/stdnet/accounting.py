@@ -29,6 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import InputFileError
+from .io import parse_wildcards  # noqa: F401 - also this module's: tests and tools import it here
 
 #: columns of a Snakemake benchmark TSV that we keep (seconds, MB)
 BENCH_COLUMNS = ("s", "max_rss", "max_vms", "io_in", "io_out", "mean_load", "cpu_time")
@@ -61,14 +62,6 @@ def point_spec(results, rule: str, output: str) -> dict:
     return {"rule": rule, "output": f"{run_dir(results, '{N}', '{J0}', '{seed}')}/{output}",
             "log": f"{results}/logs/{rule}/{POINT}.log",
             "benchmark": f"{results}/benchmarks/{rule}/{POINT}.tsv"}
-
-
-_WILDCARD = re.compile(r"(?:^|_)([A-Za-z][A-Za-z0-9]*)~([^_/]+)")
-
-
-def parse_wildcards(stem: str) -> dict:
-    """'N~200_J0~0.1_seed~1' -> {'N': '200', 'J0': '0.1', 'seed': '1'}."""
-    return {m.group(1): m.group(2) for m in _WILDCARD.finditer(stem)}
 
 
 def read_benchmarks(root, exclude=()) -> pd.DataFrame:

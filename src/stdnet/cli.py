@@ -110,7 +110,7 @@ def _simulate_inputs(args) -> tuple[ModelParams, RunParams]:
 def _preflight_simulate(model: ModelParams, run: RunParams) -> None:
     """Step size and memory, before the network is built."""
     from .hardware import mem_available
-    from .preflight import dt_problem, simulation_memory_bytes
+    from .preflight import dt_problem, recording_dominates, simulation_memory_bytes
 
     problem = dt_problem(model, run)
     if problem:
@@ -123,11 +123,8 @@ def _preflight_simulate(model: ModelParams, run: RunParams) -> None:
         check_device_memory(device_bytes(model, run.precision), f"N = {model.N}: the run")
     need, have = simulation_memory_bytes(model, run), mem_available()
     if have and need > have:
-        from .costmodel import recording_bytes
-
         fix = ("shorten --t_record or raise --record_interval (the recorded samples take most "
-               "of it)" if recording_bytes(model.N_E, model.N_I, run) > need / 2 else
-               "lower --N or --c")
+               "of it)" if recording_dominates(model, run) else "lower --N or --c")
         raise ResourceError(f"N = {model.N}: the run needs about {need / 1e9:.3g} GB of memory; "
                             f"this machine has {have / 1e9:.3g} GB available; {fix}, or run on "
                             "a machine with more memory")

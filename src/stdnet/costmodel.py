@@ -280,10 +280,9 @@ class CostModel:
         """Expected seconds of a lyapunov job that averaged for `t_average_total` tau (its
         extensions included) after t_align: the model's price of a run whose length is
         known (stdnet.calibration compares it with the job's measured time)."""
-        per_step, _, _ = self._lyapunov_step(N, J0)
+        per_step, _ = self._lyapunov_step(N, J0)
         t = self.config["lyapunov"]["t_align"] + float(t_average_total)
-        return self._at_speed(JobCost(LYAPUNOV_STARTUP_S + per_step * self._steps(t), 0.0,
-                                      0.0)).seconds
+        return (LYAPUNOV_STARTUP_S + per_step * self._steps(t)) / self.speed  # a CPU job
 
     def _at_speed(self, cost: JobCost) -> JobCost:
         if self.speed == 1.0 or cost.gpus:
@@ -359,16 +358,16 @@ class CostModel:
         return int(ly["n_exponents"])
 
     def _lyapunov_step(self, N, J0) -> tuple:
-        """(seconds per RK4-equivalent step of trajectory + m tangents, params, m)."""
+        """(seconds per RK4-equivalent step of trajectory + m tangents, m)."""
         p, K, pattern = self._network(N)
         m = min(self.exponents(J0, N), p.dim)
         return (synapse_seconds(p.N, K, 1, pattern, cache=self.cache)
-                * tangent_cost(m, pattern, self.cache), p, m)
+                * tangent_cost(m, pattern, self.cache), m)
 
     def _lyapunov(self, N, J0=None, **_) -> JobCost:
         ly = self.config["lyapunov"]
-        per_step, p, m = self._lyapunov_step(N, J0)
-        K, pattern = p.K_E + p.K_I, pattern_bytes(p.N, p.K_E + p.K_I, p.N_E, p.N_I)
+        per_step, m = self._lyapunov_step(N, J0)
+        p, K, pattern = self._network(N)
         base = self._steps(ly["t_align"] + ly["t_average"])
         extension = self._steps(ly["t_average"]) * ly["max_extensions"]
         # the periodic-orbit check (lyapunov.cycle_check): trajectory steps alone, at most

@@ -280,16 +280,21 @@ IDENTITY_KEYS = ("N", "J0", "I0", "seed")
 _ROUNDED = {"J0": 5e-7, "I0": 5e-7}
 
 
+_WILDCARD = re.compile(r"(?:^|_)([A-Za-z][A-Za-z0-9]*)~([^_/]+)")
+
+
+def parse_wildcards(stem: str) -> dict:
+    """'N~200_J0~0.1_seed~1' -> {'N': '200', 'J0': '0.1', 'seed': '1'}."""
+    return {m.group(1): m.group(2) for m in _WILDCARD.finditer(stem)}
+
+
 def path_identity(path) -> dict:
     """The point a result path names: {key: text} for every "key~value" part of its folders
     (a folder may hold several, joined by "_": "J0~0.5_I0~0"), for the IDENTITY_KEYS."""
     out = {}
     for part in Path(path).parent.parts:
-        for item in part.split("_"):
-            key, sep, value = item.partition("~")
-            if sep and key in IDENTITY_KEYS:
-                out[key] = value
-    return out
+        out.update(parse_wildcards(part))
+    return {k: v for k, v in out.items() if k in IDENTITY_KEYS}
 
 
 def identity_problem(f, path) -> str | None:

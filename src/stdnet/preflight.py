@@ -340,7 +340,9 @@ def memory_problems(config: dict, available_mb: float | None, executor: str = "l
             key = "correlations.runs N"
         size = f"{key} = {N}" if N is not None else key
         advice = hint.format(key=key)
-        if rule == "simulate" and _recording_dominates(config, N):
+        if rule == "simulate" and recording_dominates(
+                ModelParams.from_config(config["model"], N=int(N), J0=1.0),
+                RunParams.from_config(config["simulation"])):
             advice = ("shorten simulation.t_record or raise simulation.record_interval (the "
                       "recorded samples take most of it)")
         out.append(f"{size}: a {rule} job needs ~{mb:.2g} MB of memory; {where} "
@@ -348,13 +350,13 @@ def memory_problems(config: dict, available_mb: float | None, executor: str = "l
     return out
 
 
-def _recording_dominates(config: dict, N) -> bool:
-    """The simulation's recorded samples are more than half of its memory at size N."""
+def recording_dominates(params: ModelParams, run: RunParams) -> bool:
+    """The simulation's recorded samples are more than half of its memory: the advice is
+    then a shorter t_record or a longer record_interval, not a smaller network."""
     from .costmodel import recording_bytes
 
-    p = ModelParams.from_config(config["model"], N=int(N), J0=1.0)
-    run = RunParams.from_config(config["simulation"])
-    return recording_bytes(p.N_E, p.N_I, run) > 0.5 * simulation_memory_bytes(p, run)
+    return (recording_bytes(params.N_E, params.N_I, run)
+            > 0.5 * simulation_memory_bytes(params, run))
 
 
 def check_memory(config: dict, available_mb: float | None = None, executor: str = "local") -> None:

@@ -22,6 +22,7 @@ DAMAGED = ".damaged"
 #: the folders of tables and figures, and the suffixes of the files the workflow writes there
 OUTPUT_FOLDERS = ("tables", "figures")
 OUTPUT_SUFFIXES = (".csv", ".txt", ".png", ".pdf", ".json", ".html", ".svg")
+IN_THE_WAY = "a folder, where the workflow writes a file"
 
 
 def result_h5_files(results) -> list[Path]:
@@ -56,10 +57,8 @@ def set_damaged_aside(results) -> list[tuple[Path, str, Path]]:
     .damaged gets a numbered suffix, so an earlier one is never overwritten.
     """
     results = Path(results)
-    found = [(p, "a folder, where the workflow writes a file" if p.is_dir() else check_h5(p))
-             for p in result_h5_files(results)]
-    found += [(p, "a folder, where the workflow writes a file")
-              for p in _misplaced_folders(results)]
+    found = [(p, IN_THE_WAY if p.is_dir() else check_h5(p)) for p in result_h5_files(results)]
+    found += [(p, IN_THE_WAY) for p in _misplaced_folders(results)]
     moved = []
     for path, problem in found:
         if problem is None:
