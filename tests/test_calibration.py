@@ -2,12 +2,11 @@
 jobs took exactly 1/speed of the model's price, and the errors that name what is wrong."""
 from __future__ import annotations
 
-import h5py
 import pandas as pd
 import pytest
 import yaml
 
-from stdnet import cli
+from stdnet import cli, io
 from stdnet.calibration import machine_speed, priced_jobs, ratio_table
 from stdnet.config import load_config_files, schema_dir
 from stdnet.costmodel import CostModel
@@ -43,7 +42,9 @@ def run(tmp_path):
                    ly / SPEED)
             run_dir = root / f"N~{N}" / f"J0~{J0}" / "seed~1"
             run_dir.mkdir(parents=True)
-            with h5py.File(run_dir / "lyapunov.h5", "w") as h:
+            with io.atomic_h5(run_dir / "lyapunov.h5") as h:  # complete, of its point
+                io.write_attrs(h.create_group("params"),
+                               {"N": N, "J0": float(J0), "seed": 1})
                 h.create_group("summary").attrs["t_average_total"] = t_av
     return files, cfg
 

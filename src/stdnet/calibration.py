@@ -36,11 +36,11 @@ def priced_jobs(cfg: dict) -> pd.DataFrame:
     """One row per finished simulate and lyapunov job of cfg's results folder: rule, N, J0,
     seed, kind ('grid' or 'probe'), wall_s, cpu_s (benchmark file) and pred_s (the model's
     price at speed 1). Lyapunov jobs whose lyapunov.h5 cannot be read (still running, or
-    redone since) are left out."""
-    import h5py
-
+    redone since, another point's) are left out."""
     from .accounting import read_benchmarks, run_dir
     from .costmodel import CostModel
+    from .errors import InputFileError
+    from .io import open_h5
 
     cm = CostModel({**cfg, "machine": {**cfg.get("machine", {}), "speed": 1.0}})
     root = Path(cfg["results"])
@@ -55,10 +55,10 @@ def priced_jobs(cfg: dict) -> pd.DataFrame:
             pred = cm.job("simulate", N=N, J0=J0).seconds
         else:
             path = Path(run_dir(root, N, r.J0, r.seed)) / "lyapunov.h5"
-            try:
-                with h5py.File(path, "r") as h:
+            try:  # complete, and the point its folder names (io.open_h5)
+                with open_h5(path, "lyapunov file") as h:
                     t_av = float(h["summary"].attrs["t_average_total"])
-            except (OSError, KeyError):
+            except InputFileError:
                 continue
             pred = cm.lyapunov_seconds(N, J0, t_av)
         rows.append({"rule": r.rule, "N": N, "J0": J0, "seed": r.seed,
