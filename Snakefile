@@ -10,15 +10,14 @@ configfile: "config/params.yaml"
 
 
 include: "workflow/rules/common.smk"
-include: "workflow/rules/simulate.smk"
+include: "workflow/rules/simulation.smk"
 include: "workflow/rules/stability.smk"
 include: "workflow/rules/lyapunov.smk"
 include: "workflow/rules/onset.smk"
 include: "workflow/rules/transition.smk"
 include: "workflow/rules/correlations.smk"
 include: "workflow/rules/dmf.smk"
-include: "workflow/rules/figures.smk"
-include: "workflow/rules/report.smk"
+include: "workflow/rules/workflow.smk"
 
 
 keep_previous_version_on_failure(workflow.rules)

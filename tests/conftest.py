@@ -13,7 +13,7 @@ os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
 
 import pytest  # noqa: E402
 
-from stdnet.params import ModelParams, RunParams  # noqa: E402
+from stdnet.model.params import ModelParams, RunParams  # noqa: E402
 
 
 @pytest.fixture

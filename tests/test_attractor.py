@@ -1,5 +1,5 @@
-"""The periodic-orbit check (stdnet.attractor) on systems with known attractors, and its
-place in the chaos decision (stdnet.lyapunov_run._run_until_decided).
+"""The periodic-orbit check (stdnet.lyapunov.attractor) on systems with known attractors, and its
+place in the chaos decision (stdnet.lyapunov.run._run_until_decided).
 
 - Stuart-Landau oscillator z' = (mu + i omega) z - |z|^2 z: a stable limit cycle of
   radius sqrt(mu) and period 2 pi / omega (exactly), approached with the Floquet
@@ -14,8 +14,8 @@ import math
 import numpy as np
 import pytest
 
-from stdnet.attractor import CycleCheck, certify, check_cycle
-from stdnet.lyapunov_run import LyapunovSettings, _run_until_decided
+from stdnet.lyapunov.attractor import CycleCheck, certify, check_cycle
+from stdnet.lyapunov.run import LyapunovSettings, _run_until_decided
 
 
 def _rk4(f):
@@ -140,7 +140,7 @@ class _Runner:
     """A runner that writes a given local-exponent series (as test_sequential's)."""
 
     def __init__(self, series, n_first, y):
-        from stdnet.lyapunov import SpectrumState
+        from stdnet.lyapunov.spectrum import SpectrumState
 
         self.series = series
         self.st = SpectrumState.fresh(y, np.eye(len(y), 1), n_first, True)
@@ -214,10 +214,10 @@ def test_network_periodic_orbit_ends_not_chaotic_and_is_recorded(tmp_path):
     sys.path.insert(0, str(Path(__file__).parent))
     from test_lyapunov import _kicked_state
 
-    from stdnet.lyapunov_io import lyapunov_table, read_lyapunov, write_lyapunov
-    from stdnet.lyapunov_run import onset_lyapunov
-    from stdnet.onset import probe_from_lyapunov
-    from stdnet.regimes import PERIODIC, Thresholds, classify_table
+    from stdnet.lyapunov.files import lyapunov_table, read_lyapunov, write_lyapunov
+    from stdnet.lyapunov.run import onset_lyapunov
+    from stdnet.onset.search import probe_from_lyapunov
+    from stdnet.transition.regimes import PERIODIC, Thresholds, classify_table
 
     p, net, y0 = _kicked_state(200, 3.0, 1, 60.0)
     s = LyapunovSettings(n_exponents=2, delta_t=1.0, t_align=10.0, t_average=160.0,
@@ -244,10 +244,10 @@ def test_network_periodic_orbit_ends_not_chaotic_and_is_recorded(tmp_path):
 def test_network_stepper_full_step_is_the_simulation_step(small_params):
     """One step of size dt through network_stepper is integrate.advance's / expint.advance's
     step, bit for bit (the check follows the run's own trajectory)."""
-    from stdnet import expint
-    from stdnet.attractor import network_stepper
-    from stdnet.integrate import METHOD_CODES, advance, kernel_args, make_work
-    from stdnet.network import build_network
+    from stdnet.kernels import etd4 as expint
+    from stdnet.lyapunov.attractor import network_stepper
+    from stdnet.kernels.cpu import METHOD_CODES, advance, kernel_args, make_work
+    from stdnet.model.network import build_network
 
     net = build_network(small_params, 2)
     y0 = np.random.default_rng(0).uniform(0.1, 0.9, small_params.dim)

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from stdnet import bench_step as bench
+from stdnet.bench import step as bench
 from stdnet import cli
 
 
@@ -107,7 +107,7 @@ def test_bench_runs_on_tiny_network(tmp_path, capsys):
 
 
 def test_cache_sizes_from_a_sysfs_tree(tmp_path):
-    from stdnet.hardware import cache_sizes
+    from stdnet.kernels.hardware import cache_sizes
 
     for i, (kind, level, size) in enumerate([("Data", 1, "48K"), ("Instruction", 1, "32K"),
                                              ("Unified", 2, "2048K"), ("Unified", 3, "260M")]):
@@ -134,7 +134,7 @@ def test_goals_only_when_given_and_bad_ones_named():
 
 
 def test_kernel_reports_from_synthetic_rows():
-    from stdnet import bench_kernels
+    from stdnet.bench import kernels as bench_kernels
 
     opts = argparse.Namespace(qr_interval=1.0, repeats=3, steps=20, J0=0.9)
     lyap = {"threads": 1, "runs": [{"N": 2000, "m": 8, "dim": 3600, "qr_every": 20,
@@ -169,7 +169,7 @@ def test_mem_available_where_proc_meminfo_is_missing(monkeypatch):
     """macOS and others: sysconf instead of /proc/meminfo, never 0 where it answers."""
     import builtins
 
-    from stdnet import hardware
+    from stdnet.kernels import hardware
 
     real_open = builtins.open
 
@@ -186,7 +186,7 @@ def test_limit_blas_threads_sets_the_loaded_blas():
     import numpy  # noqa: F401  (bundles an OpenBLAS)
     from threadpoolctl import threadpool_info, threadpool_limits
 
-    from stdnet.runtime import limit_blas_threads
+    from stdnet.workflow.runtime import limit_blas_threads
 
     before = {lib["filepath"]: lib["num_threads"] for lib in threadpool_info()}
     try:

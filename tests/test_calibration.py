@@ -6,10 +6,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from stdnet import cli, io
-from stdnet.calibration import machine_speed, priced_jobs, ratio_table
-from stdnet.config import load_config_files, schema_dir
-from stdnet.costmodel import CostModel
+from stdnet import cli
+from stdnet.files import io
+from stdnet.workflow.calibration import machine_speed, priced_jobs, ratio_table
+from stdnet.workflow.config import load_config_files, schema_dir
+from stdnet.workflow.costmodel import CostModel
 
 SPEED = 0.4
 HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"

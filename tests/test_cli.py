@@ -5,9 +5,9 @@ import sys
 import pytest
 
 from stdnet.cli import main
-from stdnet.meanfield import homogeneous_fixed_point
-from stdnet.params import ModelParams
-from stdnet.simulate import read_simulation
+from stdnet.theory.meanfield import homogeneous_fixed_point
+from stdnet.model.params import ModelParams
+from stdnet.simulation.simulate import read_simulation
 
 
 def test_fixed_point_prints_json(capsys):

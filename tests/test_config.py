@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stdnet.config import ConfigError, validate_config
-from stdnet.params import ModelParams, RunParams
+from stdnet.workflow.config import ConfigError, validate_config
+from stdnet.model.params import ModelParams, RunParams
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "config" / "schema"
@@ -107,8 +107,8 @@ def test_model_and_simulation_defaults_have_one_source():
 
     import yaml
 
-    from stdnet.config import load_schema
-    from stdnet.params import ModelParams, RunParams
+    from stdnet.workflow.config import load_schema
+    from stdnet.model.params import ModelParams, RunParams
 
     root = Path(__file__).resolve().parents[1]
     schema = load_schema(root / "config" / "schema")
@@ -131,9 +131,9 @@ def test_stage_settings_defaults_agree_with_their_dataclasses():
 
     import yaml
 
-    from stdnet.config import load_schema
-    from stdnet.dmf_settings import DMFSettings
-    from stdnet.lyapunov_run import LyapunovSettings
+    from stdnet.workflow.config import load_schema
+    from stdnet.dmf.settings import DMFSettings
+    from stdnet.lyapunov.run import LyapunovSettings
 
     root = Path(__file__).resolve().parents[1]
     schema = load_schema(root / "config" / "schema")["properties"]

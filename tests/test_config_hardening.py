@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stdnet import preflight
-from stdnet.config import (ConfigError, check_config_files, load_config_file, load_config_files,
+from stdnet.workflow import preflight
+from stdnet.workflow.config import (ConfigError, check_config_files, load_config_file, load_config_files,
                            load_schema, load_yaml, validate_config)
-from stdnet.errors import InputError, InputFileError, ResourceError
-from stdnet.params import ModelParams, RunParams
+from stdnet.files.errors import InputError, InputFileError, ResourceError
+from stdnet.model.params import ModelParams, RunParams
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "config" / "schema"
@@ -314,8 +314,8 @@ def test_simulation_memory_prediction_matches_tracemalloc(run):
     """tracemalloc peak of building the network and the Simulator (plus a recorded sample
     and the result) at N = 4000 is within -33%/+50% of the prediction (interpreter
     excluded: process=False)."""
-    from stdnet.network import build_network
-    from stdnet.simulate import Simulator
+    from stdnet.model.network import build_network
+    from stdnet.simulation.simulate import Simulator
 
     small = ModelParams(N=200, J0=1.0)
     # compile the kernels of this precision first: numba's compiler allocates too
@@ -336,7 +336,7 @@ def test_simulation_memory_prediction_matches_tracemalloc(run):
 
 
 def test_points_without_a_fixed_point_are_skipped(monkeypatch):
-    import stdnet.meanfield as mf
+    import stdnet.theory.meanfield as mf
 
     def fail(*args, **kwargs):
         raise RuntimeError("homogeneous fixed point did not converge")

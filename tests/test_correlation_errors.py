@@ -1,6 +1,6 @@
 """Sampling errors of the correlation terms (issue 27, part 4): batch means within a run,
 the per-N combination across realizations, single-realization marking, and which sizes the
-fits in N use. The synthetic recordings have the layout of stdnet.correlations.record_inputs
+fits in N use. The synthetic recordings have the layout of stdnet.correlations.recording.record_inputs
 with presynaptic signals r_j(t) = a c(t) + b xi_j(t) (c, xi_j: unit-variance AR(1) with
 coefficient phi, started in their stationary law, so there is no transient) and target
 inputs u^b_i = w_ab sum_{j in P^b_i} r_j exactly as in the network."""
@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 from scipy.signal import lfilter
 
-from stdnet.cancellation import (SE_SOURCES, batch_errors, batch_plan, decompose, fit_points,
+from stdnet.correlations.cancellation import (SE_SOURCES, batch_errors, batch_plan, decompose, fit_points,
                                  fit_terms, per_N_terms, shared_segments, signal_slices,
                                  block_weights)
-from stdnet.correlations import BLOCK_SIGNAL, BLOCKS
-from stdnet.params import ModelParams
+from stdnet.correlations.recording import BLOCK_SIGNAL, BLOCKS
+from stdnet.model.params import ModelParams
 
 P = ModelParams(N=50, J0=1.5)  # N_E = 40, N_I = 10; only sizes and weights are used
 N_TARGETS = 12   # per population

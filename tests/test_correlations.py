@@ -4,15 +4,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stdnet.asynchrony import excess_factor, population_spectrum
-from stdnet.cancellation import (BLOCK_NAMES, analyse_recording, block_weights, decompose,
+from stdnet.correlations.asynchrony import excess_factor, population_spectrum
+from stdnet.correlations.cancellation import (BLOCK_NAMES, analyse_recording, block_weights, decompose,
                                  signal_slices, surrogate_offsets, surrogate_pair_means)
-from stdnet.correlations import (BLOCK_SIGNAL, input_autocovariance, input_parts, record_inputs,
+from stdnet.correlations.recording import (BLOCK_SIGNAL, input_autocovariance, input_parts, record_inputs,
                                  sample_neurons)
-from stdnet.integrate import network_vector_field
-from stdnet.meanfield import homogeneous_fixed_point
-from stdnet.network import build_network
-from stdnet.params import ModelParams, RunParams
+from stdnet.kernels.cpu import network_vector_field
+from stdnet.theory.meanfield import homogeneous_fixed_point
+from stdnet.model.network import build_network
+from stdnet.model.params import ModelParams, RunParams
 
 
 def test_input_parts_add_up_to_the_vector_field():
@@ -73,7 +73,7 @@ def chaotic_recording():
 def _brute_force_terms(p, rec, a, b, b2):
     """Mean over ordered target pairs of the j = l and j != l parts of
     w w' sum_{j in P_i, l in P'_k} C_jl, from the full signal covariance matrix."""
-    from stdnet.network import build_network
+    from stdnet.model.network import build_network
 
     net = build_network(p, 5)
     nE = int(rec["n_E"])
@@ -184,7 +184,7 @@ def test_scaled_spectrum_integrates_to_the_excess_factor():
                                           (-1.0, "FALLS")])
 def test_asynchrony_verdict_reads_the_exponent(growth, word):
     """Four sizes x 3 realizations with 5 % scatter around X = 20 (N/1000)^growth."""
-    from stdnet.asynchrony import asynchrony_fits, verdict
+    from stdnet.correlations.asynchrony import asynchrony_fits, verdict
 
     rng = np.random.default_rng(4)
     rows = [{"J0": 1.5, "N": N, "seed": s,

@@ -1,4 +1,4 @@
-"""The cost model of the heavy rules (stdnet.costmodel): monotone in N and attempt, known
+"""The cost model of the heavy rules (stdnet.workflow.costmodel): monotone in N and attempt, known
 values, the workflow's rules use it, and its job counts agree with Snakemake's DAG."""
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stdnet import costmodel
-from stdnet.config import validate_config
-from stdnet.costmodel import CostModel, mem_request_mb, runtime_request_min, sweep_by_rule
+from stdnet.workflow import costmodel
+from stdnet.workflow.config import validate_config
+from stdnet.workflow.costmodel import CostModel, mem_request_mb, runtime_request_min, sweep_by_rule
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "config" / "schema"
@@ -120,7 +120,7 @@ def test_machine_speed_and_cache_scale_the_cpu_jobs(default):
 @pytest.mark.parametrize("m", range(1, 10))
 def test_tangent_cost_follows_the_stepper_path(m):
     """m <= NARROW_MAX is priced as the fused step, the rest as blocks of 8 (TangentStepper)."""
-    from stdnet.tangent import tangent_path
+    from stdnet.lyapunov.tangent import tangent_path
 
     small, big = 20 * 10 ** 6, 320 * 10 ** 6  # N = 1e4 and 4e4 at c = 0.1 (uint16)
     block = [1 + c * math.ceil(m / 8) for c in (costmodel.TANGENT_CHUNK,
@@ -183,7 +183,7 @@ def test_default_sweep_jobs(default):
 
 def test_sweep_tables_share_one_total(paper):
     """Per N and per rule: the same jobs, so the same total (expected and worst case)."""
-    from stdnet.accounting import sweep_cost
+    from stdnet.workflow.accounting import sweep_cost
 
     by_N, by_rule = sweep_cost(paper.config, 4), sweep_by_rule(paper.config, 4)
     assert by_N["N"].tolist() == ["1000", "2000", "4000", "10000", "20000", "40000", "-"]
@@ -250,7 +250,7 @@ def test_dry_run_counts_match_snakemake(tmp_path):
 def test_benchmarks_of_nested_rule_folders(tmp_path):
     """stability/jfp_search/N~..._seed~....tsv is rule stability/jfp_search, not 'stability'
     (the calibration reads the rules by their folder)."""
-    from stdnet.accounting import read_benchmarks
+    from stdnet.workflow.accounting import read_benchmarks
 
     header = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
     for rel in ("stability/jfp_search/N~1000_seed~1.tsv", "simulate/N~1000_J0~0.1_seed~1.tsv",

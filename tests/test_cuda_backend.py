@@ -25,9 +25,9 @@ import h5py
 import numpy as np
 import pytest
 
-from stdnet.cuda_device import cuda_problem
-from stdnet.cuda_layout import (pack_rows, row_splits, tile_rows, unpack_rows, untile)
-from stdnet.params import ModelParams, RunParams
+from stdnet.kernels.cuda.device import cuda_problem
+from stdnet.kernels.cuda.layout import (pack_rows, row_splits, tile_rows, unpack_rows, untile)
+from stdnet.model.params import ModelParams, RunParams
 
 ROOT = Path(__file__).resolve().parents[1]
 needs_cuda = pytest.mark.skipif(cuda_problem() is not None,
@@ -44,7 +44,7 @@ def _run(backend="cpu", **kw):
 
 
 def _simulate(run, seed=3, params=P, chunks=None):
-    from stdnet.simulate import Simulator
+    from stdnet.simulation.simulate import Simulator
 
     sim = Simulator(params, run, seed)
     for target in (chunks or []) + [run.total_steps]:
@@ -98,7 +98,7 @@ def test_gather_sums_every_share_of_every_row(n_pool):
     indices; S = 3 shares of unequal length (one empty for the I rows)."""
     from numba import cuda
 
-    from stdnet import cuda_kernels as K
+    from stdnet.kernels.cuda import kernels as K
 
     rng = np.random.default_rng(1)
     N, N_E, KE, KI, S = 35, 20, 22, 2, 3
@@ -145,10 +145,10 @@ def test_100_rk4_steps_match_the_cpu_to_round_off():
 @pytest.mark.parametrize("method,S", [("rk4", 3), ("euler", 1), ("euler", 2)])
 def test_engine_steps_match_advance_for_any_split(method, S):
     """CudaEngine.advance against integrate.advance, 20 steps, S threads per row."""
-    from stdnet.cuda_engine import CudaEngine
-    from stdnet.integrate import METHOD_CODES, advance, kernel_args, make_work
-    from stdnet.network import build_network
-    from stdnet.simulate import initial_state
+    from stdnet.kernels.cuda.engine import CudaEngine
+    from stdnet.kernels.cpu import METHOD_CODES, advance, kernel_args, make_work
+    from stdnet.model.network import build_network
+    from stdnet.simulation.simulate import initial_state
 
     run = _run("cuda", method=method)
     net = build_network(P, 2)
@@ -179,7 +179,7 @@ def test_same_seed_same_bytes_and_chunks_change_nothing():
 
 @needs_cuda
 def test_checkpoint_resume_on_the_gpu_gives_the_same_bytes(tmp_path):
-    from stdnet.simulate import SimState, Simulator, simulate
+    from stdnet.simulation.simulate import SimState, Simulator, simulate
 
     run = _run("cuda", t_transient=1.0, t_record=1.0, checkpoint_interval=0.5)
     ref = simulate(P, run, 3)
@@ -192,8 +192,8 @@ def test_checkpoint_resume_on_the_gpu_gives_the_same_bytes(tmp_path):
     assert resumed["final"]["y"].tobytes() == ref["final"]["y"].tobytes()
     assert resumed["neurons"]["nu_var"].tobytes() == ref["neurons"]["nu_var"].tobytes()
     # a GPU checkpoint is not resumed by a CPU run: the sums would differ at round-off
-    from stdnet.errors import CheckpointError
-    from stdnet.simulate import run_fingerprint
+    from stdnet.files.errors import CheckpointError
+    from stdnet.simulation.simulate import run_fingerprint
 
     with pytest.raises(CheckpointError, match="run.backend"):
         SimState.load(ckpt, run_fingerprint(P, _run("cpu", t_transient=1.0, t_record=1.0,
@@ -214,8 +214,8 @@ def test_float32_state_matches_the_cpu_float32_run():
 def test_a_diverging_run_stops_at_the_same_step_as_on_the_cpu():
     """dt four times RK4's stability limit: both backends stop at the same step, and the
     GPU keeps the last finite state (the one the failing step started from)."""
-    from stdnet.errors import DivergenceError
-    from stdnet.simulate import Simulator
+    from stdnet.files.errors import DivergenceError
+    from stdnet.simulation.simulate import Simulator
 
     params = ModelParams(N=40, J0=3.0, c=0.25)  # stable dt < 0.48; it blows up at step 12
     settings = dict(dt=2.0, t_transient=20.0, t_record=20.0, record_interval=2.0)
@@ -235,7 +235,7 @@ def test_a_diverging_run_stops_at_the_same_step_as_on_the_cpu():
 
 @needs_cuda
 def test_output_file_has_the_cpu_layout(tmp_path):
-    from stdnet.simulate import simulate, write_simulation
+    from stdnet.simulation.simulate import simulate, write_simulation
 
     layouts = {}
     for backend in ("cpu", "cuda"):
@@ -259,8 +259,8 @@ def test_output_file_has_the_cpu_layout(tmp_path):
 def test_input_recordings_on_the_gpu_match_the_cpu():
     """record_inputs (the correlation stage) reads every neuron's state per sample: from
     the GPU through Simulator.y."""
-    from stdnet.correlations import record_inputs
-    from stdnet.simulate import initial_state
+    from stdnet.correlations.recording import record_inputs
+    from stdnet.simulation.simulate import initial_state
 
     y0 = initial_state(P, _run(), 3)
     out = {b: record_inputs(P, y0, 3, _run(b), t_measure=1.0, sample_interval=0.25,
@@ -285,7 +285,7 @@ def test_stdnet_simulate_backend_cuda_writes_the_run(tmp_path):
 def test_rule_scripts_take_the_backend_from_the_config_not_the_params():
     """Switching the backend must not make Snakemake redo finished runs (params trigger):
     the rules' params.simulation lacks it, the scripts read it from the config."""
-    from stdnet.runtime import run_params
+    from stdnet.workflow.runtime import run_params
 
     fake = SimpleNamespace(params=SimpleNamespace(simulation={"dt": 0.025}),
                            config={"simulation": {"dt": 0.025, "backend": "cuda"}})
@@ -315,8 +315,8 @@ def test_workflow_runs_its_simulations_on_the_gpu(tmp_path):
 def test_cost_model_gives_cuda_jobs_one_gpu_and_one_thread():
     import copy
 
-    from stdnet.config import load_config_files, schema_dir
-    from stdnet.costmodel import EXPECTED_STARTUP_S, GPU_SYN_RATE, CostModel
+    from stdnet.workflow.config import load_config_files, schema_dir
+    from stdnet.workflow.costmodel import EXPECTED_STARTUP_S, GPU_SYN_RATE, CostModel
 
     cfg = load_config_files([ROOT / "config" / "params.yaml"], schema_dir())
     gpu_cfg = copy.deepcopy(cfg)
@@ -339,7 +339,7 @@ def _no_gpu_env():
 
 
 def _real_cuda_problem():
-    code = "from stdnet.cuda_device import cuda_problem; print(cuda_problem() or '')"
+    code = "from stdnet.kernels.cuda.device import cuda_problem; print(cuda_problem() or '')"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env=_no_gpu_env(), timeout=120)
     return out.stdout.strip()
@@ -425,9 +425,9 @@ def test_a_gpu_too_small_for_the_largest_simulation_is_named(monkeypatch):
     pattern) does not."""
     import copy
 
-    import stdnet.cuda_device as cuda_device
-    from stdnet.config import load_config_files, schema_dir
-    from stdnet.preflight import gpu_memory_problems
+    import stdnet.kernels.cuda.device as cuda_device
+    from stdnet.workflow.config import load_config_files, schema_dir
+    from stdnet.workflow.preflight import gpu_memory_problems
 
     monkeypatch.setattr(cuda_device, "cuda_problem", lambda: None)
     monkeypatch.setattr(cuda_device, "describe", lambda: {"name": "test", "free": 2 ** 30})

@@ -6,10 +6,10 @@ import pytest
 
 from stdnet.stats import decorrelation_time
 
-from stdnet.dmf import DMFSettings, membrane_filter, network_problem, solve_dmf
-from stdnet.dmf_io import read_dmf, write_dmf
-from stdnet.meanfield import homogeneous_fixed_point
-from stdnet.params import ModelParams
+from stdnet.dmf.solver import DMFSettings, membrane_filter, network_problem, solve_dmf
+from stdnet.dmf.files import read_dmf, write_dmf
+from stdnet.theory.meanfield import homogeneous_fixed_point
+from stdnet.model.params import ModelParams
 
 SMALL = dict(n_paths=60, t_path=60.0, t_burn=20.0, dt=0.25, max_lag=15.0, max_iter=6)
 
@@ -33,7 +33,7 @@ def test_dmf_is_deterministic_for_a_seed(tmp_path):
 def test_unconverged_solve_is_flagged_and_logged(caplog):
     prob = network_problem(ModelParams(N=1000, J0=1.5))
     st = DMFSettings(seed=1, **{**SMALL, "max_iter": 3, "tol": 1e-9})
-    with caplog.at_level(logging.WARNING, logger="stdnet.dmf"):
+    with caplog.at_level(logging.WARNING, logger="stdnet.dmf.solver"):
         res = solve_dmf(prob, st)
     assert not res.converged
     assert res.iterations == 3 and res.residuals.size == 3

@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 import yaml
 
-from stdnet.config import ConfigError, validate_config
-from stdnet.dmf import DMFSettings, network_problem, resolve_solver_config, solve_dmf
-from stdnet.dmf_io import read_dmf, write_dmf
-from stdnet.dmf_points import dmf_solve_points
-from stdnet.dmfcompare import (QUANTITIES, discrepancy_table, dmf_table, error_fits,
+from stdnet.workflow.config import ConfigError, validate_config
+from stdnet.dmf.solver import DMFSettings, network_problem, resolve_solver_config, solve_dmf
+from stdnet.dmf.files import read_dmf, write_dmf
+from stdnet.dmf.points import dmf_solve_points
+from stdnet.dmf.compare import (QUANTITIES, discrepancy_table, dmf_table, error_fits,
                                matching_dmf, simulation_K_E)
-from stdnet.params import ModelParams
+from stdnet.model.params import ModelParams
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "config" / "schema"

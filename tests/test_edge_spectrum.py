@@ -1,23 +1,23 @@
-"""Matrix-free rightmost eigenvalues of the homogeneous-FP Jacobian (stdnet.edge_spectrum)
+"""Matrix-free rightmost eigenvalues of the homogeneous-FP Jacobian (stdnet.stability.edge_spectrum)
 and the matrix-free J_FP search (jfp.find_jfp(method='matrix_free'))."""
 import dataclasses
 
 import numpy as np
 import pytest
 
-from stdnet import jfp_matrix_free
-from stdnet.edge_spectrum import (
+from stdnet.stability import jfp_matrix_free
+from stdnet.stability.edge_spectrum import (
     HomogeneousJacobian,
     cluster_exclusion,
     edge_eigenvalues,
     krylov_schur,
 )
-from stdnet.integrate import packed_rows
-from stdnet.jfp import JFPResult, find_jfp, jfp_memory_mb, jfp_method
-from stdnet.network import build_network
-from stdnet.params import ModelParams
-from stdnet.spectrum import dense_eigenvalues, jacobian_blocks
-from stdnet.stability import homogeneous_eigenvalues
+from stdnet.kernels.cpu import packed_rows
+from stdnet.stability.jfp import JFPResult, find_jfp, jfp_memory_mb, jfp_method
+from stdnet.model.network import build_network
+from stdnet.model.params import ModelParams
+from stdnet.stability.spectrum import dense_eigenvalues, jacobian_blocks
+from stdnet.theory.homogeneous import homogeneous_eigenvalues
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +36,7 @@ def _unit_vectors(J):
 
 @pytest.mark.parametrize("seed,J0", [(1, 0.88), (2, 1.3)])
 def test_matvec_matches_sparse_jacobian(seed, J0):
-    """J v from the index rows equals the scipy CSR Jacobian of stdnet.spectrum to round-off,
+    """J v from the index rows equals the scipy CSR Jacobian of stdnet.stability.spectrum to round-off,
     and packed index rows give the same bits."""
     p = ModelParams(N=400, J0=J0)
     net = build_network(p, seed)
@@ -221,7 +221,7 @@ def test_method_choice_and_limits():
 def test_config_key_stability_jfp_method():
     from pathlib import Path
 
-    from stdnet.config import ConfigError, validate_config
+    from stdnet.workflow.config import ConfigError, validate_config
 
     schema = Path(__file__).resolve().parents[1] / "config" / "schema"
     cfg = {"grid": {"N": [1000], "J0": [1.0], "seeds": [1]}}

@@ -1,4 +1,4 @@
-"""ETD4 (stdnet.expint): the 2 x 2 matrix functions, fourth order, stability where RK4
+"""ETD4 (stdnet.kernels.etd4): the 2 x 2 matrix functions, fourth order, stability where RK4
 fails, fixed points, the tangent step, bit-identity, and the step-size rules of preflight
 (`dt: auto`). Small networks; the whole file takes about a minute on one core."""
 import math
@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 import yaml
 
-from stdnet import expint as ei
-from stdnet.config import load_config_files, schema_dir
-from stdnet.integrate import METHOD_CODES, kernel_args, make_work
-from stdnet.integrate import advance as rk_advance
-from stdnet.meanfield import homogeneous_fixed_point
-from stdnet.network import build_network
-from stdnet.params import ModelParams, RunParams
-from stdnet.preflight import _etd_growth, _point_limits, max_stable_dt
-from stdnet.tangent import TangentStepper
+from stdnet.kernels import etd4 as ei
+from stdnet.workflow.config import load_config_files, schema_dir
+from stdnet.kernels.cpu import METHOD_CODES, kernel_args, make_work
+from stdnet.kernels.cpu import advance as rk_advance
+from stdnet.theory.meanfield import homogeneous_fixed_point
+from stdnet.model.network import build_network
+from stdnet.model.params import ModelParams, RunParams
+from stdnet.workflow.preflight import _etd_growth, _point_limits, max_stable_dt
+from stdnet.lyapunov.tangent import TangentStepper
 
 ROOT = Path(__file__).resolve().parents[1]
 WIDTH = str(ROOT / "config" / "width.yaml")
@@ -232,8 +232,8 @@ def test_simulation_and_lyapunov_run_with_etd4():
     its end state with the same method (N = 300, J0 = 1.5, dt = 0.25; 20 + 100 tau): the
     same decision as RK4 at dt = 0.05 from the same state (not chaotic: this small network
     settles; measured lambda_1 = -0.0583 with both), lambda_1 within 1e-3."""
-    from stdnet.lyapunov_run import LyapunovSettings, onset_lyapunov
-    from stdnet.simulate import simulate
+    from stdnet.lyapunov.run import LyapunovSettings, onset_lyapunov
+    from stdnet.simulation.simulate import simulate
 
     p = ModelParams(N=300, J0=1.5)
     runs = [RunParams(method=m, dt=dt, t_transient=40.0, t_record=40.0, record_interval=0.5,

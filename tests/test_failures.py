@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stdnet import io
+from stdnet.files import io
 from stdnet.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -205,7 +205,7 @@ def test_status_on_a_file_and_without_benchmarks(tmp_path, capsys):
 
 
 def test_compare_refuses_a_typo_and_empty_folders(tmp_path, capsys):
-    from stdnet.compare import main as compare
+    from stdnet.workflow.compare import main as compare
 
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
@@ -237,8 +237,8 @@ def test_divergence(tmp_path, capsys):
 
 
 def test_no_fixed_point(capsys, monkeypatch):
-    import stdnet.meanfield as mf
-    from stdnet.errors import FixedPointError
+    import stdnet.theory.meanfield as mf
+    from stdnet.files.errors import FixedPointError
 
     def fail(*a, **k):
         raise FixedPointError("homogeneous fixed point did not converge for N=100, J0=0.5")
@@ -248,7 +248,7 @@ def test_no_fixed_point(capsys, monkeypatch):
 
 
 def test_out_of_memory_at_allocation(tmp_path, capsys, monkeypatch):
-    import stdnet.simulate as sim
+    import stdnet.simulation.simulate as sim
 
     def fail(*a, **k):
         return np.empty(10 ** 18)  # numpy cannot allocate 8 EB: a real MemoryError
@@ -258,7 +258,7 @@ def test_out_of_memory_at_allocation(tmp_path, capsys, monkeypatch):
 
 
 def test_internal_error_and_debug(tmp_path, capsys, monkeypatch):
-    import stdnet.simulate as sim
+    import stdnet.simulation.simulate as sim
 
     monkeypatch.setattr(sim, "build_network", lambda *a, **k: 1 / 0)
     _expect(capsys, _sim(tmp_path), ["internal error", "ZeroDivisionError", "--debug"], 1)
@@ -318,8 +318,8 @@ def test_truncated_file_named_by_status(tmp_path, capsys):
 
 
 def test_foreign_h5_refused_by_reader(tmp_path):
-    from stdnet.errors import InputFileError
-    from stdnet.simulate import read_simulation
+    from stdnet.files.errors import InputFileError
+    from stdnet.simulation.simulate import read_simulation
 
     with h5py.File(tmp_path / "foreign.h5", "w") as f:
         f["x"] = np.arange(3)

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from stdnet.meanfield import balanced_limit, homogeneous_fixed_point, population_vector_field
-from stdnet.params import ModelParams
-from stdnet.stability import homogeneous_jacobian
+from stdnet.theory.meanfield import balanced_limit, homogeneous_fixed_point, population_vector_field
+from stdnet.model.params import ModelParams
+from stdnet.theory.homogeneous import homogeneous_jacobian
 
 
 @pytest.mark.parametrize("N,J0,I0,transfer", [(1000, 0.1, 0.0, "softplus"),
@@ -67,7 +67,7 @@ def test_unconverged_solver_raises():
 
 
 def test_fixed_point_branch_along_I0_matches_full_solver():
-    from stdnet.meanfield import fixed_point_branch
+    from stdnet.theory.meanfield import fixed_point_branch
 
     p = ModelParams(N=2000, J0=0.5)
     I0s = np.linspace(0.0, 1.0, 6)
@@ -78,8 +78,8 @@ def test_fixed_point_branch_along_I0_matches_full_solver():
 
 def test_fixed_point_theory_table_reads_back_exactly(tmp_path):
     """The Fig 2 theory table: its curves, the balanced limit, and an exact round trip."""
-    from stdnet.fixed_point_curves import fixed_point_theory, n_list
-    from stdnet.tables import read_table, write_table
+    from stdnet.theory.fixed_point_curves import fixed_point_theory, n_list
+    from stdnet.files.tables import read_table, write_table
 
     base = ModelParams(N=400, J0=0.1)
     t = fixed_point_theory(base, N_range=(100, 10000), J0_cut=0.1, I0_cut=0.3,

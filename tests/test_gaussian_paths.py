@@ -9,7 +9,7 @@ errors of their mean (a two-sided 5-sigma band, ~6e-7 false-alarm chance per lag
 import numpy as np
 import pytest
 
-from stdnet.gaussian_paths import (Spectrum, embedding_eigenvalues, embedding_size,
+from stdnet.stats.gaussian_paths import (Spectrum, embedding_eigenvalues, embedding_size,
                                    ensemble_autocovariance, sample_paths)
 
 DT = 0.1

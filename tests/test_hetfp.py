@@ -5,11 +5,11 @@ import math
 import pytest
 from scipy.integrate import quad
 
-from stdnet.meanfield import het_moments, heterogeneous_branch, heterogeneous_fixed_point
-from stdnet.meanfield import sampling_variances as _sampling_variances
-from stdnet.params import ModelParams
-from stdnet.stability_runs import settle_heterogeneous
-from stdnet.transfer import phi
+from stdnet.theory.meanfield import het_moments, heterogeneous_branch, heterogeneous_fixed_point
+from stdnet.theory.meanfield import sampling_variances as _sampling_variances
+from stdnet.model.params import ModelParams
+from stdnet.stability.runs import settle_heterogeneous
+from stdnet.model.transfer import phi
 
 
 def test_gauss_hermite_moments_match_quadrature():
@@ -71,7 +71,7 @@ def test_hetfp_files_read_back(tmp_path):
     figure's sample (its E inputs: the first N_E entries of h)."""
     import numpy as np
 
-    from stdnet.hetfp import HetFPComparison, read_hetfp, write_hetfp
+    from stdnet.stability.hetfp import HetFPComparison, read_hetfp, write_hetfp
 
     p = ModelParams(N=50, J0=1.0)
     gen = np.random.default_rng(0)

@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
-from stdnet.integrate import METHOD_CODES, advance, kernel_args, make_work, network_vector_field
-from stdnet.network import build_network
-from stdnet.params import ModelParams
-from stdnet.transfer import phi
+from stdnet.kernels.cpu import METHOD_CODES, advance, kernel_args, make_work, network_vector_field
+from stdnet.model.network import build_network
+from stdnet.model.params import ModelParams
+from stdnet.model.transfer import phi
 
 
 def _run(params, net, y0, dt, n, method="rk4"):

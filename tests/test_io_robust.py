@@ -11,9 +11,9 @@ import h5py
 import numpy as np
 import pytest
 
-from stdnet import io
-from stdnet.errors import CheckpointError, InputFileError, OutputError
-from stdnet.simulate import SimState
+from stdnet.files import io
+from stdnet.files.errors import CheckpointError, InputFileError, OutputError
+from stdnet.simulation.simulate import SimState
 
 
 def _h5(path, **arrays):
@@ -87,7 +87,7 @@ def test_file_size_limit_in_subprocess(tmp_path):
         import resource, signal, sys
         import numpy as np
         from stdnet import io
-        from stdnet.errors import OutputError
+        from stdnet.files.errors import OutputError
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
         try:
@@ -257,7 +257,7 @@ def test_truncated_checkpoint(tmp_path):
 def test_damaged_file_in_a_read_only_folder_is_named(tmp_path, monkeypatch):
     """The start-up recovery cannot move a damaged file (a read-only results folder, shown
     here by a refusing os.replace since root may write anywhere): one clear OutputError."""
-    from stdnet import recovery
+    from stdnet.workflow import recovery
 
     h5 = tmp_path / "N~100/J0~0.5/seed~1/simulation.h5"
     h5.parent.mkdir(parents=True)

@@ -16,14 +16,14 @@ import sys
 import numpy as np
 import pytest
 
-from stdnet.integrate import (METHOD_CODES, PRECISIONS, advance, kernel_args, make_work,
+from stdnet.kernels.cpu import (METHOD_CODES, PRECISIONS, advance, kernel_args, make_work,
                               network_vector_field, packed_rows, packing_pays,
                               row_sum)
-from stdnet.meanfield import homogeneous_fixed_point
-from stdnet.network import build_network, index_dtype
-from stdnet.params import ModelParams, RunParams
-from stdnet.reference import ReferenceModel, phi_numpy, weight_matrix
-from stdnet.transfer import TRANSFER_NAMES, phi
+from stdnet.theory.meanfield import homogeneous_fixed_point
+from stdnet.model.network import build_network, index_dtype
+from stdnet.model.params import ModelParams, RunParams
+from stdnet.kernels.reference import ReferenceModel, phi_numpy, weight_matrix
+from stdnet.model.transfer import TRANSFER_NAMES, phi
 
 
 def _state(p, kick=0.3, seed=0):
@@ -201,7 +201,7 @@ def _naive_network_rows(uniforms, n_pool, k, exclude):
 
 
 def test_network_draw_matches_naive_floyd():
-    from stdnet.network import _floyd_rows
+    from stdnet.model.network import _floyd_rows
 
     g = np.random.default_rng(7)
     n_pool, k, rows = 500, 60, 40
@@ -233,7 +233,7 @@ def test_run_params_precision_validated():
 
 
 def test_simulator_float32_chunked_equals_one_run():
-    from stdnet.simulate import Simulator
+    from stdnet.simulation.simulate import Simulator
 
     p = ModelParams(N=200, J0=1.5)
     kw = dict(dt=0.05, t_transient=1.0, t_record=2.0, record_interval=0.5,
@@ -252,10 +252,10 @@ def test_simulator_float32_chunked_equals_one_run():
 
 _THREADS_SCRIPT = r"""
 import json, numba, numpy as np
-from stdnet.integrate import advance, kernel_args, make_work
-from stdnet.meanfield import homogeneous_fixed_point
-from stdnet.network import build_network
-from stdnet.params import ModelParams
+from stdnet.kernels.cpu import advance, kernel_args, make_work
+from stdnet.theory.meanfield import homogeneous_fixed_point
+from stdnet.model.network import build_network
+from stdnet.model.params import ModelParams
 p = ModelParams(N=600, J0=1.5)
 net = build_network(p, 2)
 y0 = homogeneous_fixed_point(p).state(p)

@@ -1,6 +1,6 @@
 """The QR algorithm against known exponents, then the network against independent estimates.
 
-Ladder (every rung through stdnet.lyapunov.lyapunov_spectrum, the network's code path):
+Ladder (every rung through stdnet.lyapunov.spectrum.lyapunov_spectrum, the network's code path):
 linear system (exact exponents of the RK4 map), Henon map, Lorenz flow, then the
 network: lambda_max vs a two-trajectory estimate, and the sum of the full spectrum
 vs the time-averaged divergence of the vector field.
@@ -13,18 +13,18 @@ import pytest
 
 from stdnet.stats import block_ci
 
-from stdnet.integrate import METHOD_CODES, advance, kernel_args, make_work
-from stdnet.lyapunov import (continue_spectrum, kaplan_yorke, lyapunov_spectrum,
+from stdnet.kernels.cpu import METHOD_CODES, advance, kernel_args, make_work
+from stdnet.lyapunov.spectrum import (continue_spectrum, kaplan_yorke, lyapunov_spectrum,
                              two_trajectory_exponent)
-from stdnet.lyapunov_io import lyapunov_table, read_lyapunov, write_lyapunov
-from stdnet.lyapunov_qr import random_basis, reorthonormalise
-from stdnet.lyapunov_run import LyapunovSettings, network_lyapunov, onset_lyapunov
-from stdnet.meanfield import homogeneous_fixed_point
-from stdnet.network import build_network
-from stdnet.params import ModelParams
-from stdnet.seeding import rng
-from stdnet.tangent import TangentStepper
-from stdnet.textbook import HenonMap, LinearSystem, LorenzSystem
+from stdnet.lyapunov.files import lyapunov_table, read_lyapunov, write_lyapunov
+from stdnet.lyapunov.qr import random_basis, reorthonormalise
+from stdnet.lyapunov.run import LyapunovSettings, network_lyapunov, onset_lyapunov
+from stdnet.theory.meanfield import homogeneous_fixed_point
+from stdnet.model.network import build_network
+from stdnet.model.params import ModelParams
+from stdnet.model.seeding import rng
+from stdnet.lyapunov.tangent import TangentStepper
+from oracles.textbook import HenonMap, LinearSystem, LorenzSystem
 
 
 def test_reorthonormalise_matches_lapack_qr():
@@ -141,7 +141,7 @@ def test_sum_of_full_spectrum_equals_mean_divergence():
 def test_short_run_is_flagged_not_converged(chaotic_state, caplog, tmp_path):
     p, net, y0 = chaotic_state
     s = LyapunovSettings(n_exponents=2, delta_t=1.0, t_align=0.0, t_average=4.0, n_blocks=2)
-    with caplog.at_level(logging.WARNING, logger="stdnet.lyapunov"):
+    with caplog.at_level(logging.WARNING, logger="stdnet.lyapunov.spectrum"):
         res, _ = network_lyapunov(p, net, y0, s, seed=1)
     assert not res.converged
     assert "not converged" in caplog.text
@@ -287,7 +287,7 @@ def test_settings_validate_ci_method_and_extensions():
 def test_schema_rejects_bad_ci_settings(key, value):
     from pathlib import Path
 
-    from stdnet.config import ConfigError, validate_config
+    from stdnet.workflow.config import ConfigError, validate_config
 
     schema = Path(__file__).resolve().parents[1] / "config" / "schema"
     cfg = {"grid": {"N": [200], "J0": [1.0], "seeds": [1]}, "lyapunov": {key: value}}

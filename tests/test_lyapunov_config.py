@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stdnet.config import ConfigError, validate_config
-from stdnet.lyapunov_run import LyapunovSettings
+from stdnet.workflow.config import ConfigError, validate_config
+from stdnet.lyapunov.run import LyapunovSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "config" / "schema"
@@ -67,7 +67,7 @@ def test_spectrum_runs_get_more_exponents():
 def test_spectrum_only_up_to_spectrum_N_max():
     """At N above lyapunov.spectrum_N_max the spectrum_J0 runs keep n_exponents; the cost
     model reads the same rule."""
-    from stdnet.costmodel import CostModel
+    from stdnet.workflow.costmodel import CostModel
 
     sec = {"n_exponents": 8, "spectrum_J0": [1.5], "spectrum_exponents": 64,
            "spectrum_N_max": 10000}

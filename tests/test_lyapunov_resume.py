@@ -6,7 +6,7 @@ nothing after it survives: what SIGKILL leaves), again and again until it finish
 every phase (alignment, averaging, extensions) and in the middle of QR intervals; SIGTERM
 (a checkpoint at the current step, exit 143); checkpoints of other settings or of another
 starting state, or unreadable ones, are not reused. In a subprocess, through
-scripts/lyapunov.py as the rule runs it: real SIGTERM and SIGKILL, once and several
+scripts/lyapunov/lyapunov.py as the rule runs it: real SIGTERM and SIGKILL, once and several
 times; the output must equal, dataset by dataset and byte for byte (/meta excluded: wall
 times, dates), that of a run that was never interrupted and never checkpointed.
 """
@@ -26,12 +26,12 @@ import h5py
 import numpy as np
 import pytest
 
-from stdnet import lyapunov_checkpoint
-from stdnet.compare import h5_differences
-from stdnet.lyapunov_checkpoint import checkpoint_path_for
-from stdnet.lyapunov_run import LyapunovSettings, onset_lyapunov
-from stdnet.params import ModelParams, RunParams
-from stdnet.simulate import simulate, write_simulation
+from stdnet.lyapunov import checkpoint as lyapunov_checkpoint
+from stdnet.workflow.compare import h5_differences
+from stdnet.lyapunov.checkpoint import checkpoint_path_for
+from stdnet.lyapunov.run import LyapunovSettings, onset_lyapunov
+from stdnet.model.params import ModelParams, RunParams
+from stdnet.simulation.simulate import simulate, write_simulation
 
 ROOT = Path(__file__).resolve().parents[1]
 N, J0, SEED, ZERO_TOL = 400, 1.5, 1, 0.005
@@ -120,7 +120,7 @@ def test_killed_again_and_again_resumes_to_identical_result(start, uninterrupted
     path = tmp_path / "lyapunov.checkpoint.h5"
     kills = []
     for attempt in range(100):
-        with monkeypatch.context() as mp, caplog.at_level(logging.INFO, "stdnet.lyapunov"):
+        with monkeypatch.context() as mp, caplog.at_level(logging.INFO, "stdnet.lyapunov.spectrum"):
             caplog.clear()
             saved = _killed_after(mp, first if attempt == 0 else then)
             try:
@@ -151,14 +151,14 @@ def test_sigterm_checkpoints_at_the_current_step_and_exits(start, uninterrupted,
     before = signal.getsignal(signal.SIGTERM)
     with monkeypatch.context() as mp:
         saved = _killed_after(mp, 5, lambda: os.kill(os.getpid(), signal.SIGTERM))
-        with pytest.raises(SystemExit) as e, caplog.at_level(logging.INFO, "stdnet.lyapunov"):
+        with pytest.raises(SystemExit) as e, caplog.at_level(logging.INFO, "stdnet.lyapunov.spectrum"):
             _run(start, path)
     assert e.value.code == 128 + signal.SIGTERM
     assert signal.getsignal(signal.SIGTERM) is before
     assert len(saved) == 6 and saved[5][1] > saved[4][1]
     assert "SIGTERM: checkpoint written at t = %.2f tau" % saved[5][1] in caplog.text
     caplog.clear()
-    with caplog.at_level(logging.INFO, "stdnet.lyapunov"):
+    with caplog.at_level(logging.INFO, "stdnet.lyapunov.spectrum"):
         res, y = _run(start, path)
     assert "resumed from checkpoint %s at t = %.2f tau" % (path, saved[5][1]) in caplog.text
     _assert_same(res, y, uninterrupted)
@@ -177,7 +177,7 @@ def test_checkpoint_of_another_run_is_not_reused(start, uninterrupted, tmp_path,
         _killed_after(mp, 3)
         with pytest.raises(Killed):
             _run(start, path, **other)
-    with caplog.at_level(logging.INFO, "stdnet.lyapunov"):
+    with caplog.at_level(logging.INFO, "stdnet.lyapunov.spectrum"):
         res, y = _run(start, path)
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     key = "settings.t_align: 12.0 != 10.0" if change == "settings" else "y0_sha256"
@@ -203,7 +203,7 @@ def test_fused_path_killed_again_and_again_resumes_to_identical_result(
     path = tmp_path / "lyapunov.checkpoint.h5"
     phases = set()
     for attempt in range(100):
-        with monkeypatch.context() as mp, caplog.at_level(logging.INFO, "stdnet.lyapunov"):
+        with monkeypatch.context() as mp, caplog.at_level(logging.INFO, "stdnet.lyapunov.spectrum"):
             caplog.clear()
             saved = _killed_after(mp, 4)
             try:
@@ -222,17 +222,17 @@ def test_checkpoint_of_the_block_path_is_not_resumed_by_a_fused_run(
     """The two paths agree only to round-off, so a checkpoint written by the block path
     (e.g. before the fused path existed) is refused by a fused run, with a WARNING naming
     tangent_path; the run starts from 0 and gives the fused run's bytes."""
-    from stdnet import tangent
-    from stdnet.tangent import TangentStepper
+    from stdnet.lyapunov import tangent
+    from stdnet.lyapunov.tangent import TangentStepper
 
     path = tmp_path / "lyapunov.checkpoint.h5"
-    with monkeypatch.context() as mp:  # lyapunov_run builds its stepper from stdnet.tangent
+    with monkeypatch.context() as mp:  # lyapunov_run builds its stepper from stdnet.lyapunov.tangent
         mp.setattr(tangent, "TangentStepper",
                    lambda *a, **k: TangentStepper(*a, **k, path="block"))
         _killed_after(mp, 3)
         with pytest.raises(Killed):
             _run(start, path, settings=FUSED)
-    with caplog.at_level(logging.INFO, "stdnet.lyapunov"):
+    with caplog.at_level(logging.INFO, "stdnet.lyapunov.spectrum"):
         res, y = _run(start, path, settings=FUSED)
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any("other parameters or settings" in w and "tangent_path" in w
@@ -244,7 +244,7 @@ def test_checkpoint_of_the_block_path_is_not_resumed_by_a_fused_run(
 def test_unreadable_checkpoint_is_ignored(start, uninterrupted, tmp_path, caplog):
     path = tmp_path / "lyapunov.checkpoint.h5"
     path.write_bytes(b"not an HDF5 file")
-    with caplog.at_level(logging.WARNING, "stdnet.lyapunov"):
+    with caplog.at_level(logging.WARNING, "stdnet.lyapunov.spectrum"):
         res, y = _run(start, path, every=0.0)  # resumed if valid even with checkpoints off
     assert "cannot be read" in caplog.text
     _assert_same(res, y, uninterrupted)
@@ -256,7 +256,7 @@ def test_checkpoint_interval_is_validated():
         lyapunov_checkpoint.checkpoint_steps(-1.0, 0.05)
     assert lyapunov_checkpoint.checkpoint_steps(0.0, 0.05) == 0
     assert lyapunov_checkpoint.checkpoint_steps(2.35, 0.05) == 47
-    from stdnet.config import ConfigError, validate_config
+    from stdnet.workflow.config import ConfigError, validate_config
 
     cfg = {"grid": {"N": [200], "J0": [1.0], "seeds": [1]}, "lyapunov": {"checkpoint_interval": -1}}
     with pytest.raises(ConfigError, match="lyapunov.checkpoint_interval"):
@@ -266,7 +266,7 @@ def test_checkpoint_interval_is_validated():
 
 # ---- the rule's script in a subprocess, killed by real signals ------------------------------
 
-# runs scripts/lyapunov.py as Snakemake does, with a stand-in for the injected `snakemake`
+# runs scripts/lyapunov/lyapunov.py as Snakemake does, with a stand-in for the injected `snakemake`
 DRIVER = """
 import json, runpy, sys, types
 c = json.load(open(sys.argv[1]))

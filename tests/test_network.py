@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from stdnet.network import build_network, index_dtype
-from stdnet.params import ModelParams
+from stdnet.model.network import build_network, index_dtype
+from stdnet.model.params import ModelParams
 
 
 @pytest.mark.parametrize("N,c", [(200, 0.1), (500, 0.3), (50, 0.9)])

@@ -1,4 +1,4 @@
-"""The onset-of-chaos search (stdnet.onset): bisection logic, and the checkpointed workflow
+"""The onset-of-chaos search (stdnet.onset.search): bisection logic, and the checkpointed workflow
 search equal to the same search run serially in one process."""
 import math
 import os
@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from stdnet import onset
-from stdnet.onset import CHAOTIC, NOT_CHAOTIC, UNDECIDED, Probe
+from stdnet.onset import search as onset
+from stdnet.onset.search import CHAOTIC, NOT_CHAOTIC, UNDECIDED, Probe
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,7 +45,7 @@ def test_bisection_brackets_a_threshold_to_the_resolution():
 def test_probes_sit_on_result_path_values():
     grid = _grid({0.1: NOT_CHAOTIC, 1.0: CHAOTIC})
     s = onset.serial_search(_threshold_judge(0.123456789), 200, 1, grid, resolution=1e-7)
-    from stdnet.params import format_J0
+    from stdnet.model.params import format_J0
     assert all(float(format_J0(p.J0)) == p.J0 for p in s.probes)
     assert s.status == onset.RESOLVED and s.hi - s.lo < 2e-6  # path precision reached
 
@@ -123,11 +123,11 @@ def test_checkpointed_search_equals_serial_search(onset_workflow):
     """Every realization: replaying the search in this process, each probe a fresh
     simulation + exponents through the library (the rule scripts' calls), gives the same
     probes, decisions, exponents and J_ch as the checkpointed workflow."""
-    from stdnet.config import load_config_files
-    from stdnet.lyapunov_run import LyapunovSettings, onset_lyapunov
-    from stdnet.network import build_network
-    from stdnet.params import ModelParams, RunParams, format_J0
-    from stdnet.simulate import simulate
+    from stdnet.workflow.config import load_config_files
+    from stdnet.lyapunov.run import LyapunovSettings, onset_lyapunov
+    from stdnet.model.network import build_network
+    from stdnet.model.params import ModelParams, RunParams, format_J0
+    from stdnet.simulation.simulate import simulate
 
     results = onset_workflow
     cfg = load_config_files([ROOT / "config/params.yaml", ROOT / "tests/data/tiny.yaml",

@@ -1,4 +1,4 @@
-"""J_ch as the zero crossing of lambda_max(J0) (stdnet.onset_estimate): exact on noiseless
+"""J_ch as the zero crossing of lambda_max(J0) (stdnet.onset.estimate): exact on noiseless
 data, the N = 1000 seed 1 example of issue 27, fallbacks, old states, and its bias and
 coverage on synthetic searches."""
 import json
@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stdnet import onset
-from stdnet.onset import CHAOTIC, NOT_CHAOTIC, UNDECIDED, Probe
-from stdnet.onset_estimate import (CROSSING, DEFAULT_SCENARIOS, INSUFFICIENT,
+from stdnet.onset import search as onset
+from stdnet.onset.search import CHAOTIC, NOT_CHAOTIC, UNDECIDED, Probe
+from stdnet.onset.estimate import (CROSSING, DEFAULT_SCENARIOS, INSUFFICIENT,
                                    crossing_estimate, se_from_half_width, synthetic_study)
 
 
@@ -108,7 +108,7 @@ def test_states_without_the_new_probe_fields_still_load(tmp_path):
 
 
 def test_transition_table_carries_the_estimate():
-    from stdnet.regimes import CHAOS, HOM_FP, PERIODIC, transition_table
+    from stdnet.transition.regimes import CHAOS, HOM_FP, PERIODIC, transition_table
 
     rows = [{"N": 1000, "seed": 1, "J0": J, "regime": HOM_FP if J < 0.9 else
              (CHAOS if J > 1 else PERIODIC)} for J in (0.7, 0.9, 1.1, 1.4)]
@@ -145,8 +145,8 @@ def test_reanalyse_tool_reads_old_states_and_lyapunov_files(tmp_path):
     import importlib.util
     from pathlib import Path
 
-    from stdnet import io
-    from stdnet.params import format_J0
+    from stdnet.files import io
+    from stdnet.model.params import format_J0
 
     spec = importlib.util.spec_from_file_location(
         "onset_reanalyse", Path(__file__).resolve().parents[1] / "tools/onset_reanalyse.py")

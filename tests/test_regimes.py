@@ -4,7 +4,7 @@ import math
 import pandas as pd
 import pytest
 
-from stdnet.regimes import (CHAOS, CHAOTIC, HET_FP, HOM_FP, NOT_CHAOTIC, PERIODIC, QUASI,
+from stdnet.transition.regimes import (CHAOS, CHAOTIC, HET_FP, HOM_FP, NOT_CHAOTIC, PERIODIC, QUASI,
                             UNDECIDED, Thresholds, chaos_decision, chaos_onset, classify,
                             classify_table, fp_loss, route, transition_table)
 
@@ -110,8 +110,8 @@ def test_check_covers_refuses_a_table_older_than_the_grid():
     was added) is refused with the missing (N, seed), the file and the rule to rerun, instead
     of transition_table silently taking the grid value; sizes the stage does not compute
     (N_values) and a complete table pass."""
-    from stdnet.errors import InputFileError
-    from stdnet.regimes import check_covers
+    from stdnet.files.errors import InputFileError
+    from stdnet.transition.regimes import check_covers
 
     reg = pd.DataFrame({"N": [1000, 1000, 4000, 4000], "seed": [1, 2, 1, 2]})
     old = pd.DataFrame({"N": [1000, 1000], "seed": [1, 2]})

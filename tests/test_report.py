@@ -1,6 +1,6 @@
 """The HTML report and the job accounting.
 
-Unit tests of stdnet.accounting on hand-made benchmark files and run folders (exact
+Unit tests of stdnet.workflow.accounting on hand-made benchmark files and run folders (exact
 values), then the tiny workflow run end to end (tests/data/tiny.yaml, into a temporary
 results folder) and `snakemake --report`: every figure the workflow made is in the
 report, embedded, with a caption and a category, next to the workflow description,
@@ -19,9 +19,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from stdnet.accounting import (parse_wildcards, read_benchmarks, run_status,
+from stdnet.workflow.accounting import (parse_wildcards, read_benchmarks, run_status,
                                simulate_spec, simulation_runtime_min, summarise_benchmarks)
-from stdnet.io import atomic_h5
+from stdnet.files.io import atomic_h5
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "data" / "tiny.yaml"

@@ -21,7 +21,7 @@ import h5py
 import numpy as np
 import pytest
 
-from stdnet.compare import Mismatch, compare_results, h5_differences
+from stdnet.workflow.compare import Mismatch, compare_results, h5_differences
 
 # N=600, 8000 RK4 steps: ~2 s, long enough to be killed after its first checkpoint
 ARGS = ["--N", "600", "--J0", "1.5", "--seed", "3", "--dt", "0.05", "--t_transient", "200",

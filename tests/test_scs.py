@@ -1,6 +1,6 @@
 """The DMF iteration against the independent Sompolinsky-Crisanti-Sommers oracle.
 
-Single population, phi = tanh, no STD, J ~ N(0, g^2/N). The oracle (stdnet.scs)
+Single population, phi = tanh, no STD, J ~ N(0, g^2/N). The oracle (oracles.scs)
 solves the classical potential problem by quadrature; the DMF samples 800 paths
 of 200 tau (dt = 0.2, no burn-in needed without depression) with frozen noise
 (seed 1). Tolerances, from the spread measured over seeds 1-3 at this sample
@@ -13,8 +13,8 @@ decay by ~10 % (seen in the same runs). Below g = 1 the chaotic guess must die.
 import numpy as np
 import pytest
 
-from stdnet.dmf import DMFSettings, scs_problem, solve_dmf
-from stdnet.scs import potential, solve_scs
+from stdnet.dmf.solver import DMFSettings, scs_problem, solve_dmf
+from oracles.scs import potential, solve_scs
 
 SETTINGS = DMFSettings(n_paths=800, t_path=200.0, t_burn=0.0, dt=0.2, max_lag=40.0,
                        damping=1.0, tol=1e-3, max_iter=80, seed=1)

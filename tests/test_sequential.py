@@ -1,5 +1,5 @@
 """Sequential chaos decisions: the look schedule, the error-controlled level, and the decision
-loop of the Lyapunov run (stdnet.sequential, stdnet.lyapunov_run; docs/onset.md).
+loop of the Lyapunov run (stdnet.lyapunov.sequential, stdnet.lyapunov.run; docs/onset.md).
 
 The level is checked against scipy's multivariate normal CDF (Genz), independent of the
 Monte Carlo that computes it; the loop is run on synthetic local exponents whose true mean
@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from stdnet.lyapunov import SpectrumState
-from stdnet.lyapunov_checkpoint import checkpoint_fingerprint
-from stdnet.lyapunov_run import LyapunovSettings, _run_until_decided, onset_lyapunov
-from stdnet.params import ModelParams
-from stdnet.sequential import controlled_level, crossing_probability, look_intervals
+from stdnet.lyapunov.spectrum import SpectrumState
+from stdnet.lyapunov.checkpoint import checkpoint_fingerprint
+from stdnet.lyapunov.run import LyapunovSettings, _run_until_decided, onset_lyapunov
+from stdnet.model.params import ModelParams
+from stdnet.lyapunov.sequential import controlled_level, crossing_probability, look_intervals
 
 WIDTH_LOOKS = [200.0, 400.0, 600.0, 800.0, 1000.0]  # config/width.yaml: t_average 200, 4 ext.
 
@@ -147,8 +147,8 @@ def test_network_run_stops_at_a_look(tmp_path):
     """N = 400 at J0 = 1.5 (the resume tests' undecided run): with a look every 10 tau the
     run stops at a look, its averaging time is t_average + k look_every, and a look
     schedule equal to the extension rule's gives that rule's bytes."""
-    from stdnet.params import RunParams
-    from stdnet.simulate import simulate
+    from stdnet.model.params import RunParams
+    from stdnet.simulation.simulate import simulate
 
     p = ModelParams(N=400, J0=1.5)
     sim = simulate(p, RunParams(dt=0.05, t_transient=20.0, t_record=20.0, record_interval=0.5,

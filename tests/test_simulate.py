@@ -3,9 +3,9 @@ import h5py
 import numpy as np
 import pytest
 
-from stdnet.meanfield import homogeneous_fixed_point
-from stdnet.params import ModelParams, RunParams
-from stdnet.simulate import (DivergenceError, SimState, Simulator, read_simulation, simulate,
+from stdnet.theory.meanfield import homogeneous_fixed_point
+from stdnet.model.params import ModelParams, RunParams
+from stdnet.simulation.simulate import (DivergenceError, SimState, Simulator, read_simulation, simulate,
                              write_simulation)
 
 
@@ -122,7 +122,7 @@ def test_simulation_file_opens_in_xarray_with_named_dimensions(tmp_path):
     pytest.importorskip("h5netcdf")
     import h5py
 
-    from stdnet.simulate import simulate, write_simulation
+    from stdnet.simulation.simulate import simulate, write_simulation
 
     m, r = ModelParams(N=200, J0=1.0), RunParams(t_transient=2.0, t_record=3.0)
     path = tmp_path / "sim.h5"
@@ -142,7 +142,7 @@ def test_simulation_file_opens_in_xarray_with_named_dimensions(tmp_path):
 
 def test_every_progress_line_gives_its_eta_as_h_mm_ss():
     """simulate, lyapunov, record_inputs and the DMF print the ETA the same way."""
-    from stdnet.runtime import format_duration
+    from stdnet.workflow.runtime import format_duration
 
     assert format_duration(3725.4) == "1:02:05"
     assert format_duration(59.6) == "0:01:00"

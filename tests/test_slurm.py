@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pytest
 
-from stdnet.compare import compare_results
+from stdnet.workflow.compare import compare_results
 
 ROOT = Path(__file__).resolve().parents[1]
 CI = ROOT / ".ci" / "slurm"

@@ -3,13 +3,13 @@ the J_FP search and the bulk theory (issue 4)."""
 import numpy as np
 import pytest
 
-from stdnet.bulk import bulk_edge, bulk_indicator, gain, variance_matrix
-from stdnet.integrate import network_vector_field
-from stdnet.jfp import find_jfp
-from stdnet.meanfield import fixed_point_branch, homogeneous_fixed_point, population_vector_field
-from stdnet.network import build_network
-from stdnet.params import ModelParams
-from stdnet.spectrum import (
+from stdnet.theory.bulk import bulk_edge, bulk_indicator, gain, variance_matrix
+from stdnet.kernels.cpu import network_vector_field
+from stdnet.stability.jfp import find_jfp
+from stdnet.theory.meanfield import fixed_point_branch, homogeneous_fixed_point, population_vector_field
+from stdnet.model.network import build_network
+from stdnet.model.params import ModelParams
+from stdnet.stability.spectrum import (
     dense_eigenvalues,
     jacobian_blocks,
     network_jacobian,
@@ -17,7 +17,7 @@ from stdnet.spectrum import (
     rightmost_eigenvalues,
     shift_invert_eigenvalues,
 )
-from stdnet.stability import homogeneous_eigenvalues, homogeneous_jacobian
+from stdnet.theory.homogeneous import homogeneous_eigenvalues, homogeneous_jacobian
 
 
 def _fd_jacobian(f, v, eps=1e-6):
@@ -154,7 +154,7 @@ def test_gain_limits_and_schur_complement():
     assert abs(gain(p, fp, 1e9) - fp.x) < 1e-8
     net = build_network(p, 1)
     blocks = jacobian_blocks(p, net)
-    from stdnet.transfer import dphi
+    from stdnet.model.transfer import dphi
 
     for sigma in (0.0, 0.1 + 0.3j):
         S = blocks.schur(sigma)
@@ -229,14 +229,14 @@ def test_polish_fixed_point_recovers_homogeneous_state():
 
 
 def test_targets_right_of_edge():
-    from stdnet.bulk import EDGE_MARGIN, targets_right_of_edge
+    from stdnet.theory.bulk import EDGE_MARGIN, targets_right_of_edge
 
     tg = targets_right_of_edge([0.02, 0.02 + 0.3j, 0.5 + 0.1j], edge=0.1)
     assert tg == (complex(0.1 + EDGE_MARGIN, 0.0), complex(0.1 + EDGE_MARGIN, 0.3), 0.5 + 0.1j)
 
 
 def test_homogeneous_modes_tables():
-    from stdnet.stability_scan import homogeneous_modes
+    from stdnet.stability.scan import homogeneous_modes
 
     p = ModelParams(N=1000, J0=0.5)
     curves, hmap = homogeneous_modes(p, [1000, 4000], (0.0, 2.0), 5, (0.0, 1.0), 3, 2000)
@@ -250,10 +250,10 @@ def test_homogeneous_modes_tables():
 def test_jfp_and_spectrum_files_make_their_tables(tmp_path):
     """search_realization -> jfp.h5 -> tables/jfp.csv, and fixed_j0_spectra -> spectrum.h5
     -> tables/spectrum_edge.csv, for one small realization (dense eig)."""
-    from stdnet.edge_check import fixed_j0_spectra, spectrum_table, write_spectrum_file
-    from stdnet.eigenfile import JFP_TABLE_COLUMNS, jfp_table, read_eigen_file, write_jfp_file
-    from stdnet.errors import InputError
-    from stdnet.jfp import search_realization
+    from stdnet.stability.edge_check import fixed_j0_spectra, spectrum_table, write_spectrum_file
+    from stdnet.stability.eigenfile import JFP_TABLE_COLUMNS, jfp_table, read_eigen_file, write_jfp_file
+    from stdnet.files.errors import InputError
+    from stdnet.stability.jfp import search_realization
 
     p = ModelParams(N=200, J0=0.4)
     kw = dict(J0_range=(0.4, 1.6), J0_start=None, step=0.1, tol=0.02, method="auto",
@@ -280,7 +280,7 @@ def test_jfp_and_spectrum_files_make_their_tables(tmp_path):
 
 
 def test_bulk_edge_curves_follow_bulk_edge():
-    from stdnet.bulk import bulk_edge_curves
+    from stdnet.theory.bulk import bulk_edge_curves
 
     p = ModelParams(N=400, J0=1.0)
     c = bulk_edge_curves(p, [400, 800], (0.6, 1.2), n_J0=3)
@@ -289,7 +289,7 @@ def test_bulk_edge_curves_follow_bulk_edge():
 
 
 def test_routes_file_reads_back(tmp_path):
-    from stdnet.routes import read_routes, write_routes
+    from stdnet.stability.routes import read_routes, write_routes
 
     gen = np.random.default_rng(1)
     cases = [{"kind": "real", "seed": 2, "J_FP": 0.9, "J_lo": 0.87, "J_hi": 0.93, "n_E": 2,

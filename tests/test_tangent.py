@@ -8,15 +8,15 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from stdnet.integrate import METHOD_CODES, advance, kernel_args, make_work
-from stdnet.meanfield import homogeneous_fixed_point
-from stdnet.network import build_network
-from stdnet.params import ModelParams
-from stdnet import tangent
-from stdnet.lyapunov import lyapunov_spectrum
-from stdnet.lyapunov_qr import random_basis
-from stdnet.tangent import TangentStepper, network_divergence
-from stdnet.transfer import dphi, phi
+from stdnet.kernels.cpu import METHOD_CODES, advance, kernel_args, make_work
+from stdnet.theory.meanfield import homogeneous_fixed_point
+from stdnet.model.network import build_network
+from stdnet.model.params import ModelParams
+from stdnet.lyapunov import tangent
+from stdnet.lyapunov.spectrum import lyapunov_spectrum
+from stdnet.lyapunov.qr import random_basis
+from stdnet.lyapunov.tangent import TangentStepper, network_divergence
+from stdnet.model.transfer import dphi, phi
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """Calibration of the width statistics (issue 27, part 2): coverage of the intervals of w_inf,
 beta and J_c(inf), size of the lack-of-fit and likelihood-ratio tests, and the rate of false
-'w∞ > 0' claims, on synthetic studies shaped like today's data (stdnet.widthpower:
+'w∞ > 0' claims, on synthetic studies shaped like today's data (stdnet.transition.width_power:
 planned design N = 1000 ... 32000 x 10 realizations, the measured spreads and decay, J_FP on
 the bulk curve, correlated J_FP and width).
 
@@ -22,10 +22,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stdnet import widthpower as wp
-from stdnet import widthstats as ws
+from stdnet.transition import width_power as wp
+from stdnet.transition import width as ws
 from stdnet.stats.calibrate import linear_calibration
-from stdnet.widthmodels import fit_row
+from stdnet.transition.width_models import fit_row
 
 
 def _rates(t: pd.DataFrame) -> dict:
@@ -73,12 +73,12 @@ def test_calibration_sizes_strict(kw):
 def test_null_claim_rate_with_onset_estimator_errors():
     """END-TO-END NULL CHECK (issue 27, 'done when'): planned design, w_inf = 0, every J_ch
     carrying an onset error drawn from the real bisection + crossing estimator on synthetic
-    lambda(J0) curves (stdnet.onset_estimate.estimator_errors: the slope-1 scenarios, linear,
+    lambda(J0) curves (stdnet.onset.estimate.estimator_errors: the slope-1 scenarios, linear,
     concave and strongly concave, fixed point or lambda = 0 band below, 40 searches each,
     seed 2) with its own J_ch_se, through per_N_table and fit_models exactly as the pipeline
     runs them; 200 studies, seed 11. Pass: 'w∞ > 0' claimed in <= 6 % (nominal 2.5 %,
     binomial sd 1.1 %: 6 % is 3.2 sd above it). Measured with 1000 studies: 1.0 %."""
-    from stdnet.onset_estimate import DEFAULT_SCENARIOS, estimator_errors, resampled_jch_noise
+    from stdnet.onset.estimate import DEFAULT_SCENARIOS, estimator_errors, resampled_jch_noise
 
     scenarios = [s for s in DEFAULT_SCENARIOS if "b=1 " in s.name]
     errors = estimator_errors(scenarios, n_searches=40, seed=2)

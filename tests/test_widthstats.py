@@ -1,4 +1,4 @@
-"""Statistics of the transition width vs N (stdnet.widthstats) and its figure.
+"""Statistics of the transition width vs N (stdnet.transition.width) and its figure.
 
 Every statistical test fixes its random seed, so it is deterministic; its docstring states the
 sample size and the tolerance. The single-data-set checks test 95 % intervals, so with a fresh
@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from stdnet import widthstats as ws
+from stdnet.transition import width as ws
 
 matplotlib.use("Agg")
 
@@ -262,7 +262,7 @@ def test_fit_limit_uses_its_own_exponent_and_compares_with_bulk():
 
 
 def test_bulk_limit_large_N():
-    from stdnet.params import ModelParams
+    from stdnet.model.params import ModelParams
 
     b = ws.bulk_limit(ModelParams(N=1000, J0=1.0))
     assert 0.70 < b["J_inf"] < 0.715 and b["J_inf"] <= b["J_last"]
@@ -310,7 +310,7 @@ def test_power_scan_table():
 
 # ------------------------------------------------------------------ figure
 def test_figure_renders_with_expected_artists():
-    from stdnet.plotting.width import fig_width
+    from stdnet.plotting.transition import fig_width
 
     trans = synth(np.random.default_rng(1), n=10)
     trans.loc[3, ["J_ch", "width"]] = np.nan
@@ -339,7 +339,7 @@ def test_figure_renders_with_expected_artists():
 def test_figure_renders_when_undetermined():
     """Two N values: the offset fits fail and the J(N) limits are undetermined; the figure
     still renders, without model curves it cannot draw and without a J_c band."""
-    from stdnet.plotting.width import fig_width
+    from stdnet.plotting.transition import fig_width
 
     trans = synth(np.random.default_rng(2), Ns=[1000, 4000], n=5)
     res = ws.analyse(trans, bulk_limit=0.7115, n_boot=0)
@@ -359,7 +359,7 @@ def test_figure_renders_when_undetermined():
 def test_figure_renders_without_any_width():
     """No realization has a J_ch (e.g. no chaos on the grid of a tiny run): the figure still
     renders on the N range of the table instead of failing on an empty log axis."""
-    from stdnet.plotting.width import fig_width
+    from stdnet.plotting.transition import fig_width
 
     trans = synth(np.random.default_rng(3), Ns=[200, 400], n=2)
     trans[["J_ch", "width"]] = np.nan

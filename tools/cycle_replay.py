@@ -1,4 +1,4 @@
-"""Replay the periodic-orbit check (stdnet.attractor) on a finished study's Lyapunov runs.
+"""Replay the periodic-orbit check (stdnet.lyapunov.attractor) on a finished study's Lyapunov runs.
 
 For every lyapunov.h5 under RESULTS whose first look was undecided (n_extensions >= 1, or
 decision "undecided") with |lambda_max| < zero_tol there (as in the stage; --all: every
@@ -25,11 +25,11 @@ import time
 import numpy as np
 import pandas as pd
 
-from stdnet.attractor import check_cycle, mean_excitatory_input, network_stepper
-from stdnet.lyapunov_io import read_lyapunov
-from stdnet.network import build_network
-from stdnet.params import ModelParams
-from stdnet.simulate import read_simulation
+from stdnet.lyapunov.attractor import check_cycle, mean_excitatory_input, network_stepper
+from stdnet.lyapunov.files import read_lyapunov
+from stdnet.model.network import build_network
+from stdnet.model.params import ModelParams
+from stdnet.simulation.simulate import read_simulation
 
 
 def replay(path: str, d: dict, t_check: float) -> dict:

@@ -14,11 +14,11 @@ import time
 
 import numpy as np
 
-from stdnet.integrate import advance, kernel_args, make_work
-from stdnet.meanfield import homogeneous_fixed_point
-from stdnet.network import build_network
-from stdnet.params import ModelParams
-from stdnet.tangent import TangentStepper
+from stdnet.kernels.cpu import advance, kernel_args, make_work
+from stdnet.theory.meanfield import homogeneous_fixed_point
+from stdnet.model.network import build_network
+from stdnet.model.params import ModelParams
+from stdnet.lyapunov.tangent import TangentStepper
 
 CASES = (("rk4", 0.05), ("etd4", 0.05), ("etd4", 0.1), ("etd4", 0.2), ("etd4", 0.25))
 

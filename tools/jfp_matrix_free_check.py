@@ -9,7 +9,7 @@ step 0.05, model constants of ModelParams' defaults).
         --methods matrix_free
 
 Prints one row per (N, seed) and exits with status 1 if two methods differ by more than tol.
-BLAS runs on one thread (--blas-threads), as in the workflow's rules (stdnet.runtime): idle
+BLAS runs on one thread (--blas-threads), as in the workflow's rules (stdnet.workflow.runtime): idle
 OpenBLAS threads spin and slowed the Krylov basis updates ~8x on a loaded 2-core machine.
 """
 from __future__ import annotations
@@ -19,11 +19,11 @@ import logging
 import sys
 import time
 
-from stdnet.bulk import bulk_jfp
-from stdnet.network import build_network
-from stdnet.params import ModelParams
-from stdnet.runtime import limit_blas_threads
-from stdnet.jfp import find_jfp
+from stdnet.theory.bulk import bulk_jfp
+from stdnet.model.network import build_network
+from stdnet.model.params import ModelParams
+from stdnet.workflow.runtime import limit_blas_threads
+from stdnet.stability.jfp import find_jfp
 
 
 def search(params, net, start, method, tol, J0_range, step):

@@ -1,4 +1,4 @@
-r"""Bias and coverage of the crossing estimate of J_ch (stdnet.onset_estimate) on synthetic
+r"""Bias and coverage of the crossing estimate of J_ch (stdnet.onset.estimate) on synthetic
 lambda_max(J0) curves with a known onset, searched by the real bisection at the width
 study's settings (config/width.yaml: grid 0.7 0.9 1.1 1.4 2.0, resolution 0.01, t_average
 200 tau with up to 4 extensions, zero_tol 0.005).
@@ -18,7 +18,7 @@ import time
 
 import pandas as pd
 
-from stdnet.onset_estimate import DEFAULT_SCENARIOS, synthetic_study
+from stdnet.onset.estimate import DEFAULT_SCENARIOS, synthetic_study
 
 
 def main(argv=None) -> int:

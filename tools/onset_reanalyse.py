@@ -7,7 +7,7 @@ Reads every realization's latest state under <results>/onset/N~{N}/seed~{seed}/ 
 else the highest step~{k}.json, so a search still running is shown as it stands). Probes
 from states written before Probe stored n_batches / t_average / ci_envelope get them from
 their lyapunov.h5 (<results>/N~{N}/J0~{J0}/seed~{seed}/lyapunov.h5) when it exists, else
-keep the conservative se = h / z (stdnet.onset_estimate.se_from_half_width).
+keep the conservative se = h / z (stdnet.onset.estimate.se_from_half_width).
 
 Prints one row per realization: the old J_ch (bracket midpoint, J_ch_demonstrated) with its
 bracket and J_ch_weak, the new J_ch with its 95 % interval, J_ch_se and J_ch_method. For a
@@ -24,9 +24,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from stdnet import onset
-from stdnet.onset_estimate import CROSSING, crossing_estimate
-from stdnet.params import format_J0
+from stdnet.onset import search as onset
+from stdnet.onset.estimate import CROSSING, crossing_estimate
+from stdnet.model.params import format_J0
 
 COLUMNS = ["N", "seed", "onset_status", "step", "n_probes", "n_undecided", "J_ch_demonstrated",
            "J_ch_lo", "J_ch_hi", "J_ch_weak", "J_ch", "J_ch_ci_lo", "J_ch_ci_hi", "J_ch_se",
@@ -44,7 +44,7 @@ def latest_state(folder: Path) -> Path | None:
 def with_interval_diagnostics(search: onset.OnsetSearch, results: Path):
     """The search with n_batches / t_average / ci_envelope filled in from the probes'
     lyapunov.h5 where the state lacks them; and how many probes were re-read."""
-    from stdnet.lyapunov_io import read_lyapunov
+    from stdnet.lyapunov.files import read_lyapunov
 
     probes, n = [], 0
     for p in search.probes:

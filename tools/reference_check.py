@@ -4,8 +4,8 @@ For each (N, J0, seed): integrate a transient from the perturbed homogeneous
 fixed point, then measure over a window: population-mean rates, the synchrony
 index chi, whether the run sits on the homogeneous fixed point, and lambda_max
 by the two-trajectory (Benettin) method: a companion trajectory at distance d0,
-renormalised every `renorm` time units (stdnet.lyapunov.two_trajectory_exponent; its
-s.e.m. from 5 blocks, stdnet.stats.block_ci; chi as stdnet.summary.synchrony_chi). Prints
+renormalised every `renorm` time units (stdnet.lyapunov.spectrum.two_trajectory_exponent; its
+s.e.m. from 5 blocks, stdnet.stats.block_ci; chi as stdnet.simulation.summary.synchrony_chi). Prints
 one JSON line per run.
 
     python tools/reference_check.py --N 10000 --J0 0.1 0.87 1.5 --seeds 1 \
@@ -21,16 +21,16 @@ import time
 import numpy as np
 from scipy import stats
 
-from stdnet.integrate import METHOD_CODES, advance, kernel_args, make_work
-from stdnet.lyapunov import two_trajectory_exponent
-from stdnet.meanfield import homogeneous_fixed_point
-from stdnet.network import build_network
-from stdnet.params import ModelParams, RunParams
-from stdnet.runtime import set_threads
-from stdnet.simulate import initial_state
-from stdnet.stability import homogeneous_eigenvalues
-from stdnet.summary import synchrony_chi
-from stdnet.transfer import phi
+from stdnet.kernels.cpu import METHOD_CODES, advance, kernel_args, make_work
+from stdnet.lyapunov.spectrum import two_trajectory_exponent
+from stdnet.theory.meanfield import homogeneous_fixed_point
+from stdnet.model.network import build_network
+from stdnet.model.params import ModelParams, RunParams
+from stdnet.workflow.runtime import set_threads
+from stdnet.simulation.simulate import initial_state
+from stdnet.theory.homogeneous import homogeneous_eigenvalues
+from stdnet.simulation.summary import synchrony_chi
+from stdnet.model.transfer import phi
 
 
 def check(N, J0, seed, transient, window, dt, renorm, d0=1e-7, **model):

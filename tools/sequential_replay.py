@@ -3,10 +3,10 @@
     python tools/sequential_replay.py results-width [--alpha 0.05]
 
 For every <results>/N~*/J0~*/seed~*/lyapunov.h5 the recorded local exponents are cut at each
-look of a rule and decided as onset_lyapunov decides (stdnet.lyapunov.exponent_ci, then
-stdnet.regimes.chaos_decision). The first rule is the one the files were made with (looks
+look of a rule and decided as onset_lyapunov decides (stdnet.lyapunov.spectrum.exponent_ci, then
+stdnet.transition.regimes.chaos_decision). The first rule is the one the files were made with (looks
 after every t_average at 95 %): its replay must give every recorded decision. The others
-look earlier or more often at the error-controlled level (stdnet.sequential). A rule that
+look earlier or more often at the error-controlled level (stdnet.lyapunov.sequential). A rule that
 would need more averaging than a file recorded is counted as such, not guessed.
 (docs/onset.md, "Sequential decision".) Reads the files only; no simulation is run.
 """
@@ -19,9 +19,9 @@ import re
 import h5py
 import pandas as pd
 
-from stdnet.lyapunov import exponent_ci
-from stdnet.regimes import chaos_decision
-from stdnet.sequential import controlled_level, crossing_probability
+from stdnet.lyapunov.spectrum import exponent_ci
+from stdnet.transition.regimes import chaos_decision
+from stdnet.lyapunov.sequential import controlled_level, crossing_probability
 
 
 def replay(local, looks, level, zero_tol):

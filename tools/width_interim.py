@@ -8,7 +8,7 @@ can be looked at on the way, e.g.
     python tools/width_interim.py config/width.yaml config/width_local.yaml --out interim
 
 writes interim/transition.csv, per_N.csv, fits.csv, lrt.csv, limits.csv, verdict.txt,
-bulk.csv (the files of rule transition, stdnet.transition) and width.png. Realizations without all of these are listed and left out (they are not missing
+bulk.csv (the files of rule transition, stdnet.transition.stage) and width.png. Realizations without all of these are listed and left out (they are not missing
 at random only if the run was stopped at random: say which were left out when you quote it).
 """
 from __future__ import annotations
@@ -20,19 +20,19 @@ from pathlib import Path
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
-#: stdnet.transition's files, under the names this tool gives them
+#: stdnet.transition.stage's files, under the names this tool gives them
 FILES = {"table": "transition.csv", "per_N": "per_N.csv", "fit": "fits.csv", "lrt": "lrt.csv",
          "limits": "limits.csv", "verdict": "verdict.txt", "bulk": "bulk.csv"}
 
 
 def load_config(files) -> dict:
-    from stdnet.config import load_config_files
+    from stdnet.workflow.config import load_config_files
 
     return load_config_files([ROOT / "config" / "params.yaml", *files], ROOT / "config" / "schema")
 
 
 def complete_realizations(cfg: dict, results: Path):
-    from stdnet.params import format_J0
+    from stdnet.model.params import format_J0
 
     done, left = [], []
     for N in cfg["grid"]["N"]:
@@ -51,14 +51,14 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default="width-interim", help="output folder")
     args = ap.parse_args(argv)
 
-    from stdnet.lyapunov_io import lyapunov_table
-    from stdnet.onset import onset_table, read_search
-    from stdnet.params import format_J0
+    from stdnet.lyapunov.files import lyapunov_table
+    from stdnet.onset.search import onset_table, read_search
+    from stdnet.model.params import format_J0
     from stdnet.plotting import save_figure
-    from stdnet.plotting.width import fig_width
-    from stdnet.regimes import Thresholds, classify_table, transition_table
-    from stdnet.eigenfile import read_eigen_file
-    from stdnet.transition import analyse_transition, write_results
+    from stdnet.plotting.transition import fig_width
+    from stdnet.transition.regimes import Thresholds, classify_table, transition_table
+    from stdnet.stability.eigenfile import read_eigen_file
+    from stdnet.transition.stage import analyse_transition, write_results
 
     cfg = load_config(args.configfiles)
     results = Path(cfg["results"])

@@ -4,9 +4,9 @@
     python tools/width_old_new.py results-width config/width.yaml config/width_local.yaml
 
 Reads <results>/onset/N~*/seed~*/onset.json (finished searches only), tables/regimes.csv and
-tables/jfp.csv, builds the transition table with each estimator (stdnet.onset.onset_table,
-stdnet.regimes.transition_table) and runs the transition rule's analysis on both
-(stdnet.transition.analyse_transition). Prints the per-N means and the two verdicts; no
+tables/jfp.csv, builds the transition table with each estimator (stdnet.onset.search.onset_table,
+stdnet.transition.regimes.transition_table) and runs the transition rule's analysis on both
+(stdnet.transition.stage.analyse_transition). Prints the per-N means and the two verdicts; no
 simulation is run. (docs/results.md section 4.1.)
 """
 from __future__ import annotations
@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from stdnet.config import load_config_files
-from stdnet.onset import onset_table, read_search
-from stdnet.regimes import transition_table
-from stdnet.transition import analyse_transition
+from stdnet.workflow.config import load_config_files
+from stdnet.onset.search import onset_table, read_search
+from stdnet.transition.regimes import transition_table
+from stdnet.transition.stage import analyse_transition
 
 ROOT = Path(__file__).resolve().parents[1]
 

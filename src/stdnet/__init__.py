@@ -4,7 +4,7 @@ Reference implementation of the model of Angulo-Garcia & Torcini (PLOS Comput.
 Biol. 2026): simulation, linear stability, Lyapunov exponents, regimes and the
 dynamical mean-field theory of Rate Chaos.
 """
-from .params import ModelParams, RunParams
+from stdnet.model.params import ModelParams, RunParams
 
 __all__ = ["ModelParams", "RunParams"]
 __version__ = "0.1.0"

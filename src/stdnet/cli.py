@@ -4,7 +4,7 @@ Subcommands live in their own modules; each exposes `add_arguments(parser)` and
 `run(args) -> int`, and is listed in COMMANDS (imported lazily, so `stdnet
 fixed-point` does not pay for numba compilation of unrelated kernels).
 
-Every expected failure (stdnet.errors) ends with one line on stderr and the exit code
+Every expected failure (stdnet.files.errors) ends with one line on stderr and the exit code
 of its class (docs/errors.md); `--debug` adds the traceback.
 """
 from __future__ import annotations
@@ -19,18 +19,18 @@ import re
 import sys
 import traceback
 
-from . import __version__
-from .errors import EXIT_CODES, InputError, OutputError, ResourceError, StdnetError
-from .params import ModelParams, RunParams
+from stdnet import __version__
+from stdnet.files.errors import EXIT_CODES, InputError, OutputError, ResourceError, StdnetError
+from stdnet.model.params import ModelParams, RunParams
 
 #: name -> (module, help). Modules other than this one are imported on use.
 COMMANDS = {
     "simulate": ("stdnet.cli", "run one trajectory and write it to an HDF5 file"),
     "fixed-point": ("stdnet.cli", "print the homogeneous fixed point as JSON"),
-    "bench": ("stdnet.bench", "benchmark the kernels against naive numpy and scipy"),
-    "status": ("stdnet.accounting", "status of every grid point of a config (done, failed, running)"),
+    "bench": ("stdnet.bench.command", "benchmark the kernels against naive numpy and scipy"),
+    "status": ("stdnet.workflow.accounting", "status of every grid point of a config (done, failed, running)"),
     "check": ("stdnet.cli", "check config files (YAML, keys, values, step size) as the workflow will"),
-    "calibrate": ("stdnet.calibration", "the machine's speed for the cost model, from the jobs of a finished run"),
+    "calibrate": ("stdnet.workflow.calibration", "the machine's speed for the cost model, from the jobs of a finished run"),
 }
 
 
@@ -109,15 +109,15 @@ def _simulate_inputs(args) -> tuple[ModelParams, RunParams]:
 
 def _preflight_simulate(model: ModelParams, run: RunParams) -> None:
     """Step size and memory, before the network is built."""
-    from .hardware import mem_available
-    from .preflight import dt_problem, recording_dominates, simulation_memory_bytes
+    from stdnet.kernels.hardware import mem_available
+    from stdnet.workflow.preflight import dt_problem, recording_dominates, simulation_memory_bytes
 
     problem = dt_problem(model, run)
     if problem:
         raise InputError(problem)
     if run.backend == "cuda":
-        from .cuda_device import check_device_memory, require_cuda
-        from .cuda_engine import device_bytes
+        from stdnet.kernels.cuda.device import check_device_memory, require_cuda
+        from stdnet.kernels.cuda.engine import device_bytes
 
         require_cuda("--backend")
         check_device_memory(device_bytes(model, run.precision), f"N = {model.N}: the run")
@@ -131,9 +131,9 @@ def _preflight_simulate(model: ModelParams, run: RunParams) -> None:
 
 
 def _run_simulate(args) -> int:
-    from . import io
-    from .runtime import set_threads
-    from .simulate import simulate, write_simulation
+    from stdnet.files import io
+    from stdnet.workflow.runtime import set_threads
+    from stdnet.simulation.simulate import simulate, write_simulation
 
     model, run = _simulate_inputs(args)
     _preflight_simulate(model, run)
@@ -165,8 +165,8 @@ def _add_fixed_point(p):
 
 
 def _run_fixed_point(args) -> int:
-    from .meanfield import balanced_limit, homogeneous_fixed_point
-    from .stability import homogeneous_eigenvalues
+    from stdnet.theory.meanfield import balanced_limit, homogeneous_fixed_point
+    from stdnet.theory.homogeneous import homogeneous_eigenvalues
 
     model = _model_from(args)
     fp = homogeneous_fixed_point(model)
@@ -192,11 +192,11 @@ def _add_check(p):
 
 
 def _run_check(args) -> int:
-    from .config import load_config_files, schema_dir
-    from .preflight import (backend_problems, gpu_memory_problems, machine_memory_mb,
+    from stdnet.workflow.config import load_config_files, schema_dir
+    from stdnet.workflow.preflight import (backend_problems, gpu_memory_problems, machine_memory_mb,
                             memory_problems)
 
-    from .ownership import ownership_problem
+    from stdnet.workflow.ownership import ownership_problem
 
     cfg = load_config_files(args.configfiles, schema_dir())
     problem = ownership_problem(cfg["results"])
@@ -265,7 +265,7 @@ def main(argv=None) -> int:
                         format="%(asctime)s %(name)s: %(message)s")
     argv = _join_negative_values(list(sys.argv[1:] if argv is None else argv))
     args = build_parser().parse_args(argv)
-    from .runtime import exit_cleanly_on_sigterm
+    from stdnet.workflow.runtime import exit_cleanly_on_sigterm
 
     exit_cleanly_on_sigterm()
     try:

@@ -8,21 +8,21 @@ from snakemake.exceptions import WorkflowError
 from snakemake.io import IOFile, flag, is_flagged
 from snakemake.logging import logger
 
-from stdnet.config import check_config_files, validate_config
-from stdnet.costmodel import CostModel
-from stdnet.errors import InputError, ResourceError, StdnetError
-from stdnet.io import remove_stale_temporaries
-from stdnet.preflight import (
+from stdnet.workflow.config import check_config_files, validate_config
+from stdnet.workflow.costmodel import CostModel
+from stdnet.files.errors import InputError, ResourceError, StdnetError
+from stdnet.files.io import remove_stale_temporaries
+from stdnet.workflow.preflight import (
     backend_problems,
     gpu_memory_problems,
     machine_memory_mb,
     memory_problems,
 )
-from stdnet.ownership import claim, ownership_problem
-from stdnet.recovery import restore_times, set_damaged_aside, snapshot
-from stdnet.params import format_J0
-import stdnet.accounting as accounting
-import stdnet.onset as onset
+from stdnet.workflow.ownership import claim, ownership_problem
+from stdnet.workflow.recovery import restore_times, set_damaged_aside, snapshot
+from stdnet.model.params import format_J0
+import stdnet.workflow.accounting as accounting
+import stdnet.onset.search as onset
 
 # One writer per HDF5 file and atomic renames make HDF5's file locks useless, and they fail
 # on network file systems (NFS, Lustre: "unable to lock file"). Set for every job, locally
@@ -46,7 +46,7 @@ RESULTS = config["results"]
 # redo a missing intermediate file on its own while the tables made from it are up to date.
 REDO_DAMAGED = []
 # a folder with files stdnet did not write is refused before anything happens in it
-# (stdnet.ownership); the first real run marks the folder as stdnet's (claim_results)
+# (stdnet.workflow.ownership); the first real run marks the folder as stdnet's (claim_results)
 _NOT_OURS = ownership_problem(RESULTS) if workflow.is_main_process else None
 if _NOT_OURS:
     logger.error(f"stdnet: {_NOT_OURS}")
@@ -69,7 +69,7 @@ if workflow.is_main_process and Path(RESULTS).is_dir():
 
 def claim_results():
     """onstart (real runs only, not dry runs): the marker that makes the results folder
-    stdnet's (stdnet.ownership)."""
+    stdnet's (stdnet.workflow.ownership)."""
     if claim(RESULTS):
         logger.info(f"{RESULTS}: marked as a stdnet results folder (.stdnet-results)")
 
@@ -116,7 +116,7 @@ TABLES_AT_START = {}
 
 
 def remember_tables():
-    """onstart: time and content of every table and figure (stdnet.recovery)."""
+    """onstart: time and content of every table and figure (stdnet.workflow.recovery)."""
     TABLES_AT_START.update(snapshot([f"{RESULTS}/tables", f"{RESULTS}/figures"]))
 
 
@@ -224,7 +224,7 @@ wildcard_constraints:
 
 
 def run_dir(N, J0, seed):
-    """The run folder of one grid point (layout: stdnet.accounting.RUN_DIR)."""
+    """The run folder of one grid point (layout: stdnet.workflow.accounting.RUN_DIR)."""
     return accounting.run_dir(RESULTS, N, J0, seed)
 
 
@@ -237,7 +237,7 @@ def model_params(wildcards):
     return {**config["model"], "N": int(wildcards.N), "J0": float(wildcards.J0)}
 
 
-# ---- cluster requests of the heavy rules (stdnet.costmodel; docs/cluster.md) -------------
+# ---- cluster requests of the heavy rules (stdnet.workflow.costmodel; docs/cluster.md) -------------
 COST = CostModel(config)
 
 
@@ -255,7 +255,7 @@ def cost_runtime(rule_name):
 
 def cost_threads(rule_name):
     """Threads of `rule_name`: 1, or what the job's parallel kernels need to keep its request
-    under a day (stdnet.costmodel.CostModel.threads)."""
+    under a day (stdnet.workflow.costmodel.CostModel.threads)."""
 
     def threads(wildcards):
         return COST.threads(rule_name, **dict(wildcards.items()))
@@ -267,7 +267,7 @@ def simulation_settings():
     """config["simulation"] for a rule's params, without `backend`: where the kernels run
     changes a result only at round-off, so switching it must not make Snakemake redo the
     finished runs (its params trigger); scripts take it from the config
-    (stdnet.runtime.run_params)."""
+    (stdnet.workflow.runtime.run_params)."""
     return {k: v for k, v in config["simulation"].items() if k != "backend"}
 
 

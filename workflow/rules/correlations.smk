@@ -49,7 +49,7 @@ rule record_inputs:
         correlations=CORR,
         seed=lambda wc: int(wc.seed),
     script:
-        "../../scripts/record_inputs.py"
+        "../../scripts/correlations/record_inputs.py"
 
 
 rule correlations:
@@ -86,4 +86,4 @@ rule correlations:
     params:
         correlations=CORR,
     script:
-        "../../scripts/correlations.py"
+        "../../scripts/correlations/correlations.py"

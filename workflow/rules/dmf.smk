@@ -1,8 +1,8 @@
 # dmf stage (docs/dmf.md): DMF solves per (N, J0, I0) and the comparison of every simulated
 # N with the DMF of that same N (paper Fig 5, errors vs K); the input recordings and
 # CORR_GRID come from correlations.smk (included before this file).
-# Parse-time imports stay light (no pandas): stdnet.dmf_points is plain Python.
-from stdnet.dmf_points import dmf_plan
+# Parse-time imports stay light (no pandas): stdnet.dmf.points is plain Python.
+from stdnet.dmf.points import dmf_plan
 
 DMF = config["dmf"]
 # the simulations compared with the DMF: the grid's and those of the correlation recordings
@@ -44,7 +44,7 @@ rule dmf_solve:
         N=lambda wc: DMF_FIG_N if wc.N == "inf" else int(wc.N),
         dmf=DMF,
     script:
-        "../../scripts/dmf_solve.py"
+        "../../scripts/dmf/dmf_solve.py"
 
 
 rule dmf_compare:
@@ -89,4 +89,4 @@ rule dmf_compare:
         figure_N=DMF_FIG_N,
         corr_max_lag=CORR["max_lag"],
     script:
-        "../../scripts/dmf_compare.py"
+        "../../scripts/dmf/dmf_compare.py"

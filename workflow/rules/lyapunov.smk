@@ -1,6 +1,6 @@
 # Lyapunov stage: exponents of every run from its simulation's final state, one table,
 # figures (lambda_max vs J0, convergence, Kaplan-Yorke dimension).
-from stdnet.sequential import without_unset
+from stdnet.lyapunov.sequential import without_unset
 
 LYAP = config["lyapunov"]
 # the rule's params without the sequential-look and cycle-check keys at their defaults: results made before
@@ -52,7 +52,7 @@ rule lyapunov:
         seed=lambda wc: int(wc.seed),
         zero_tol=config["transition"]["zero_tol"],  # the chaos decision (extensions while undecided)
     script:
-        "../../scripts/lyapunov.py"
+        "../../scripts/lyapunov/lyapunov.py"
 
 
 rule lyapunov_table:
@@ -73,7 +73,7 @@ rule lyapunov_table:
     conda:
         CONDA_ENV
     script:
-        "../../scripts/lyapunov_table.py"
+        "../../scripts/lyapunov/lyapunov_table.py"
 
 
 rule lyapunov_figures:
@@ -113,4 +113,4 @@ rule lyapunov_figures:
     params:
         note=LYAP_NOTE,
     script:
-        "../../scripts/lyapunov_figures.py"
+        "../../scripts/lyapunov/lyapunov_figures.py"

@@ -1,5 +1,5 @@
 # Onset of chaos per realization (N, seed): an adaptive bisection of J_ch expressed as
-# Snakemake checkpoints, one step per probe (stdnet.onset). Each probe is an ordinary
+# Snakemake checkpoints, one step per probe (stdnet.onset.search). Each probe is an ordinary
 # simulate + lyapunov job at the probed J0 (same rules, same settings as the grid), so on a
 # cluster the probes of all realizations run at once; within a realization they follow one
 # another. Step 0 starts from the realization's grid runs; step k reads step k-1's bracket,
@@ -33,7 +33,7 @@ checkpoint onset_step:
         undecided=ONSET["undecided"],
         zero_tol=ONSET_ZERO_TOL,
     script:
-        "../../scripts/onset_step.py"
+        "../../scripts/onset/onset_step.py"
 
 
 rule onset_result:
@@ -47,7 +47,7 @@ rule onset_result:
     conda:
         CONDA_ENV
     script:
-        "../../scripts/onset_result.py"
+        "../../scripts/onset/onset_result.py"
 
 
 rule onset_table:
@@ -64,7 +64,7 @@ rule onset_table:
     params:
         estimator=ONSET["estimator"],  # J_ch from the probes; the searches do not depend on it
     script:
-        "../../scripts/onset_table.py"
+        "../../scripts/onset/onset_table.py"
 
 
 # a dry run prints what the sweep will cost (probes counted at their maximum); the workflow
@@ -75,10 +75,10 @@ _DRY_RUN = any(
     for a in sys.argv[1:]
 )
 if _DRY_RUN:
-    from stdnet.accounting import sweep_cost
-    from stdnet.costmodel import sweep_by_rule
+    from stdnet.workflow.accounting import sweep_cost
+    from stdnet.workflow.costmodel import sweep_by_rule
 
-    # one set of jobs (stdnet.costmodel.sweep_jobs: every heavy job of the selected stages),
+    # one set of jobs (stdnet.workflow.costmodel.sweep_jobs: every heavy job of the selected stages),
     # grouped by N and by rule: both tables sum to the one total (docs/cluster.md)
     _search = ONSET["search"] and STAGES & {"onset", "transition"}
     _probes = onset.max_probes(GRID_J0, ONSET["resolution"]) if _search else 0

@@ -2,12 +2,12 @@
 # (docs/model.md; paper Figs 3 and 8). Its final outputs: get_stage_outputs (common.smk).
 # Interface used by the transition stage: rule jfp_table, output `table` (tables/jfp.csv),
 # one row per (N, seed) with N, seed, J_FP, crossing (hopf | real | none), frequency.
-from stdnet.jfp import JFP_DENSE_N_MAX, jfp_method
-from stdnet.spectrum import DENSE_N_MAX
+from stdnet.stability.jfp import JFP_DENSE_N_MAX, jfp_method
+from stdnet.stability.spectrum import DENSE_N_MAX
 
 STAB = config["stability"]
 # J_FP solver (stability.jfp.method): the dense ones factorise N x N matrices and stop at
-# JFP_DENSE_N_MAX (dense eig, shift-invert: their largest N, from stdnet.spectrum);
+# JFP_DENSE_N_MAX (dense eig, shift-invert: their largest N, from stdnet.stability.spectrum);
 # matrix_free (and auto, which uses it above dense_max_N) takes any N, so grid.N is used whole
 JFP_METHOD = STAB["jfp"]["method"]
 JFP_N_LIMIT = JFP_DENSE_N_MAX.get(JFP_METHOD)
@@ -30,7 +30,7 @@ JFP_SEEDS = [int(s) for s in (STAB["jfp"]["seeds"] or GRID_SEEDS)]
 ROUTES_N = int(STAB["routes"]["N"] or min(JFP_N, default=min(GRID_N)))
 MAP_N = int(STAB["homogeneous"]["map_N"] or max(GRID_N))
 STAB_RUNS = [f"{RESULTS}/stability/N~{N}/seed~{s}" for N in JFP_N for s in JFP_SEEDS]
-# the fixed-J0 spectra (scripts/stability_spectrum.py) still use the dense shift-invert
+# the fixed-J0 spectra (scripts/stability/jacobian_spectrum.py) still use the dense shift-invert
 # solver: only sizes it can take
 SPECTRUM_RUNS = [
     f"{RESULTS}/stability/N~{N}/seed~{s}"
@@ -58,7 +58,7 @@ rule homogeneous_modes:
         homogeneous=STAB["homogeneous"],
         map_N=MAP_N,
     script:
-        "../../scripts/stability_homogeneous.py"
+        "../../scripts/stability/homogeneous_modes.py"
 
 
 rule stability_homogeneous:
@@ -83,7 +83,7 @@ rule stability_homogeneous:
     params:
         model=config["model"],
     script:
-        "../../scripts/stability_fig3.py"
+        "../../scripts/stability/stability_homogeneous.py"
 
 
 rule jfp_search:
@@ -105,7 +105,7 @@ rule jfp_search:
         N=lambda wc: int(wc.N),
         seed=lambda wc: int(wc.seed),
     script:
-        "../../scripts/stability_jfp.py"
+        "../../scripts/stability/jfp_search.py"
 
 
 rule jacobian_spectrum:
@@ -128,7 +128,7 @@ rule jacobian_spectrum:
         N=lambda wc: int(wc.N),
         seed=lambda wc: int(wc.seed),
     script:
-        "../../scripts/stability_spectrum.py"
+        "../../scripts/stability/jacobian_spectrum.py"
 
 
 rule jfp_table:
@@ -145,7 +145,7 @@ rule jfp_table:
     conda:
         CONDA_ENV
     script:
-        "../../scripts/stability_jfp_table.py"
+        "../../scripts/stability/jfp_table.py"
 
 
 rule spectrum_table:
@@ -162,7 +162,7 @@ rule spectrum_table:
     conda:
         CONDA_ENV
     script:
-        "../../scripts/stability_spectrum_table.py"
+        "../../scripts/stability/spectrum_table.py"
 
 
 rule bulk_edge_theory:
@@ -181,7 +181,7 @@ rule bulk_edge_theory:
         N=sorted(set(JFP_N)),
         J0_range=STAB["jfp"]["J0_range"],
     script:
-        "../../scripts/stability_bulk_theory.py"
+        "../../scripts/stability/bulk_edge_theory.py"
 
 
 rule stability_jfp:
@@ -214,7 +214,7 @@ rule stability_jfp:
         model=config["model"],
         tol=STAB["jfp"]["tol"],
     script:
-        "../../scripts/stability_fig_jfp.py"
+        "../../scripts/stability/stability_jfp.py"
 
 
 rule stability_routes:
@@ -245,7 +245,7 @@ rule stability_routes:
         dt=config["simulation"]["dt"],
         method=config["simulation"]["method"],
     script:
-        "../../scripts/stability_routes.py"
+        "../../scripts/stability/stability_routes.py"
 
 
 rule hetfp_compare:
@@ -267,7 +267,7 @@ rule hetfp_compare:
         hetfp=STAB["hetfp"],
         simulation=simulation_settings(),
     script:
-        "../../scripts/stability_hetfp.py"
+        "../../scripts/stability/hetfp_compare.py"
 
 
 rule stability_hetfp:
@@ -293,4 +293,4 @@ rule stability_hetfp:
         model=config["model"],
         hetfp=STAB["hetfp"],
     script:
-        "../../scripts/stability_fig_hetfp.py"
+        "../../scripts/stability/stability_hetfp.py"

@@ -1,6 +1,6 @@
 # Transition stage: regime of every run; per realization J_FP (stability stage), J_ch (the
 # checkpointed onset search of onset.smk, else the J0 grid) and the width J_ch - J_FP; the
-# width vs N compared across models (stdnet.widthstats); the power of the design; figures.
+# width vs N compared across models (stdnet.transition.width); the power of the design; figures.
 TRANS = config["transition"]
 # J_FP from the stability stage when the workflow has its table (stability.smk is included
 # before this file), else from our own regimes.
@@ -44,7 +44,7 @@ rule regimes:
     params:
         transition=TRANS,
     script:
-        "../../scripts/transition_regimes.py"
+        "../../scripts/transition/regimes.py"
 
 
 rule transition:
@@ -77,7 +77,7 @@ rule transition:
         J0_range=config["stability"]["jfp"]["J0_range"],
         jfp_N=JFP_N if TRANS_JFP else [],
     script:
-        "../../scripts/transition.py"
+        "../../scripts/transition/transition.py"
 
 
 rule width_power:
@@ -96,7 +96,7 @@ rule width_power:
     params:
         width=TRANS["width"],
     script:
-        "../../scripts/width_power.py"
+        "../../scripts/transition/width_power.py"
 
 
 rule transition_figures:
@@ -132,4 +132,4 @@ rule transition_figures:
     params:
         note=TRANS_NOTE,
     script:
-        "../../scripts/transition_figures.py"
+        "../../scripts/transition/transition_figures.py"

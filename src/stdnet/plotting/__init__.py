@@ -13,7 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from ..io import atomic_path, check_writable  # noqa: E402
+from stdnet.files.io import atomic_path, check_writable  # noqa: E402
 
 #: the Okabe-Ito palette: distinguishable with every common colour-vision deficiency
 OKABE_ITO = {"orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73", "yellow": "#F0E442",

@@ -6,13 +6,13 @@ from matplotlib.ticker import NullFormatter, ScalarFormatter
 import numpy as np
 import pandas as pd
 
-from . import caption, use_style
+from stdnet.plotting import caption, use_style
 
 
 def benchmark_figure(table: pd.DataFrame, note: str = ""):
     """Two panels: wall time (s) and peak memory (MB) of every job vs N, per rule.
 
-    table: stdnet.accounting.read_benchmarks (one row per job). Markers are jobs,
+    table: stdnet.workflow.accounting.read_benchmarks (one row per job). Markers are jobs,
     lines join the per-N medians; rules without an N wildcard are listed in the
     caption with their wall time.
     """

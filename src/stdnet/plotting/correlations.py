@@ -4,9 +4,9 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ..asynchrony import SIGNAL_LABELS
-from ..stats import model_value
-from . import OKABE_ITO, POP_COLORS, caption, use_style
+from stdnet.correlations.asynchrony import SIGNAL_LABELS
+from stdnet.stats import model_value
+from stdnet.plotting import OKABE_ITO, POP_COLORS, caption, use_style
 
 TERM_STYLE = {"shared": (OKABE_ITO["orange"], "o", "shared-input term"),
               "corr": (OKABE_ITO["purple"], "s", "−(correlation term)"),

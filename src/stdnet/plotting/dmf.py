@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import matplotlib.pyplot as plt
 
-from . import POP_COLORS, caption, use_style
+from stdnet.plotting import POP_COLORS, caption, use_style
 
 
 def _dmf_label(N) -> str:
@@ -52,7 +52,7 @@ def fig5_figure(dmf, sim, acov, hists, info):
     sim: DataFrame per (N, J0, seed) of simulation observables at that N;
     acov: dict pop -> (dmf lags, dmf delta, sim lags, sim full, sim temporal);
     hists: dict with 'h'/'nu' -> pop -> (dmf bin centres, dmf density, sim samples);
-    built by stdnet.dmf_figdata.figure_inputs."""
+    built by stdnet.dmf.figdata.figure_inputs."""
     use_style()
     fig, axes = plt.subplots(2, 4, figsize=(17, 8))
     for k, (pop, (l_d, d_d, l_s, full_s, temp_s)) in enumerate(acov.items()):
@@ -178,10 +178,10 @@ def approach_figure(rel, fits, curves, info):
     """Signed relative error (simulation − DMF)/|DMF| vs K = K_E per quantity, each N
     against the DMF of that N, with the fits e(K) = a + b K^(-1/2).
 
-    rel: rows of the discrepancy table (stdnet.dmfcompare) at one J0 with a chaotic DMF;
+    rel: rows of the discrepancy table (stdnet.dmf.compare) at one J0 with a chaotic DMF;
     fits: the rows of dmfcompare.error_fits at that J0; curves: (K, quantity -> fitted
     e(K)); info: J0_panel, I0_sim, finite_K, c, f_E, one_minus_c, shared_input and the
-    DMF solver's n_paths, t_path, max_lag, dt; built by stdnet.dmf_figdata.figure_inputs."""
+    DMF solver's n_paths, t_path, max_lag, dt; built by stdnet.dmf.figdata.figure_inputs."""
     use_style()
     fig, axes = plt.subplots(2, 3, figsize=(16, 8.5), sharex=True)
     if rel.empty:

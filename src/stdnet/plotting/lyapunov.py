@@ -7,8 +7,8 @@ import pandas as pd
 from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.patches import Patch
 
-from ..regimes import REGIMES
-from . import OKABE_ITO, caption, use_style
+from stdnet.transition.regimes import REGIMES
+from stdnet.plotting import OKABE_ITO, caption, use_style
 
 # ordered light to dark along the route to chaos, in colours every colour vision tells apart
 REGIME_COLORS = {"homogeneous FP": "#DDDDDD", "heterogeneous FP": OKABE_ITO["sky"],

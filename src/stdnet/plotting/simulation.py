@@ -5,8 +5,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..params import ModelParams
-from . import POP_COLORS, caption, model_caption, use_style
+from stdnet.model.params import ModelParams
+from stdnet.plotting import POP_COLORS, caption, model_caption, use_style
 
 
 def fig_regimes(sims: list[dict], params: list[ModelParams], window: float = 200.0):

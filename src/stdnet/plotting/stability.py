@@ -6,7 +6,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from . import OKABE_ITO, POP_COLORS, caption, use_style
+from stdnet.plotting import OKABE_ITO, POP_COLORS, caption, use_style
 
 CROSS_COLORS = {"hopf": OKABE_ITO["purple"], "real": OKABE_ITO["orange"], "none": "0.6"}
 

@@ -139,7 +139,7 @@ def profile_w_inf(x, y, W, w_values, beta_bounds, grid: int = BETA_GRID) -> np.n
 
 def profile_beta(x, y, W, betas, offset: bool) -> np.ndarray:
     """chi^2 of w_inf + a x^-beta (or a x^-beta) at each fixed beta (w_inf, a profiled)."""
-    from .fits import _profile
+    from stdnet.stats.fits import _profile
 
     return _profile(x, y, W, np.atleast_1d(np.asarray(betas, float)), offset)[2]
 

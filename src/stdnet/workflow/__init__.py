@@ -1,0 +1,17 @@
+"""Glue of the Snakemake workflow: config, the sweep plan, checks before work, recovery, cost model, job accounting.
+
+The package's modules are imported by name (``from stdnet.workflow import <module>``);
+importing the package itself loads none of them, so that light callers stay light.
+"""
+
+__all__ = [
+    "accounting",
+    "calibration",
+    "compare",
+    "config",
+    "costmodel",
+    "ownership",
+    "preflight",
+    "recovery",
+    "runtime",
+]

@@ -1,0 +1,434 @@
+"""Checks before any work starts: is simulation.dt inside the integrator's stability
+region, and does every job fit the memory the machine has?
+
+The step-size check uses the homogeneous modes of the fixed point (stdnet.theory.homogeneous):
+that mode is an exact eigenvector of every fixed-in-degree network's Jacobian, and its
+eigenvalue grows like sqrt(K) J0, so at large N and J0 it is the first to leave the
+stability region of RK4 (a run then blows up after hours). The memory check compares the
+cost model's requests (stdnet.workflow.costmodel) with the machine, so a sweep too large for a
+laptop is refused at start instead of being killed by the OOM killer.
+"""
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+
+from stdnet.model.params import ModelParams, RunParams, _is_whole
+
+#: the suggested dt keeps this margin from the stability limit
+DT_SAFETY = 0.9
+#: simulation.dt: auto never exceeds this (accuracy: ETD4's lambda_1 over 8-30 tau differs
+#: from RK4 at dt = 0.0125 by <= 8e-5 at dt = 0.25, N = 2000 and 8000, J0 = 1-2;
+#: docs/performance.md "Step size")
+AUTO_DT_MAX = 0.25
+#: ... and keeps this fraction of the stability limit: ETD4's limit is set by the explicit
+#: part (bulk rim, leaks), RK4's by the stiff mode, which is damped well only well inside
+AUTO_SAFETY = {"etd4": DT_SAFETY, "rk4": 0.5, "euler": 0.5}
+_METHOD_NAMES = {"rk4": "RK4", "euler": "Euler", "etd4": "ETD4"}
+#: the largest dt `max_stable_dt` scans for ETD4, whose stiff mode is exact at any dt
+ETD_DT_CAP = 5.0
+
+
+# ---- step size ----------------------------------------------------------------------
+def _ray_limit(lam: complex, method: str) -> float:
+    """Largest h such that s*lam lies in the method's stability region for all s <= h:
+    the first positive root of |R(r e^{i arg lam})|^2 = 1, over |lam|. inf where
+    Re lam >= 0 (a growing mode grows in the model too: nothing to check)."""
+    lam = complex(lam)
+    if lam.real >= 0:
+        return math.inf
+    w = lam / abs(lam)
+    order = {"rk4": 4, "euler": 1}[method]
+    a = np.array([w ** k / math.factorial(k) for k in range(order + 1)])  # R(r w), in r
+    sq = np.convolve(a, a.conj()).real  # |R|^2 as a polynomial in r (lowest power first)
+    sq[0] -= 1.0
+    roots = np.roots(sq[1:][::-1])  # |R|^2 - 1 = r * (...): drop the root r = 0
+    pos = [r.real for r in roots if abs(r.imag) <= 1e-9 * abs(r) and r.real > 1e-12]
+    return min(pos) / abs(lam) if pos else math.inf
+
+
+def _modes(params: ModelParams, fp=None) -> np.ndarray:
+    """The 3 homogeneous eigenvalues and the single-neuron leaks (-1/tau_E, -1/tau_I,
+    -1/tau_D - u nu_E)."""
+    from stdnet.theory.meanfield import homogeneous_fixed_point
+    from stdnet.theory.homogeneous import homogeneous_jacobian
+
+    p = params
+    fp = homogeneous_fixed_point(p) if fp is None else fp
+    ev = np.linalg.eigvals(homogeneous_jacobian(p, fp))
+    leaks = [-1.0 / p.tau_E, -1.0 / p.tau_I, -1.0 / p.tau_D - p.u * fp.nu_E]
+    return np.concatenate([ev, leaks]).astype(complex)
+
+
+def _limit(modes, method: str) -> tuple[float, complex]:
+    """(largest stable dt, the eigenvalue that sets it)."""
+    limits = [(_ray_limit(lam, method), lam) for lam in modes]
+    return min(limits, key=lambda t: t[0])
+
+
+def _bulk_radius(params: ModelParams) -> float:
+    """A bound on the radius of the Jacobian's random bulk around -1/tau (the circular law
+    with phi' <= 1 and x <= 1, docs/model.md §4): block (a, b) contributes the row variance
+    (K_b / K)(1 - c_b) (J0 g_ab)^2, and the bulk lies inside sqrt(rho) of that 2x2 matrix."""
+    p = params
+    g = np.array([[p.g_EE, p.g_EI], [p.g_IE, p.g_II]])
+    share = np.array([p.K_E * (1.0 - p.K_E / p.N_E), p.K_I * (1.0 - p.K_I / p.N_I)]) / p.K
+    V = (p.J0 * g) ** 2 * share[None, :]
+    return float(np.sqrt(np.abs(np.linalg.eigvals(V)).max()))
+
+
+def _etd_growth(L: np.ndarray, D: np.ndarray, h: float) -> float:
+    """Spectral radius of one ETD4 step (stdnet.kernels.etd4's stages) on y' = L y + D y, L
+    taken exactly and D as the explicit part: the linear stability of the split."""
+    from stdnet.kernels.etd4 import phi_blocks
+
+    n = L.shape[0]
+
+    def phis(A):
+        out = np.empty((5, n, n))
+        phi_blocks(np.ascontiguousarray(A, dtype=np.float64), out)
+        return out
+
+    q = phis(0.5 * h * L)
+    E2, P2 = q[0], 0.5 * h * q[1]
+    f = phis(h * L)
+    f1 = h * (f[1] - 3 * f[2] + 4 * f[3])
+    f2 = h * (f[2] - 2 * f[3])
+    f3 = h * (-f[2] + 4 * f[3])
+    a = E2 + P2 @ D
+    b = E2 + P2 @ D @ a
+    c = E2 @ a + P2 @ (2 * D @ b - D)
+    R = f[0] + f1 @ D + 2 * f2 @ D @ (a + b) + f3 @ D @ c
+    return float(np.abs(np.linalg.eigvals(R)).max()) if np.all(np.isfinite(R)) else math.inf
+
+
+def _etd_limit(params: ModelParams, fp=None) -> tuple[float, complex]:
+    """(largest stable dt, the eigenvalue that sets it) of ETD4: the leaks, the depression
+    mode and the rim of the bulk disc see RK4's region (L is zero on them at the fixed
+    point); the three homogeneous modes see the split scheme (_etd_growth), scanned up to
+    ETD_DT_CAP."""
+    from stdnet.theory.meanfield import homogeneous_fixed_point
+    from stdnet.theory.homogeneous import homogeneous_jacobian
+
+    p = params
+    fp = homogeneous_fixed_point(p) if fp is None else fp
+    J = homogeneous_jacobian(p, fp)
+    D = np.diag(np.diag(J))  # the local part: leaks and the efficacy's own damping
+    D[2, 0] = J[2, 0]
+    D[0, 0], D[1, 1] = -1.0 / p.tau_E, -1.0 / p.tau_I
+    R = _bulk_radius(p)
+    rim = -1.0 / p.tau_E + R * np.exp(1j * np.linspace(0.0, np.pi, 91))
+    local = [-1.0 / p.tau_E, -1.0 / p.tau_I, -1.0 / p.tau_D - p.u * fp.nu_E]
+    best = _limit(np.concatenate([local, rim]).astype(complex), "rk4")
+    ev = np.linalg.eigvals(J)
+    stiff = complex(ev[np.argmin(ev.real)])
+    if np.all(ev.real < 0):
+        for h in np.geomspace(0.01, min(best[0], ETD_DT_CAP), 60):
+            if _etd_growth(J - D, D, h) > 1.0 + 1e-12:
+                return float(h), stiff
+    return best if best[0] < ETD_DT_CAP else (ETD_DT_CAP, stiff)
+
+
+def max_stable_dt(params: ModelParams, method: str = "rk4") -> float:
+    """Largest dt for which dt * lambda of every homogeneous and leak mode lies inside the
+    stability region of `method` (rk4 or euler; for etd4 see _etd_limit). Raises
+    RuntimeError where the homogeneous fixed point does not converge."""
+    return _method_limit(params, None, method)[0]
+
+
+def _method_limit(params: ModelParams, fp, method: str) -> tuple[float, complex]:
+    """(largest stable dt, the eigenvalue that sets it) of `method` at the fixed point fp."""
+    if method == "etd4":
+        return _etd_limit(params, fp)
+    return _limit(_modes(params, fp), method)
+
+
+def suggest_dt(dt_max: float, intervals=()) -> float:
+    """DT_SAFETY * dt_max rounded down to 2 significant digits, lowered further (still 2
+    digits) until it divides every interval (record_interval, ...), as RunParams requires."""
+    return _round_down(DT_SAFETY * dt_max, intervals)
+
+
+def _round_down(x: float, intervals=()) -> float:
+    """x rounded down to 2 significant digits, then lowered (still 2 digits) until it
+    divides every interval."""
+    if not math.isfinite(x) or x <= 0:
+        return x
+    e = math.floor(math.log10(x)) - 1
+    m = int(x / 10.0 ** e + 1e-9)
+    first = float(f"{m}e{e}")
+    for _ in range(200):  # at most two decades down
+        cand = float(f"{m}e{e}")
+        if all(_is_whole(t / cand) for t in intervals):
+            return cand
+        m -= 1
+        if m < 10:
+            m, e = 99, e - 1
+    return first
+
+
+def _fmt_lam(lam: complex) -> str:
+    return f"{lam.real:.3g}{lam.imag:+.3g}j" if abs(lam.imag) > 0 else f"{lam.real:.3g}"
+
+
+def _dt_message(dt, method, N, J0, lam, dt_max, intervals, more="") -> str:
+    edge = dt_max * abs(lam)
+    return (f"{dt} is outside the {_METHOD_NAMES[method]} stability region at N = {N}, J0 = {J0:g} "
+            f"(eigenvalue {_fmt_lam(lam)}: dt |lambda| = {dt * abs(lam):.3g}, the region ends "
+            f"at {edge:.3g} in that direction){more}; use dt <= {suggest_dt(dt_max, intervals):g} "
+            f"(stable below {dt_max:.6g})")
+
+
+def dt_problem(params: ModelParams, run: RunParams, key: str = "simulation.dt") -> str | None:
+    """Why run.dt is too large at this grid point, or None (also where the fixed point
+    does not converge: then there is nothing to linearise around)."""
+    try:
+        dt_max, lam = _method_limit(params, None, run.method)
+    except RuntimeError:
+        return None
+    if run.dt <= dt_max:
+        return None
+    return f"{key} = " + _dt_message(run.dt, run.method, params.N, params.J0, lam, dt_max,
+                                      (run.record_interval,))
+
+
+def _simulated_points(cfg: dict) -> dict:
+    """N -> the J0 simulated at that N with simulation.dt (grid, correlation recordings,
+    the stability stage's runs)."""
+    stages = set(cfg.get("stages", ()))
+    pts: dict = {}
+    for N in cfg["grid"]["N"]:
+        pts.setdefault(int(N), set()).update(float(j) for j in cfg["grid"]["J0"])
+    if stages & {"correlations", "dmf"} and "correlations" in cfg:
+        from stdnet.workflow.costmodel import CostModel
+
+        for N, J0, _ in CostModel(cfg).correlation_grid():
+            pts.setdefault(int(N), set()).add(float(J0))
+    st = cfg.get("stability", {})
+    if "stability" in stages and "hetfp" in st:
+        pts.setdefault(int(st["hetfp"]["N"]), set()).update(float(j) for j in st["hetfp"]["J0"])
+    return pts
+
+
+def _intervals(cfg: dict) -> list:
+    """The times that must be whole multiples of simulation.dt."""
+    out = [cfg["simulation"]["record_interval"]]
+    for section, key in (("lyapunov", "delta_t"), ("correlations", "sample_interval")):
+        if key in cfg.get(section, {}):
+            out.append(cfg[section][key])
+    return out
+
+
+def _point_limits(cfg: dict, method: str) -> list[tuple]:
+    """(largest stable dt, N, J0, the eigenvalue that sets it) at every simulated (N, J0)
+    of a schema-valid config that has a homogeneous fixed point."""
+    from stdnet.theory.meanfield import fixed_point_branch, homogeneous_fixed_point
+
+    out = []
+    for N, J0s in sorted(_simulated_points(cfg).items()):
+        J0s = sorted(J0s)
+        try:
+            base = ModelParams.from_config(cfg["model"], N=N, J0=J0s[0])
+        except ValueError:
+            continue  # reported by the model check
+        try:  # continuation along J0: one root solve per point
+            fps = fixed_point_branch(base, J0s)
+        except RuntimeError:
+            fps = [None] * len(J0s)
+        for J0, fp in zip(J0s, fps):
+            p = base.replace(J0=J0)
+            try:
+                dt_max, lam = _method_limit(p, fp or homogeneous_fixed_point(p), method)
+            except RuntimeError:
+                continue  # no fixed point here: nothing to linearise around
+            out.append((float(dt_max), N, J0, lam))
+    return out
+
+
+def auto_dt(cfg: dict) -> float:
+    """simulation.dt: auto for a schema-valid config: AUTO_SAFETY of the smallest stability
+    limit over the simulated (N, J0), at most AUTO_DT_MAX, rounded down to divide every
+    interval (_intervals). ValueError where no step qualifies."""
+    method = cfg["simulation"]["method"]
+    # the simulated points do not depend on dt; the cost model that lists them needs one
+    cfg = {**cfg, "simulation": {**cfg["simulation"], "dt": AUTO_DT_MAX}}
+    limits = [b[0] for b in _point_limits(cfg, method)]
+    x = min([AUTO_DT_MAX] + [AUTO_SAFETY[method] * d for d in limits])
+    dt = _round_down(x, _intervals(cfg))
+    if not (math.isfinite(dt) and dt > 0 and all(_is_whole(t / dt) for t in _intervals(cfg))):
+        raise ValueError(f"no step <= {x:.3g} divides the intervals {_intervals(cfg)}")
+    return dt
+
+
+def dt_config_problems(cfg: dict) -> list[str]:
+    """simulation.dt against every simulated (N, J0) of a schema-valid config: one message
+    at the point that needs the smallest dt, with a dt that suits them all."""
+    sim = cfg["simulation"]
+    method, dt = sim["method"], float(sim["dt"])
+    bad = [b for b in _point_limits(cfg, method) if dt > b[0]]
+    if not bad:
+        return []
+    dt_max, N, J0, lam = min(bad, key=lambda b: b[0])
+    more = f" (and at {len(bad) - 1} other (N, J0))" if len(bad) > 1 else ""
+    return ["config key 'simulation.dt': value "
+            + _dt_message(dt, method, N, J0, lam, dt_max, _intervals(cfg), more)]
+
+
+# ---- memory -------------------------------------------------------------------------
+def machine_memory_mb() -> float | None:
+    """Memory this process may use (MB): the physical memory, or a smaller cgroup limit
+    (containers, batch jobs). None where unknown: the check is then skipped."""
+    total = None
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        try:
+            with open("/proc/meminfo") as f:
+                for line in f:
+                    if line.startswith("MemTotal:"):
+                        total = int(line.split()[1]) * 1024
+        except (OSError, ValueError, IndexError):
+            pass
+    limits = [total] if total and total > 0 else []
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            with open(path) as f:
+                v = int(f.read().strip())  # "max" (no limit) fails here
+            if 0 < v < 2 ** 60:
+                limits.append(v)
+        except (OSError, ValueError):
+            pass
+    return min(limits) / 2 ** 20 if limits else None
+
+
+#: config key that sets the size of each rule's jobs (for the messages)
+_RULE_KEYS = {"simulate": "grid.N", "lyapunov": "grid.N", "record_inputs": "correlations.runs N",
+              "jfp_search": "stability.jfp.N", "jacobian_spectrum": "stability.jfp.N",
+              "stability_routes": "stability.routes.N", "hetfp_compare": "stability.hetfp.N",
+              "dmf_solve": "dmf.solver", "correlations": "correlations",
+              "dmf_compare": "dmf"}
+
+
+def memory_problems(config: dict, available_mb: float | None, executor: str = "local") -> list[str]:
+    """The heavy jobs of a validated config whose memory request (costmodel, first attempt)
+    exceeds `available_mb` (a node's memory on a cluster): one message per rule, at its
+    largest job. [] where available_mb is None (unknown)."""
+    from stdnet.workflow.costmodel import CostModel, _stage_jobs
+
+    if not available_mb:
+        return []
+    model = CostModel(config)
+    worst: dict = {}
+    seen = set()
+    for rule, wc in _stage_jobs(model, 0):
+        key = (rule, tuple(sorted(wc.items())))
+        if key in seen:
+            continue
+        seen.add(key)
+        mb = model.mem_mb(rule, attempt=1, **wc)
+        if mb > available_mb and mb > worst.get(rule, (0, None))[0]:
+            worst[rule] = (mb, wc.get("N"))
+    where = "this machine has" if executor == "local" else "a node has"
+    hint = ("lower {key} or run on a cluster (docs/cluster.md)" if executor == "local"
+            else "lower {key} or use a partition with larger nodes (docs/cluster.md)")
+    out = []
+    for rule, (mb, N) in worst.items():
+        key = _RULE_KEYS.get(rule, rule)
+        if rule == "simulate" and N is not None and int(N) not in map(int, config["grid"]["N"]):
+            key = "correlations.runs N"
+        size = f"{key} = {N}" if N is not None else key
+        advice = hint.format(key=key)
+        if rule == "simulate" and recording_dominates(
+                ModelParams.from_config(config["model"], N=int(N), J0=1.0),
+                RunParams.from_config(config["simulation"])):
+            advice = ("shorten simulation.t_record or raise simulation.record_interval (the "
+                      "recorded samples take most of it)")
+        out.append(f"{size}: a {rule} job needs ~{mb:.2g} MB of memory; {where} "
+                   f"{available_mb / 1024:.3g} GB; " + advice)
+    return out
+
+
+def recording_dominates(params: ModelParams, run: RunParams) -> bool:
+    """The simulation's recorded samples are more than half of its memory: the advice is
+    then a shorter t_record or a longer record_interval, not a smaller network."""
+    from stdnet.workflow.costmodel import recording_bytes
+
+    return (recording_bytes(params.N_E, params.N_I, run)
+            > 0.5 * simulation_memory_bytes(params, run))
+
+
+def check_memory(config: dict, available_mb: float | None = None, executor: str = "local") -> None:
+    """Raise ResourceError listing memory_problems (available_mb None and executor local:
+    this machine's memory)."""
+    from stdnet.files.errors import ResourceError
+
+    if available_mb is None and executor == "local":
+        available_mb = machine_memory_mb()
+    problems = memory_problems(config, available_mb, executor)
+    if problems:
+        raise ResourceError("not enough memory:\n  " + "\n  ".join(problems))
+
+
+# ---- GPU ------------------------------------------------------------------------------
+def backend_problems(config: dict, executor: str = "local") -> list[str]:
+    """simulation.backend: cuda on a machine whose jobs cannot use a GPU. [] for the CPU
+    backend, and on a cluster (the jobs run on GPU nodes, not where the workflow starts)."""
+    if config["simulation"].get("backend", "cpu") != "cuda" or executor != "local":
+        return []
+    from stdnet.kernels.cuda.device import cuda_problem, unavailable_message
+
+    problem = cuda_problem()
+    return [unavailable_message("simulation.backend", problem)] if problem else []
+
+
+def gpu_memory_problems(config: dict, executor: str = "local") -> list[str]:
+    """The largest GPU job of a simulation.backend: cuda config, where it exceeds the free
+    memory of this machine's GPU (local runs with a usable GPU only)."""
+    if (config["simulation"].get("backend", "cpu") != "cuda" or executor != "local"
+            or backend_problems(config, executor)):
+        return []
+    from stdnet.workflow.costmodel import CostModel, _stage_jobs
+    from stdnet.kernels.cuda.device import describe
+    from stdnet.kernels.cuda.engine import device_bytes
+
+    free = describe()["free"]
+    model = CostModel(config)
+    gpu_jobs = [(rule, wc) for rule, wc in _stage_jobs(model, 0) if model.gpus(rule, **wc)]
+    if free is None or not gpu_jobs:
+        return []
+    rule, wc = max(gpu_jobs, key=lambda job: int(job[1]["N"]))
+    need = device_bytes(model.params(wc["N"]), model.sim.precision)
+    if need > free:
+        return [f"N = {wc['N']}: a {rule} job needs {need / 2**30:.3g} GiB of GPU memory; the "
+                f"GPU has {free / 2**30:.3g} GiB free; lower that N or model.c, or use "
+                "simulation.backend: cpu"]
+    return []
+
+
+def _index_bytes(n: int) -> int:
+    return 2 if n <= 65536 else 4  # network.index_dtype, without importing numba
+
+
+def simulation_memory_bytes(params: ModelParams, run: RunParams, process: bool = True) -> int:
+    """Predicted peak memory of one `stdnet simulate` run: the index pattern, plus the larger
+    of the uniforms block that draws it (network._draw) and the integrator's state, work
+    rows, recorded buffers, running statistics and the temporaries of recording and of the
+    result; plus the interpreter and its libraries (costmodel.BASE_MB) if `process`."""
+    p = params
+    N, N_E, dim = p.N, p.N_E, p.dim
+    pattern = N * (p.K_E * _index_bytes(N_E) + p.K_I * _index_bytes(p.N_I))
+    draw = min(N, 4096) * max(p.K_E, p.K_I) * 8
+    from stdnet.workflow.costmodel import recording_bytes
+
+    isz = 4 if run.precision == "float32" else 8
+    records = recording_bytes(N_E, p.N_I, run)
+    state = dim * 8 + 6 * dim * isz + (4 * N + N_E) * 8 + records
+    temporaries = max(3 * dim * 8, (4 * N + N_E + dim) * 8 + dim * isz)
+    total = pattern + max(draw, state + temporaries)
+    if process:
+        from stdnet.workflow.costmodel import BASE_MB
+
+        total += int(BASE_MB * 1e6)
+    return int(total)
