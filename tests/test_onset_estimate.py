@@ -10,8 +10,8 @@ import pytest
 
 from stdnet.onset import search as onset
 from stdnet.onset.search import CHAOTIC, NOT_CHAOTIC, UNDECIDED, Probe
-from stdnet.onset.estimate import (CROSSING, DEFAULT_SCENARIOS, INSUFFICIENT,
-                                   crossing_estimate, se_from_half_width, synthetic_study)
+from stdnet.onset.estimate import CROSSING, INSUFFICIENT, crossing_estimate, se_from_half_width
+from stdnet.onset.synthetic import DEFAULT_SCENARIOS, synthetic_study
 
 
 def test_noiseless_hinge_is_recovered_exactly():

@@ -73,12 +73,12 @@ def test_calibration_sizes_strict(kw):
 def test_null_claim_rate_with_onset_estimator_errors():
     """END-TO-END NULL CHECK (issue 27, 'done when'): planned design, w_inf = 0, every J_ch
     carrying an onset error drawn from the real bisection + crossing estimator on synthetic
-    lambda(J0) curves (stdnet.onset.estimate.estimator_errors: the slope-1 scenarios, linear,
+    lambda(J0) curves (stdnet.onset.synthetic.estimator_errors: the slope-1 scenarios, linear,
     concave and strongly concave, fixed point or lambda = 0 band below, 40 searches each,
     seed 2) with its own J_ch_se, through per_N_table and fit_models exactly as the pipeline
     runs them; 200 studies, seed 11. Pass: 'w∞ > 0' claimed in <= 6 % (nominal 2.5 %,
     binomial sd 1.1 %: 6 % is 3.2 sd above it). Measured with 1000 studies: 1.0 %."""
-    from stdnet.onset.estimate import DEFAULT_SCENARIOS, estimator_errors, resampled_jch_noise
+    from stdnet.onset.synthetic import DEFAULT_SCENARIOS, estimator_errors, resampled_jch_noise
 
     scenarios = [s for s in DEFAULT_SCENARIOS if "b=1 " in s.name]
     errors = estimator_errors(scenarios, n_searches=40, seed=2)

@@ -18,7 +18,7 @@ import time
 
 import pandas as pd
 
-from stdnet.onset.estimate import DEFAULT_SCENARIOS, synthetic_study
+from stdnet.onset.synthetic import DEFAULT_SCENARIOS, synthetic_study
 
 
 def main(argv=None) -> int:

@@ -20,7 +20,7 @@ import h5py
 import pandas as pd
 
 from stdnet.lyapunov.spectrum import exponent_ci
-from stdnet.transition.regimes import chaos_decision
+from stdnet.lyapunov.decision import chaos_decision
 from stdnet.lyapunov.sequential import controlled_level, crossing_probability
 
 

@@ -22,6 +22,17 @@ import traceback
 from stdnet import __version__
 from stdnet.files.errors import EXIT_CODES, InputError, OutputError, ResourceError, StdnetError
 from stdnet.model.params import ModelParams, RunParams
+from stdnet.kernels.hardware import mem_available
+from stdnet.workflow.preflight import dt_problem, recording_dominates, simulation_memory_bytes
+from stdnet.files import io
+from stdnet.workflow.runtime import set_threads
+from stdnet.simulation.simulate import simulate, write_simulation
+from stdnet.theory.meanfield import balanced_limit, homogeneous_fixed_point
+from stdnet.theory.homogeneous import homogeneous_eigenvalues
+from stdnet.workflow.config import load_config_files, schema_dir
+from stdnet.workflow.preflight import backend_problems, gpu_memory_problems, machine_memory_mb, memory_problems
+from stdnet.workflow.ownership import ownership_problem
+from stdnet.workflow.runtime import exit_cleanly_on_sigterm
 
 #: name -> (module, help). Modules other than this one are imported on use.
 COMMANDS = {
@@ -109,13 +120,12 @@ def _simulate_inputs(args) -> tuple[ModelParams, RunParams]:
 
 def _preflight_simulate(model: ModelParams, run: RunParams) -> None:
     """Step size and memory, before the network is built."""
-    from stdnet.kernels.hardware import mem_available
-    from stdnet.workflow.preflight import dt_problem, recording_dominates, simulation_memory_bytes
 
     problem = dt_problem(model, run)
     if problem:
         raise InputError(problem)
     if run.backend == "cuda":
+        # lazy: numba-cuda is optional; only the CUDA backend loads it
         from stdnet.kernels.cuda.device import check_device_memory, require_cuda
         from stdnet.kernels.cuda.engine import device_bytes
 
@@ -131,9 +141,6 @@ def _preflight_simulate(model: ModelParams, run: RunParams) -> None:
 
 
 def _run_simulate(args) -> int:
-    from stdnet.files import io
-    from stdnet.workflow.runtime import set_threads
-    from stdnet.simulation.simulate import simulate, write_simulation
 
     model, run = _simulate_inputs(args)
     _preflight_simulate(model, run)
@@ -165,8 +172,6 @@ def _add_fixed_point(p):
 
 
 def _run_fixed_point(args) -> int:
-    from stdnet.theory.meanfield import balanced_limit, homogeneous_fixed_point
-    from stdnet.theory.homogeneous import homogeneous_eigenvalues
 
     model = _model_from(args)
     fp = homogeneous_fixed_point(model)
@@ -192,11 +197,7 @@ def _add_check(p):
 
 
 def _run_check(args) -> int:
-    from stdnet.workflow.config import load_config_files, schema_dir
-    from stdnet.workflow.preflight import (backend_problems, gpu_memory_problems, machine_memory_mb,
-                            memory_problems)
 
-    from stdnet.workflow.ownership import ownership_problem
 
     cfg = load_config_files(args.configfiles, schema_dir())
     problem = ownership_problem(cfg["results"])
@@ -265,7 +266,6 @@ def main(argv=None) -> int:
                         format="%(asctime)s %(name)s: %(message)s")
     argv = _join_negative_values(list(sys.argv[1:] if argv is None else argv))
     args = build_parser().parse_args(argv)
-    from stdnet.workflow.runtime import exit_cleanly_on_sigterm
 
     exit_cleanly_on_sigterm()
     try:

@@ -33,6 +33,15 @@ import time
 import numpy as np
 
 from stdnet.kernels.hardware import cache_sizes, cpu_name, mem_available
+from stdnet.bench.step import BIG_N, DEFAULT_N, GOAL_KEYS
+from stdnet.model.params import ModelParams
+from stdnet.workflow.costmodel import pattern_bytes
+from stdnet.files.errors import ResourceError
+import numba
+from stdnet.workflow.runtime import set_threads
+from stdnet.files.io import check_writable
+from stdnet.files.io import write_text
+from stdnet.files.errors import StdnetError
 
 log = logging.getLogger("stdnet.bench.command")
 
@@ -56,7 +65,6 @@ def _kernel(name: str):
 
 # ---- CLI ------------------------------------------------------------------------------
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from stdnet.bench.step import BIG_N, DEFAULT_N, GOAL_KEYS
 
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.epilog = "kernels:\n" + __doc__.split("KERNELS):\n\n")[1].split("\n\n")[0] + (
@@ -132,13 +140,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def _settle(args, ncpu: int) -> None:
     """The kernel's defaults for the options left unset, then every value checked."""
-    from stdnet.model.params import ModelParams
 
     if getattr(args, "backend", "cpu") == "cuda":
         _settle_cuda(args)
     d = DEFAULTS[args.kernel]
     if args.N is None:
-        from stdnet.bench.step import BIG_N, DEFAULT_N
 
         args.N = d["N"] or list(DEFAULT_N) + ([BIG_N] if mem_available() > 16 * 2 ** 30 else [])
     if args.threads is None:
@@ -173,8 +179,6 @@ def _settle(args, ncpu: int) -> None:
 def _fits_in_memory(params) -> None:
     """Refuse a size whose network alone (the index pattern) exceeds this machine's memory,
     before a child tries to allocate it."""
-    from stdnet.workflow.costmodel import pattern_bytes
-    from stdnet.files.errors import ResourceError
 
     need = pattern_bytes(params.N, params.K_E + params.K_I, params.N_E, params.N_I)
     have = mem_available()
@@ -186,6 +190,7 @@ def _fits_in_memory(params) -> None:
 
 def _settle_cuda(args) -> None:
     """--backend cuda: the GPU step benchmark; refused here when no GPU can run it."""
+    # lazy: numba-cuda is optional; only the CUDA backend loads it
     from stdnet.bench.cuda import DEFAULT_N, parse_big
     from stdnet.kernels.cuda.device import require_cuda
 
@@ -206,9 +211,7 @@ def _settle_cuda(args) -> None:
 
 def _work(args) -> int:
     """The child: one thread count, progress rows and the result as JSON lines on stdout."""
-    import numba
 
-    from stdnet.workflow.runtime import set_threads
 
     opts = argparse.Namespace(**json.loads(args.worker))
     set_threads(opts.threads_now)
@@ -258,7 +261,6 @@ def run(args) -> int:
     ncpu = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     _settle(args, ncpu)
     if args.json:
-        from stdnet.files.io import check_writable
 
         check_writable(args.json)  # before minutes of timing, not after
     _, progress, report = _kernel(args.kernel)
@@ -286,7 +288,6 @@ def run(args) -> int:
           f"the start, {load_end[0]:.1f} at the end, on {ncpu} cores: a load above the core "
           "count means other jobs shared the cores and every time above is inflated)")
     if args.json:
-        from stdnet.files.io import write_text
 
         write_text(args.json, json.dumps({"args": {k: v for k, v in vars(args).items()
                                                    if k not in ("func", "worker")},
@@ -299,7 +300,6 @@ def main(argv=None) -> int:
     add_arguments(parser)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(name)s: %(message)s")
-    from stdnet.files.errors import StdnetError
 
     try:
         return run(parser.parse_args(argv))

@@ -30,6 +30,11 @@ import numpy as np
 from numba import njit, prange
 
 from stdnet.bench.timing import best_of, calibrate, kicked_state
+import numba
+from stdnet.model.network import index_dtype
+from stdnet.workflow.preflight import max_stable_dt
+from stdnet.model.params import ModelParams, RunParams
+from stdnet.kernels.cpu import METHOD_CODES, PRECISIONS, advance, kernel_args, make_work
 
 log = logging.getLogger("stdnet.bench.command")
 
@@ -81,9 +86,7 @@ def timing_pattern(params, seed: int = 1) -> SimpleNamespace:
     fall into one stratum, so a warp's 32 gathers would hit a few cache lines and flatter
     the GPU. Here the k-th indices of different rows spread by ~N/(2 sqrt K), as in the
     model's network."""
-    import numba
 
-    from stdnet.model.network import index_dtype
 
     rows = {}
     threads = numba.get_num_threads()
@@ -103,7 +106,6 @@ def stable_dt(params, dt: float) -> float:
     """dt, or half the largest step RK4 takes stably at this (N, c) where dt is beyond it:
     a diverged state makes the GPU kernels return early, which would time nothing.
     (The time of a step does not depend on dt.)"""
-    from stdnet.workflow.preflight import max_stable_dt
 
     limit = max_stable_dt(params)
     return dt if dt < 0.9 * limit else 0.5 * limit
@@ -135,8 +137,10 @@ def parse_big(value: str) -> str:
 # ---- the children ---------------------------------------------------------------------
 def stream_bandwidth(nbytes: int, repeats: int) -> float:
     """Read bandwidth (bytes/s) of the device: the best of `repeats` streaming reads."""
+    # lazy: numba-cuda is optional; only the CUDA backend loads it
     from numba import cuda
 
+    # lazy: numba-cuda is optional; only the CUDA backend loads it
     from stdnet.kernels.cuda.kernels import THREADS, blocks, stream_read
 
     a = cuda.to_device(np.ones(nbytes // 8))
@@ -158,10 +162,10 @@ def stream_bandwidth(nbytes: int, repeats: int) -> float:
 
 
 def _measure_gpu_N(N: int, c: float, opts) -> dict:
+    # lazy: numba-cuda is optional; only the CUDA backend loads it
     from stdnet.kernels.cuda.device import describe
     from stdnet.kernels.cuda.engine import CudaEngine, device_bytes
     from stdnet.kernels.cuda.layout import layout_bytes
-    from stdnet.model.params import ModelParams, RunParams
 
     p = ModelParams(N=N, J0=opts.J0, c=c)
     dt = stable_dt(p, opts.dt)
@@ -207,8 +211,6 @@ def _measure_gpu_N(N: int, c: float, opts) -> dict:
 
 
 def _measure_cpu_N(N: int, c: float, opts) -> dict:
-    from stdnet.kernels.cpu import METHOD_CODES, PRECISIONS, advance, kernel_args, make_work
-    from stdnet.model.params import ModelParams
 
     p = ModelParams(N=N, J0=opts.J0, c=c)
     dt = stable_dt(p, opts.dt)
@@ -237,8 +239,10 @@ def measure(opts, emit) -> dict:
     """The child's work: opts.role 'gpu' (bandwidth probe + GPU steps) or 'cpu'."""
     out = {"role": opts.role, "runs": []}
     if opts.role == "gpu":
+        # lazy: numba-cuda is optional; only the CUDA backend loads it
         import numba_cuda
 
+        # lazy: numba-cuda is optional; only the CUDA backend loads it
         from stdnet.kernels.cuda.device import describe
 
         out["device"] = describe()

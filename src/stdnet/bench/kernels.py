@@ -20,6 +20,14 @@ from __future__ import annotations
 import numpy as np
 
 from stdnet.bench.timing import best_of, network_and_state
+from stdnet.kernels.cpu import METHOD_CODES, advance, kernel_args, make_work
+from stdnet.lyapunov.qr import reorthonormalise
+from stdnet.lyapunov.tangent import TangentStepper
+from stdnet.model.network import build_network
+from stdnet.model.params import ModelParams
+from stdnet.stability.spectrum import dense_eigenvalues, jacobian_blocks, rightmost_eigenvalues
+from stdnet.kernels.cpu import packed_rows, packing_pays
+from stdnet.kernels.hardware import l1d_bytes
 
 
 def _tables(title: str, results: list[dict], header: str, row) -> str:
@@ -33,9 +41,6 @@ def _tables(title: str, results: list[dict], header: str, row) -> str:
 
 # ---- lyapunov ------------------------------------------------------------------------
 def measure_lyapunov(opts, emit) -> dict:
-    from stdnet.kernels.cpu import METHOD_CODES, advance, kernel_args, make_work
-    from stdnet.lyapunov.qr import reorthonormalise
-    from stdnet.lyapunov.tangent import TangentStepper
 
     rk4, dt, steps = METHOD_CODES["rk4"], opts.dt, opts.steps
     qr_every = max(1, int(round(opts.qr_interval / dt)))
@@ -80,9 +85,6 @@ def report_lyapunov(results: list[dict], opts) -> str:
 
 # ---- stability -----------------------------------------------------------------------
 def measure_stability(opts, emit) -> dict:
-    from stdnet.model.network import build_network
-    from stdnet.model.params import ModelParams
-    from stdnet.stability.spectrum import dense_eigenvalues, jacobian_blocks, rightmost_eigenvalues
 
     warm = ModelParams(N=200, J0=opts.J0, c=opts.c)
     rightmost_eigenvalues(jacobian_blocks(warm, build_network(warm, 1)), method="shift_invert")
@@ -132,7 +134,6 @@ LAYOUTS = {"E plain, I plain": (0, 0), "E packed, I plain": (1, 0),
 
 
 def measure_index_load(opts, emit) -> dict:
-    from stdnet.kernels.cpu import advance, kernel_args, make_work, packed_rows, packing_pays
 
     rows = []
     for N in opts.N:
@@ -168,7 +169,6 @@ def progress_index_load(row: dict) -> str:
 
 
 def report_index_load(results: list[dict], opts) -> str:
-    from stdnet.kernels.hardware import l1d_bytes
 
     def row(r):
         cells = [f"{r['gsyn'][k]:16.2f}{'*' if k == r['pick'] else ' '}" for k in LAYOUTS]

@@ -27,6 +27,12 @@ from numba import njit, prange
 
 from stdnet.bench.timing import best_of, calibrate, kicked_state
 from stdnet.kernels.hardware import mem_available
+from stdnet.kernels.cpu import METHOD_CODES, advance, kernel_args, make_work
+from stdnet.model.network import build_network
+from stdnet.model.params import ModelParams
+from stdnet.kernels.reference import ReferenceModel, dense_bytes
+from stdnet.kernels import etd4 as expint
+from stdnet.lyapunov.tangent import TangentStepper, tangent_path
 
 log = logging.getLogger("stdnet.bench.command")
 
@@ -71,10 +77,6 @@ def bandwidth_probe(nbytes: int, repeats: int) -> float:
 
 def measure_N(N: int, opts) -> dict:
     """All timings for one N at the current thread count."""
-    from stdnet.kernels.cpu import METHOD_CODES, advance, kernel_args, make_work
-    from stdnet.model.network import build_network
-    from stdnet.model.params import ModelParams
-    from stdnet.kernels.reference import ReferenceModel, dense_bytes
 
     p = ModelParams(N=N, J0=opts.J0, c=opts.c)
     t0 = time.perf_counter()
@@ -104,7 +106,6 @@ def measure_N(N: int, opts) -> dict:
 
     # (c') ETD4: the same four passes over the synapses plus its O(N) means; at the same
     # dt it costs a little more per step, the saving is the larger dt it allows
-    from stdnet.kernels import etd4 as expint
 
     y_etd = y0.copy()
     etd_work = expint.make_work(p)
@@ -142,7 +143,6 @@ def measure_N(N: int, opts) -> dict:
     elif N > opts.tangent_max:
         res["skipped"]["tangent"] = f"N > --tangent-max {opts.tangent_max}"
     else:
-        from stdnet.lyapunov.tangent import TangentStepper, tangent_path
 
         runs = [(m, "auto") for m in opts.m]
         if getattr(opts, "tangent_block", False):

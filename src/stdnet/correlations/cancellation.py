@@ -61,6 +61,7 @@ from stdnet.model.params import ModelParams
 from stdnet.model.seeding import rng as seeded_rng
 from stdnet.stats import (K_BATCH, MAX_BATCHES, MIN_BATCHES, fit_offset_power, fit_power_law,
                     integrated_autocorrelation_time, sample_mean)
+import pandas as pd
 
 #: the reported blocks: E->E-like and I->I-like same-block pairs and the E-I cross term
 BLOCK_NAMES = ("E", "I", "cross")
@@ -385,7 +386,6 @@ def per_N_terms(table, floor_factor: float):
     detected: |mean| >= floor_factor x detect_limit (terms without a floor always are; for
     a fraction 1 - measured/shared, |1 - mean|: the measured covariance is detected).
     n_batches: the fewest batches of the realizations."""
-    import pandas as pd
 
     rows = []
     for (J0, N), g in table.groupby(["J0", "N"]):
@@ -462,7 +462,6 @@ def fit_terms(per, use_single: bool = False):
     """Both models (power law, a + b N^-1/2) for every (J0, target, block, term) over the
     points of `fit_points`, weighted by their sampling errors (se of per_N_terms; the
     detection limits are not errors and do not enter)."""
-    import pandas as pd
 
     fits = []
     if per.empty:

@@ -27,10 +27,13 @@ import numpy as np
 from numba import njit
 
 from stdnet.model.params import ModelParams, RunParams
-from stdnet.workflow.runtime import format_duration
+from stdnet.files.progress import format_duration
 from stdnet.model.seeding import rng as seeded_rng
 from stdnet.simulation.simulate import Simulator
 from stdnet.model.transfer import phi_scalar
+from stdnet.stats.gaussian_paths import ensemble_autocovariance
+from stdnet.files import io
+import h5py
 
 log = logging.getLogger("stdnet.correlations.recording")
 
@@ -237,7 +240,6 @@ def input_autocovariance(h: np.ndarray, n_lags: int) -> tuple[np.ndarray, np.nda
     """(temporal, full) autocovariance of the inputs h (time x neurons), averaged
     over neurons: temporal about each neuron's own mean (decays to 0), full about
     the grand mean (keeps the static, quenched part, like the DMF's Delta)."""
-    from stdnet.stats.gaussian_paths import ensemble_autocovariance
 
     temporal = ensemble_autocovariance(h.T, n_lags, mean=h.mean(axis=0)[:, None])
     full = ensemble_autocovariance(h.T, n_lags, mean=h.mean())
@@ -257,7 +259,6 @@ def write_inputs(path, rec: dict, stats: dict, params: ModelParams, seed: int, s
                  groups: dict | None = None) -> None:
     """Recording, statistics, input autocovariances and further `groups` of datasets
     (e.g. spectra) of one run (HDF5, atomic)."""
-    from stdnet.files import io
 
     nE = int(rec["n_E"])
     with io.atomic_h5(path) as f:
@@ -285,9 +286,7 @@ def read_inputs(path, recording=None) -> dict:
     meta as dicts, the recording's "counts" as floats. recording: None = every dataset
     of /recording; a sequence of names = only those (an aggregate over hundreds of
     recordings then keeps a few kB of each instead of ~15 MB)."""
-    import h5py
 
-    from stdnet.files import io
 
     with io.open_h5(path, kind="recording file") as f:
         if recording is None:

@@ -21,6 +21,7 @@ import pandas as pd
 from stdnet.correlations.asynchrony import asynchrony_fits, recording_asynchrony, verdict
 from stdnet.correlations.cancellation import analyse_recording, fit_terms, per_N_terms
 from stdnet.correlations.recording import read_inputs, recording_params
+from stdnet.files.io import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,6 @@ def analyse_recordings(paths, cfg: dict) -> dict:
 def write_tables(paths, res: dict) -> None:
     """The tables of `analyse_recordings` (CSV) and its verdict (text), each atomically;
     paths: a mapping (or Snakemake's output) with the names of TABLES and "verdict"."""
-    from stdnet.files.io import atomic_path
 
     for name in TABLES:
         with atomic_path(paths[name]) as tmp:

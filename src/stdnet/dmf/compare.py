@@ -23,6 +23,8 @@ import pandas as pd
 from stdnet.files.io import atomic_path
 from stdnet.model.params import ModelParams
 from stdnet.stats import decorrelation_time, fit_offset_power
+from stdnet.correlations.recording import autocovariance_lags, input_autocovariance
+from stdnet.dmf import figdata as dmf_figdata
 
 log = logging.getLogger("stdnet.dmf.compare")
 
@@ -112,7 +114,6 @@ def simulation_observables(sim: dict) -> dict:
 def recorded_decorrelation_times(sim: dict, max_lag: float) -> dict:
     """Decorrelation time (docs/dmf.md) per population from the recorded h traces
     after the transient (a few neurons; nan where they do not fluctuate)."""
-    from stdnet.correlations.recording import autocovariance_lags, input_autocovariance
 
     t = sim["time"]
     keep = t >= sim["t_transient"]
@@ -281,7 +282,6 @@ def compare(solutions, simulations, inputs: dict, read_recording, *, model_I0: f
     autocovariances and params suffice); read_recording: path -> read_inputs dict with
     the h traces, called only for the recordings of Fig 5's panels; model_I0: the I0 of
     the simulations; corr_max_lag: the lag window of the recorded decorrelation times."""
-    from stdnet.dmf import figdata as dmf_figdata
 
     solved = {}
     for d in solutions:

@@ -38,7 +38,7 @@ from stdnet.dmf.settings import (MAX_LAG_PER_TAU_D, DMFSettings, resolve_solver_
                            solver_config_problems)
 from stdnet.stats.gaussian_paths import (Spectrum, draw_noise, embedding_size, ensemble_autocovariance,
                              paths_from_noise)
-from stdnet.workflow.runtime import format_duration
+from stdnet.files.progress import format_duration
 from stdnet.model.seeding import rng as seeded_rng
 from stdnet.stats import decorrelation_time
 

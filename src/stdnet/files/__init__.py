@@ -7,5 +7,6 @@ importing the package itself loads none of them, so that light callers stay ligh
 __all__ = [
     "errors",
     "io",
+    "progress",
     "tables",
 ]

@@ -32,6 +32,9 @@ import h5py
 import numpy as np
 
 from stdnet.files.errors import InputFileError, OutputError, StdnetError
+from importlib import metadata
+import numba
+import scipy
 
 #: 2: root attributes stdnet_complete / stdnet_format_version (files of 1 have neither)
 FORMAT_VERSION = 2
@@ -420,10 +423,7 @@ def _git_commit() -> str:
 
 def provenance() -> dict:
     """Package version, git commit, library versions, host: what made this file."""
-    from importlib import metadata
 
-    import numba
-    import scipy
 
     try:
         version = metadata.version("stdnet")

@@ -9,5 +9,7 @@ __all__ = [
     "etd4",
     "hardware",
     "reference",
+    "tangent_block",
+    "tangent_narrow",
     "cuda",
 ]

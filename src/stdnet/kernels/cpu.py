@@ -122,7 +122,7 @@ def efficacy_slope(x, nu, inv_D, u):
 
 @njit(cache=True, inline="always")
 def rk_combine(mode, c, y, k, acc):
-    """(acc, out) of one element of an RK stage with slope k (see _stage's modes)."""
+    """(acc, out) of one element of an RK stage with slope k (see rk_stage's modes)."""
     if mode == 0:
         return k, y + c * k
     if mode == 1:
@@ -131,7 +131,7 @@ def rk_combine(mode, c, y, k, acc):
 
 
 @njit(cache=True, parallel=True)
-def _rates(y, N, N_E, code, nu, s):
+def rk_rates(y, N, N_E, code, nu, s):
     """nu = phi(h), s = x * nu (E neurons)."""
     for j in prange(N):
         r = phi_scalar(code, y[j])
@@ -149,14 +149,14 @@ def vector_field(y, dy, pre_E, pre_I, N_E, code, Jc, g_EE, g_EI, g_IE, g_II,
     gather inhibitory rates. One pass over the index rows: cost N*(K_E + K_I).
     """
     N = pre_E.shape[0]
-    _rates(y, N, N_E, code, nu, s)
+    rk_rates(y, N, N_E, code, nu, s)
     # the first RK stage leaves its slope k = F(y) in acc = dy; out is not needed
-    _stage(y, y, np.empty_like(y), dy, 0, 0.0, pre_E, pre_I, N_E, Jc, g_EE, g_EI, g_IE,
+    rk_stage(y, y, np.empty_like(y), dy, 0, 0.0, pre_E, pre_I, N_E, Jc, g_EE, g_EI, g_IE,
            g_II, I0, tau_E, tau_I, tau_D, u, nu, s)
 
 
 @njit(cache=True, parallel=True)
-def _stage(z, y, out, acc, mode, c, pre_E, pre_I, N_E, Jc, g_EE, g_EI, g_IE, g_II, I0,
+def rk_stage(z, y, out, acc, mode, c, pre_E, pre_I, N_E, Jc, g_EE, g_EI, g_IE, g_II, I0,
            tau_E, tau_I, tau_D, u, nu, s):
     """One RK stage: k = F(z) from the rates (nu, s) of z, then per element
 
@@ -165,7 +165,7 @@ def _stage(z, y, out, acc, mode, c, pre_E, pre_I, N_E, Jc, g_EE, g_EI, g_IE, g_I
         mode 2:               out = y + c (acc + k)
 
     Row i reads z, y, acc only at its own elements, so out may alias z. The
-    rates of `out` are left to `_rates`: evaluating phi inside this loop (a libm
+    rates of `out` are left to `rk_rates`: evaluating phi inside this loop (a libm
     call per row) slowed the gather measurably, a separate O(N) pass does not.
     """
     N = pre_E.shape[0]
@@ -193,7 +193,7 @@ def _stage(z, y, out, acc, mode, c, pre_E, pre_I, N_E, Jc, g_EE, g_EI, g_IE, g_I
 
 
 @njit(cache=True)
-def _all_finite(y):
+def all_finite(y):
     """False on NaN, inf, or a value whose square would overflow (the running variances
     of the recorder square the state): such a state has diverged for any purpose here."""
     for v in y:
@@ -216,28 +216,28 @@ def advance(y, n_steps, method, dt, pre_E, pre_I, N_E, code, Jc, g_EE, g_EI, g_I
     acc = work[1]
     nu = work[2][:N]
     s = work[2][N:]
-    _rates(y, N, N_E, code, nu, s)  # then each step leaves the rates of its result
+    rk_rates(y, N, N_E, code, nu, s)  # then each step leaves the rates of its result
     half = 0.5 * dt
     sixth = dt / 6.0
     for step in range(n_steps):
         if method == 1:
-            _stage(y, y, tmp, acc, 0, dt, pre_E, pre_I, N_E, Jc, g_EE, g_EI, g_IE, g_II,
+            rk_stage(y, y, tmp, acc, 0, dt, pre_E, pre_I, N_E, Jc, g_EE, g_EI, g_IE, g_II,
                    I0, tau_E, tau_I, tau_D, u, nu, s)
         else:
-            _stage(y, y, tmp, acc, 0, half, pre_E, pre_I, N_E, Jc, g_EE, g_EI, g_IE, g_II,
+            rk_stage(y, y, tmp, acc, 0, half, pre_E, pre_I, N_E, Jc, g_EE, g_EI, g_IE, g_II,
                    I0, tau_E, tau_I, tau_D, u, nu, s)
-            _rates(tmp, N, N_E, code, nu, s)
-            _stage(tmp, y, tmp, acc, 1, half, pre_E, pre_I, N_E, Jc, g_EE, g_EI, g_IE,
+            rk_rates(tmp, N, N_E, code, nu, s)
+            rk_stage(tmp, y, tmp, acc, 1, half, pre_E, pre_I, N_E, Jc, g_EE, g_EI, g_IE,
                    g_II, I0, tau_E, tau_I, tau_D, u, nu, s)
-            _rates(tmp, N, N_E, code, nu, s)
-            _stage(tmp, y, tmp, acc, 1, dt, pre_E, pre_I, N_E, Jc, g_EE, g_EI, g_IE, g_II,
+            rk_rates(tmp, N, N_E, code, nu, s)
+            rk_stage(tmp, y, tmp, acc, 1, dt, pre_E, pre_I, N_E, Jc, g_EE, g_EI, g_IE, g_II,
                    I0, tau_E, tau_I, tau_D, u, nu, s)
-            _rates(tmp, N, N_E, code, nu, s)
-            _stage(tmp, y, tmp, acc, 2, sixth, pre_E, pre_I, N_E, Jc, g_EE, g_EI, g_IE,
+            rk_rates(tmp, N, N_E, code, nu, s)
+            rk_stage(tmp, y, tmp, acc, 2, sixth, pre_E, pre_I, N_E, Jc, g_EE, g_EI, g_IE,
                    g_II, I0, tau_E, tau_I, tau_D, u, nu, s)
-        if not _all_finite(tmp):
+        if not all_finite(tmp):
             return step
-        _rates(tmp, N, N_E, code, nu, s)
+        rk_rates(tmp, N, N_E, code, nu, s)
         y[:] = tmp
     return -1
 

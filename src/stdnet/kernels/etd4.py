@@ -42,16 +42,16 @@ means and 5 combinations of dim-vectors) and two 10 x 10 exponentials.
 Kernels take arrays and scalars only. The means run serially in index order and every
 other kernel elementwise, so a step is bit-identical for any thread count, and the
 trajectory of `advance_fused` is bit-identical to `advance` (the fused stage's slot 0 is
-integrate._stage's slope).
+integrate.rk_stage's slope).
 """
 from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
 
-from stdnet.kernels.cpu import _all_finite, _rates, _stage
-from stdnet.lyapunov.tangent_block import field_tangent
-from stdnet.lyapunov.tangent_narrow import _fused_rates, _fused_stage
+from stdnet.kernels.cpu import all_finite, rk_rates, rk_stage
+from stdnet.kernels.tangent_block import field_tangent
+from stdnet.kernels.tangent_narrow import fused_rates, fused_stage
 from stdnet.model.transfer import dphi_scalar, phi_scalar
 
 #: the method's name (RunParams.method) and its code
@@ -374,12 +374,12 @@ def advance(y, n_steps, method, dt, pre_E, pre_I, N_E, code, Jc, g_EE, g_EI, g_I
                   dp, wnu, C, S)
         for stage in range(4):
             z, kv = _stage_state(stage, y, work)
-            _rates(z, N, N_E, code, nu, s)
-            _stage(z, z, work[5], kv, 0, 0.0, pre_E, pre_I, N_E, Jc, g_EE, g_EI, g_IE, g_II,
+            rk_rates(z, N, N_E, code, nu, s)
+            rk_stage(z, z, work[5], kv, 0, 0.0, pre_E, pre_I, N_E, Jc, g_EE, g_EI, g_IE, g_II,
                    I0, tau_E, tau_I, tau_D, u, nu, s)
             _after(stage, dt, u0, KU, A, K, Z, ACC, y, N, N_E, dp, wnu, C, S, BE, G, BT,
                    alpha)
-        if not _all_finite(work[2]):
+        if not all_finite(work[2]):
             return step
         y[:] = work[2]
     return -1
@@ -416,8 +416,8 @@ def advance_tangent(y, Q, n_steps, fused, dt, pre_E, pre_I, N_E, code, Jc, g_EE,
             Zq = Q if stage == 0 else (twork[1] if stage == 1 else twork[2])
             KV = twork[0] if stage == 0 else twork[3]
             if fused:
-                _fused_rates(z, Zq, N, N_E, code, SE, NE, NI)
-                _fused_stage(z, z, work[5], kv, Zq, Zq, twork[5], KV, 0, 0.0, pre_E, pre_I,
+                fused_rates(z, Zq, N, N_E, code, SE, NE, NI)
+                fused_stage(z, z, work[5], kv, Zq, Zq, twork[5], KV, 0, 0.0, pre_E, pre_I,
                              N_E, Jc, g_EE, g_EI, g_IE, g_II, I0, tau_E, tau_I, tau_D, u,
                              SE, NE, NI, zeros)
             else:
@@ -427,11 +427,11 @@ def advance_tangent(y, Q, n_steps, fused, dt, pre_E, pre_I, N_E, code, Jc, g_EE,
                    alpha)
             _after(stage, dt, Q, twork[0], twork[1], twork[3], twork[2], twork[4], y, N, N_E,
                    dp, wnu, C, S, TBE, TG, TBT, talpha)
-        if not _all_finite(work[2]):
+        if not all_finite(work[2]):
             return step
         y[:] = work[2]
         Q[:, :] = twork[2]
-    if not _all_finite(Q.ravel()):
+    if not all_finite(Q.ravel()):
         return n_steps - 1
     return -1
 

@@ -7,12 +7,11 @@ importing the package itself loads none of them, so that light callers stay ligh
 __all__ = [
     "attractor",
     "checkpoint",
+    "decision",
     "files",
     "qr",
     "run",
     "sequential",
     "spectrum",
     "tangent",
-    "tangent_block",
-    "tangent_narrow",
 ]

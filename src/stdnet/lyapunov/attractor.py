@@ -45,6 +45,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from stdnet.kernels import etd4 as expint
+from stdnet.kernels.cpu import METHOD_CODES, advance, kernel_args, make_work
 
 P_MAX = 8  # crossings per period tried
 EXACT = 1e-6  # relative return distance of a converged orbit
@@ -209,8 +211,6 @@ def network_stepper(params, net, method: str):
     """step(z, h) for check_cycle: one trajectory step of the simulation's integrator
     (stdnet.kernels.cpu RK4 / Euler, or stdnet.kernels.etd4 ETD4) of any size h; False when the
     state went non-finite."""
-    from stdnet.kernels import etd4 as expint
-    from stdnet.kernels.cpu import METHOD_CODES, advance, kernel_args, make_work
 
     args = kernel_args(params, net)
     if method == expint.METHOD:

@@ -24,6 +24,8 @@ import numpy as np
 
 from stdnet.lyapunov.spectrum import SpectrumState
 from stdnet.lyapunov.sequential import without_unset
+from stdnet.files import io
+from stdnet.files.errors import CheckpointError, InputFileError
 
 log = logging.getLogger("stdnet.lyapunov.spectrum")  # the stage's one logger (stdnet.lyapunov.spectrum)
 
@@ -33,7 +35,6 @@ CHECKPOINT_FORMAT = 1  # raise when the checkpoint layout changes: old ones are 
 def write_state(st: SpectrumState, path, fingerprint: dict, n_step: int, dt: float,
                 phase: str) -> None:
     """Write the state to `path` atomically (temporary file, then os.replace)."""
-    from stdnet.files import io
 
     k = st.interval
     with io.atomic_h5(path) as f:
@@ -51,8 +52,6 @@ def read_state(cls, path) -> tuple[SpectrumState, dict]:
     """The state (an instance of cls) saved at `path` and the fingerprint it was saved with;
     CheckpointError when it cannot be read (whether its fingerprint fits is the caller's
     to judge)."""
-    from stdnet.files import io
-    from stdnet.files.errors import CheckpointError, InputFileError
 
     try:
         with io.open_h5(path, kind="checkpoint",

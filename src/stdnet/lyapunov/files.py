@@ -17,6 +17,9 @@ import os
 import numpy as np
 
 from stdnet.lyapunov.spectrum import LyapunovResult
+from stdnet.files import io
+import h5py
+import pandas as pd
 
 
 def simulation_start(sim: dict, params, source="simulation") -> tuple[np.ndarray, dict]:
@@ -63,7 +66,6 @@ def write_lyapunov(path, res: LyapunovResult, params, settings, seed: int,
     when onset_lyapunov made one, the chaos decision; cycle_* (stdnet.lyapunov.attractor.CycleCheck's
     fields) when the periodic-orbit check ran.
     """
-    from stdnet.files import io
 
     ky, ky_complete = res.kaplan_yorke()
     with io.atomic_h5(path) as f:
@@ -113,9 +115,7 @@ def write_lyapunov(path, res: LyapunovResult, params, settings, seed: int,
 
 def read_lyapunov(path) -> dict:
     """Everything of a lyapunov.h5 file: groups' attributes as dicts, datasets as arrays."""
-    import h5py
 
-    from stdnet.files import io
 
     with io.open_h5(path, kind="Lyapunov result") as f:
         out = {k: v[()] for k, v in f.items() if isinstance(v, h5py.Dataset)}
@@ -148,7 +148,6 @@ def lyapunov_table(paths):
     written before these were recorded); cycle_found and cycle_period (τ) when the
     periodic-orbit check certified an orbit (False / NaN otherwise).
     """
-    import pandas as pd
 
     rows = []
     for path in paths:

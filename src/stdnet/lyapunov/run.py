@@ -38,6 +38,13 @@ from stdnet.lyapunov.attractor import SETTLE as CYCLE_SETTLE
 from stdnet.lyapunov.qr import random_basis
 from stdnet.model.params import RunParams
 from stdnet.lyapunov.sequential import controlled_level, look_intervals
+from stdnet.lyapunov.tangent import TangentStepper
+from stdnet.model.seeding import rng
+from stdnet.lyapunov.decision import NOT_CHAOTIC, UNDECIDED, chaos_decision
+from stdnet.lyapunov.attractor import check_cycle, mean_excitatory_input, network_stepper
+from stdnet.lyapunov.files import simulation_start
+from stdnet.model.network import build_network
+from stdnet.model.params import ModelParams
 
 log = logging.getLogger("stdnet.lyapunov.spectrum")  # the stage's one logger (stdnet.lyapunov.spectrum)
 
@@ -154,7 +161,6 @@ def spectrum_run(section: dict, J0: float | None, N: int | None) -> bool:
 
 def _stepper(params, net, settings: LyapunovSettings, seed: int):
     """The tangent stepper of one run (m capped at the phase-space dimension), logged."""
-    from stdnet.lyapunov.tangent import TangentStepper
 
     m = min(int(settings.n_exponents), params.dim)
     log.info("N=%d J0=%g seed=%d: %d exponents, delta_t=%g, align %g + average %g tau, CI %s",
@@ -168,7 +174,6 @@ def _stepper(params, net, settings: LyapunovSettings, seed: int):
 
 def _basis(params, stepper, seed: int) -> np.ndarray:
     """The seed's starting tangent basis (its own "tangent_basis" stream)."""
-    from stdnet.model.seeding import rng
 
     return random_basis(params.dim, stepper.m, rng(seed, "tangent_basis"))
 
@@ -241,7 +246,6 @@ def _run_until_decided(runner, settings: LyapunovSettings, n_align: int, n_max: 
     run "not chaotic" there
     (lambda_max of a stable orbit is 0). Once past the first look the check is not
     repeated: a run resumed from a later checkpoint has had it, without success."""
-    from stdnet.transition.regimes import NOT_CHAOTIC, UNDECIDED, chaos_decision
 
     st = runner.st
     looks = settings.looks(n_max)
@@ -281,7 +285,6 @@ def _cycle_checker(params, net, settings: LyapunovSettings):
     lyapunov.cycle_check is 0."""
     if not settings.cycle_check:
         return None
-    from stdnet.lyapunov.attractor import check_cycle, mean_excitatory_input, network_stepper
 
     step = network_stepper(params, net, settings.method)
     section = mean_excitatory_input(params)
@@ -366,9 +369,6 @@ def lyapunov_of_simulation(sim: dict, model: dict, section: dict, simulation: di
     `simulation`. The tangent dynamics is float64 whatever the simulation's precision.
     Checkpoints every lyapunov.checkpoint_interval at checkpoint_path (onset_lyapunov).
     """
-    from stdnet.lyapunov.files import simulation_start
-    from stdnet.model.network import build_network
-    from stdnet.model.params import ModelParams
 
     params = ModelParams.from_config({k: v for k, v in model.items() if k not in ("N", "J0")},
                                      N=model["N"], J0=model["J0"])

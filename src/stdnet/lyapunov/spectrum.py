@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from stdnet.lyapunov.qr import reorthonormalise
-from stdnet.workflow.runtime import format_duration
+from stdnet.files.progress import format_duration
 from stdnet.stats import batch_means_ci, block_ci
 
 # one logger for the whole Lyapunov stage (lyapunov_run and lyapunov_checkpoint use it too)

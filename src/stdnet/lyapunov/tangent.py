@@ -21,7 +21,7 @@ order as integrate.advance (integrate.row_sum), so the trajectory is
 bit-identical to integrate.advance.
 
 For m <= tangent_narrow.NARROW_MAX (the lambda_max runs: m = 1, 2) TangentStepper
-takes the fused path instead (stdnet.lyapunov.tangent_narrow): one gather per synapse serves
+takes the fused path instead (stdnet.kernels.tangent_narrow): one gather per synapse serves
 the trajectory and the m tangent vectors together, about 1.1-1.3 trajectory steps
 instead of about 3.5 (docs/performance.md, "Narrow tangent step"). Same trajectory
 bits, Q equal to the block path's to round-off.
@@ -37,10 +37,11 @@ import numpy as np
 import numba
 from numba import njit
 
-from stdnet.kernels.cpu import METHOD_CODES, _all_finite, kernel_args, packing_pays
+from stdnet.kernels.cpu import METHOD_CODES, all_finite, kernel_args, packing_pays
 from stdnet.kernels import etd4 as expint
-from stdnet.lyapunov.tangent_block import W, _aligned_zeros, field_tangent
-from stdnet.lyapunov.tangent_narrow import NARROW_MAX, advance_fused, fused_scratch, record_width
+from stdnet.kernels.tangent_block import W, aligned_zeros, field_tangent
+from stdnet.kernels.tangent_narrow import NARROW_MAX, advance_fused, fused_scratch, record_width
+from stdnet.model.transfer import phi
 
 
 @contextlib.contextmanager
@@ -126,10 +127,10 @@ def advance_tangent(y, Q, n_steps, method, dt, pre_E, pre_I, N_E, code, Jc, g_EE
                 tmp[j] = y[j] + sixth * (k1[j] + 2.0 * k2[j] + 2.0 * k3[j] + k4[j])
             for j in range(Qf.shape[0]):
                 Qf[j] += sixth * (accf[j] + Kf[j])
-        if not _all_finite(tmp):
+        if not all_finite(tmp):
             return step
         y[:] = tmp
-    if not _all_finite(Qf):
+    if not all_finite(Qf):
         return n_steps - 1
     return -1
 
@@ -189,18 +190,18 @@ class TangentStepper:
             # records of P float64 per neuron: packed index words pay where they spill L1
             P = record_width(m)
             self._args = kernel_args(params, net, packed=packing_pays(params.N_E * P))
-            self._fused = fused_scratch(params, m, _aligned_zeros)
+            self._fused = fused_scratch(params, m, aligned_zeros)
         else:
             self._args = self._block_args  # the gather indexes synapses
-            self._gwork = _aligned_zeros((2, -(-m // W), params.N, W))
+            self._gwork = aligned_zeros((2, -(-m // W), params.N, W))
             if method != expint.METHOD:  # RK4's stage blocks (ETD4 has its own below)
                 self._work = np.zeros((6, self.dim))
-                self._twork = _aligned_zeros((3, self.dim, m))
+                self._twork = aligned_zeros((3, self.dim, m))
         if method == expint.METHOD:  # the ETD4 stages' own scratch around the same gathers
             self._etd_work = expint.make_work(params)
             self._etd_twork = expint.make_tangent_work(params, m)
             if self.path == "fused":
-                self._etd_gather = (*self._fused[2:], *_aligned_zeros((2, 1, 1, W)))
+                self._etd_gather = (*self._fused[2:], *aligned_zeros((2, 1, 1, W)))
             else:
                 P0 = (np.zeros((1, 2)),) * 3 + ((0.0, 0.0),)  # unused records
                 self._etd_gather = (*P0, *self._gwork)
@@ -250,7 +251,7 @@ class TangentStepper:
         nc = -(-k // W)
         with _slp_vectorize():
             field_tangent(y, V, dy, dV, *self._block_args, np.empty(N), np.empty(N_E),
-                          _aligned_zeros((nc, N, W)), _aligned_zeros((nc, N, W)))
+                          aligned_zeros((nc, N, W)), aligned_zeros((nc, N, W)))
         return dy, dV
 
     def divergence(self, y) -> float:
@@ -264,7 +265,6 @@ def network_divergence(params, y) -> float:
     The h rows have no self-coupling (no autapses), so their diagonal is -1/tau_a;
     the x rows contribute -(1/tau_D + u phi(h_j)).
     """
-    from stdnet.model.transfer import phi
 
     p = params
     nu_E = phi(p.transfer, np.asarray(y[:p.N_E], dtype=float))

@@ -16,6 +16,7 @@ from numba import njit, prange
 
 from stdnet.model.params import ModelParams
 from stdnet.model.seeding import rng
+import scipy.sparse as sp
 
 _ROWS_PER_BLOCK = 4096
 
@@ -110,7 +111,6 @@ class Network:
 
     def adjacency(self) -> "scipy.sparse.csr_matrix":  # noqa: F821
         """The N x N 0/1 adjacency a_ij (row i receives from column j), as scipy CSR."""
-        import scipy.sparse as sp
 
         N = self.N
         rows = np.repeat(np.arange(N), self.K_E + self.K_I)

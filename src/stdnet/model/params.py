@@ -162,11 +162,11 @@ class RunParams:
                  f"{MAX_STEPS:.0e} steps (dt >= {span / MAX_STEPS:.3g}, or shorter times)")
         _require(_is_number(self.record_interval) and self.record_interval >= self.dt,
                  "record_interval", self.record_interval, f"a number >= dt ({self.dt})")
-        _require(_is_whole(self.record_interval / self.dt), "record_interval",
+        _require(is_whole(self.record_interval / self.dt), "record_interval",
                  self.record_interval, f"a whole multiple of dt ({self.dt})")
-        _require(_is_whole(self.t_transient / self.record_interval), "t_transient",
+        _require(is_whole(self.t_transient / self.record_interval), "t_transient",
                  self.t_transient, f"a whole multiple of record_interval ({self.record_interval})")
-        _require(_is_whole(self.t_record / self.record_interval), "t_record", self.t_record,
+        _require(is_whole(self.t_record / self.record_interval), "t_record", self.t_record,
                  f"a whole multiple of record_interval ({self.record_interval})")
         _require(isinstance(self.n_record, int) and self.n_record >= 0, "n_record",
                  self.n_record, "an integer >= 0")
@@ -219,7 +219,7 @@ def _is_number(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
-def _is_whole(r: float) -> bool:
+def is_whole(r: float) -> bool:
     return abs(r - round(r)) < 1e-9 * max(1.0, abs(r))
 
 

@@ -7,4 +7,5 @@ importing the package itself loads none of them, so that light callers stay ligh
 __all__ = [
     "estimate",
     "search",
+    "synthetic",
 ]

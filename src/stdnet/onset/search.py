@@ -47,6 +47,12 @@ import math
 from dataclasses import asdict, dataclass, field, replace
 
 from stdnet.model.params import format_J0
+from stdnet.onset.estimate import se_from_half_width
+from stdnet.onset.estimate import CROSSING, crossing_estimate
+from stdnet.files.io import write_text
+from stdnet.lyapunov.files import read_lyapunov
+from stdnet.lyapunov.decision import chaos_decision
+import pandas as pd
 
 CHAOTIC, NOT_CHAOTIC, UNDECIDED = "chaotic", "not chaotic", "undecided"
 DECISIONS = (CHAOTIC, NOT_CHAOTIC, UNDECIDED)
@@ -89,7 +95,6 @@ class Probe:
     @property
     def se(self) -> float:
         """Standard error of lambda_max (inf where the run has no interval)."""
-        from stdnet.onset.estimate import se_from_half_width
 
         return se_from_half_width(self.half_width, self.n_batches, self.ci_envelope)
 
@@ -145,7 +150,6 @@ class OnsetSearch:
             return nan
         if estimator == "demonstrated":
             return _bracket(self.lo, self.hi, "demonstrated", "")
-        from stdnet.onset.estimate import CROSSING, crossing_estimate
 
         probes = sorted(self.probes, key=lambda p: p.J0)
         est = crossing_estimate([p.J0 for p in probes], [p.lambda_max for p in probes],
@@ -307,7 +311,6 @@ def read_search(path) -> OnsetSearch:
 
 
 def write_search(path, search: OnsetSearch) -> None:
-    from stdnet.files.io import write_text
 
     write_text(path, search.to_json())  # atomic; a full disk is an errors.OutputError
 
@@ -315,8 +318,6 @@ def write_search(path, search: OnsetSearch) -> None:
 def probe_from_lyapunov(path, step: int, zero_tol: float) -> Probe:
     """The judged probe of one lyapunov.h5: its recorded decision (or the rule applied to
     its lambda_max and CI half width when the file predates recorded decisions)."""
-    from stdnet.lyapunov.files import read_lyapunov
-    from stdnet.transition.regimes import chaos_decision
 
     d = read_lyapunov(path)
     s = d["summary"]
@@ -335,7 +336,6 @@ def probe_from_lyapunov(path, step: int, zero_tol: float) -> Probe:
 
 def onset_table(searches, estimator: str = "crossing") -> "pandas.DataFrame":  # noqa: F821
     """J_ch per realization: one `OnsetSearch.row` per search."""
-    import pandas as pd
 
     check_estimator(estimator)
     return pd.DataFrame([s.row(estimator) for s in searches])
@@ -343,7 +343,6 @@ def onset_table(searches, estimator: str = "crossing") -> "pandas.DataFrame":  #
 
 def probes_table(searches) -> "pandas.DataFrame":  # noqa: F821
     """Every probe of every search (grid runs have step 0), one row each."""
-    import pandas as pd
 
     rows = [{"N": s.N, "seed": s.seed, **asdict(p), "se": p.se}
             for s in searches for p in s.probes]

@@ -25,8 +25,10 @@ from stdnet.kernels.cpu import METHOD_CODES, PRECISIONS, advance, kernel_args, m
 from stdnet.theory.meanfield import homogeneous_fixed_point
 from stdnet.model.network import Network, build_network
 from stdnet.model.params import ModelParams, RunParams
-from stdnet.workflow.runtime import format_duration
+from stdnet.files.progress import format_duration
 from stdnet.model.seeding import rng, seed_sequences
+from stdnet.model.transfer import phi
+import yaml
 
 log = logging.getLogger("stdnet.simulation.simulate")
 
@@ -135,7 +137,6 @@ class CpuEngine:
     def sample(self, st: SimState, rec_E: np.ndarray, rec_I: np.ndarray, count: int):
         """(population means, h, nu, x of the recorded neurons rec_E, rec_I); with count > 0
         Welford's running statistics take it as sample `count`."""
-        from stdnet.model.transfer import phi
 
         p = self.p
         N, N_E = p.N, p.N_E
@@ -162,6 +163,7 @@ def make_engine(params: ModelParams, run: RunParams, net: Network, state: SimSta
     """The engine of run.backend; InputError naming simulation.backend where CUDA is
     asked for and cannot run here."""
     if run.backend == "cuda":
+        # lazy: numba-cuda is optional; only the CUDA backend loads it
         from stdnet.kernels.cuda.engine import CudaEngine
 
         return CudaEngine(params, run, net, state)
@@ -363,7 +365,6 @@ def _write_simulation_file(path, result, params, run, seed, config=None) -> None
         meta["omp_threads"] = os.environ.get("NUMBA_NUM_THREADS", "")
         meta["device"] = str(result.get("device", "cpu"))
         if config is not None:  # the resolved workflow config that asked for this run
-            import yaml
 
             meta["config"] = yaml.safe_dump(config, sort_keys=False)
         io.write_attrs(f.create_group("meta"), meta)

@@ -26,6 +26,9 @@ from stdnet.stability.spectrum import (
     jacobian_blocks,
     rightmost_eigenvalues,
 )
+from stdnet.stability.edge_spectrum import KRYLOV_DIM
+from stdnet.stability.jfp_matrix_free import find_jfp_matrix_free
+from stdnet.model.network import build_network
 
 log = logging.getLogger("stdnet.stability.jfp")
 
@@ -64,7 +67,6 @@ def jfp_memory_mb(params: ModelParams, method: str, dense_max_N: int = AUTO_DENS
     Jacobian and its eig (~40 bytes per N^2). Matrix-free: the Krylov basis (twice, for
     the restart), the Ritz and warm-start vectors: ~2 (m + 1) + 60 vectors of N + N_E.
     """
-    from stdnet.stability.edge_spectrum import KRYLOV_DIM
 
     if jfp_method(method, params.N, dense_max_N) != "matrix_free":
         return int(40e-6 * params.N ** 2) + 1
@@ -107,7 +109,6 @@ def find_jfp(params: ModelParams, net, J0_start: float, J0_range=(0.3, 2.0),
         raise ValueError(f"step/tol: need 0 < tol < step (got step={step}, tol={tol})")
     solver = jfp_method(method, params.N, dense_max_N)
     if solver == "matrix_free":
-        from stdnet.stability.jfp_matrix_free import find_jfp_matrix_free
 
         return find_jfp_matrix_free(params, net, J0_start, J0_range, step, tol, k=k,
                                     freq_tol=freq_tol, max_restarts=max_restarts,
@@ -213,7 +214,6 @@ def search_realization(params: ModelParams, seed: int, *, J0_range, J0_start, st
     the solver used. InputError names the argument (J0_range, tol, method) before any
     work.
     """
-    from stdnet.model.network import build_network
 
     N, seed = params.N, int(seed)
     lo, hi = J0_range

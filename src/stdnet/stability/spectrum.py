@@ -30,6 +30,7 @@ from stdnet.theory.meanfield import homogeneous_fixed_point
 from stdnet.model.network import Network
 from stdnet.model.params import ModelParams
 from stdnet.model.transfer import dphi, phi
+from stdnet.kernels.cpu import network_vector_field
 
 log = logging.getLogger("stdnet.stability.spectrum")
 
@@ -243,7 +244,6 @@ def polish_fixed_point(params: ModelParams, net: Network, y0: np.ndarray, tol: f
 
     Returns (y, max |F(y)|); raises RuntimeError if it does not reach `tol`.
     """
-    from stdnet.kernels.cpu import network_vector_field
 
     y = np.array(y0, dtype=np.float64)
     res = np.inf

@@ -32,6 +32,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy import stats
+from stdnet.stats.fits import beta_profile
+from scipy.optimize import brentq
 
 __all__ = ["linear_calibration", "draw_variances", "profile_w_inf", "WProfile", "profile_beta",
            "profile_interval", "offset_design", "constant_vs_offset_null", "N_CAL",
@@ -64,7 +67,6 @@ def linear_calibration(X, se, nu, level: float = 0.95, M: int = N_CAL, seed: int
     quantile of each delta column), ok (False when X' W X is singular in the draws: the
     thresholds then fall back to the chi^2_1 quantile).
     """
-    from scipy import stats
 
     X = np.asarray(X, float)
     K, p = X.shape
@@ -139,9 +141,8 @@ def profile_w_inf(x, y, W, w_values, beta_bounds, grid: int = BETA_GRID) -> np.n
 
 def profile_beta(x, y, W, betas, offset: bool) -> np.ndarray:
     """chi^2 of w_inf + a x^-beta (or a x^-beta) at each fixed beta (w_inf, a profiled)."""
-    from stdnet.stats.fits import _profile
 
-    return _profile(x, y, W, np.atleast_1d(np.asarray(betas, float)), offset)[2]
+    return beta_profile(x, y, W, np.atleast_1d(np.asarray(betas, float)), offset)[2]
 
 
 def profile_interval(fun, est: float, level_value: float, lo_lim: float, hi_lim: float,
@@ -152,7 +153,6 @@ def profile_interval(fun, est: float, level_value: float, lo_lim: float, hi_lim:
     Returns (lo, hi, lo_open, hi_open): an end that reaches its limit without crossing is the
     limit itself (-inf / inf for infinite limits) and flagged open.
     """
-    from scipy.optimize import brentq
 
     g = lambda t: float(fun(t)) - level_value  # noqa: E731
     ends = []

@@ -41,6 +41,8 @@ import functools
 import math
 
 import numpy as np
+from scipy import stats
+from scipy.optimize import minimize_scalar
 
 __all__ = ["fit_offset_power", "fit_power_law", "fit_free_power", "changes_sign", "model_value",
            "chi2_sf", "normal_quantile", "standard_errors", "akaike", "akaike_weights",
@@ -55,7 +57,6 @@ _GRID = 160  # grid points of the profile scan over the exponent
 @functools.lru_cache(maxsize=64)
 def normal_quantile(level: float) -> float:
     """z such that +- z holds `level` of a standard normal."""
-    from scipy import stats
 
     return float(stats.norm.ppf(0.5 + level / 2))
 
@@ -63,7 +64,6 @@ def normal_quantile(level: float) -> float:
 def chi2_sf(stat: float, dof: int) -> float:
     """P(chi^2_dof > stat): the lack-of-fit p of a chi^2, or a likelihood-ratio test's p;
     NaN for dof <= 0 (an exact fit is not tested)."""
-    from scipy import stats
 
     return float(stats.chi2.sf(stat, dof)) if dof > 0 else math.nan
 
@@ -119,7 +119,6 @@ def _prepare(x, y, se):
 
 def _wls(X: np.ndarray, y: np.ndarray, se: np.ndarray, level: float) -> dict:
     """Weighted (or, without usable se, ordinary) least squares of y on the columns of X."""
-    from scipy import stats
 
     n, k = X.shape
     weighted = bool(np.all(np.isfinite(se)) and np.all(se > 0))
@@ -203,7 +202,7 @@ def model_value(fit: dict, x) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- free exponent
-def _profile(x, y, W, betas, offset: bool):
+def beta_profile(x, y, W, betas, offset: bool):
     """For each beta: the weighted LS (w_inf, A) of y = w_inf + A x^-beta (or A x^-beta)
     and its chi^2 (closed form, vectorised over betas)."""
     F = x[None, :] ** (-np.asarray(betas, float)[:, None])
@@ -238,7 +237,6 @@ def fit_free_power(x, y, se, model: str, beta_bounds=(0.05, 4.0), x_ref: float =
     are not separately identified), chi2 and notes (a list of remarks: identifiability,
     beta at a bound). Raises one of FIT_ERRORS when the fit fails.
     """
-    from scipy.optimize import minimize_scalar
 
     W = 1.0 / se ** 2
     x = x / x_ref
@@ -254,16 +252,16 @@ def fit_free_power(x, y, se, model: str, beta_bounds=(0.05, 4.0), x_ref: float =
         offset = model == "offset"
         lo, hi = beta_bounds
         grid = np.linspace(lo, hi, _GRID)
-        _, _, chi2s = _profile(x, y, W, grid, offset)
+        _, _, chi2s = beta_profile(x, y, W, grid, offset)
         if not np.isfinite(chi2s).any():
             raise FloatingPointError("no finite chi^2 on the beta grid")
         i = int(np.argmin(chi2s))
-        prof = lambda b: float(_profile(x, y, W, [b], offset)[2][0])  # noqa: E731
+        prof = lambda b: float(beta_profile(x, y, W, [b], offset)[2][0])  # noqa: E731
         a_, b_ = grid[max(i - 1, 0)], grid[min(i + 1, _GRID - 1)]
         res = minimize_scalar(prof, bounds=(a_, b_), method="bounded",
                               options={"xatol": 1e-7 * max(1.0, hi)})
         beta = float(res.x) if res.fun <= chi2s[i] else float(grid[i])
-        w0, A, c2 = _profile(x, y, W, [beta], offset)
+        w0, A, c2 = beta_profile(x, y, W, [beta], offset)
         w0, A, chi2 = float(w0[0]), float(A[0]), float(c2[0])
         f = x ** (-beta)
         cols = ([1.0 / se] if offset else []) + [f / se, -A * f * np.log(x) / se]

@@ -25,6 +25,8 @@ from scipy.optimize import brentq
 from stdnet.theory.meanfield import FixedPoint, fixed_point_branch, homogeneous_fixed_point, sampling_variances
 from stdnet.model.params import ModelParams
 from stdnet.model.transfer import dphi
+from scipy.optimize import minimize_scalar
+import pandas as pd
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -118,7 +120,6 @@ def bulk_edge(params: ModelParams, fp: FixedPoint | None = None,
     edges = edge_curve(params, fp, omegas)
     i = int(np.argmax(edges))
     if 0 < i < len(omegas) - 1:
-        from scipy.optimize import minimize_scalar
 
         res = minimize_scalar(lambda w: -edge_at_frequency(params, fp, w),
                               bounds=(omegas[i - 1], omegas[i + 1]), method="bounded",
@@ -159,7 +160,6 @@ def bulk_edge_curves(params: ModelParams, N_values, J0_range, n_J0: int = EDGE_C
     """The predicted bulk edge at n_J0 points of J0_range for each N: DataFrame N, J0,
     edge_re, edge_im (bulk_edge: the rightmost point of the bulk and its frequency, at the
     homogeneous fixed point followed by continuation in J0)."""
-    import pandas as pd
 
     rows = []
     J0s = np.linspace(*J0_range, n_J0)

@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 
 from stdnet.transition import width as widthstats
+from stdnet.model.params import ModelParams
+from stdnet.files.io import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +35,6 @@ def bulk_reference(model: dict, N, J0_range) -> tuple[dict, pd.DataFrame]:
     """The bulk theory's N -> inf limit of J_FP (widthstats.bulk_limit) and its J_FP(N) on 25
     geometric sizes from min(N)/2 to 4 max(N) (columns N, J_FP, J_FP_inf), for the model
     constants of config section `model`."""
-    from stdnet.model.params import ModelParams
 
     J0_range = tuple(J0_range)
     Ns = np.asarray(N, dtype=float)
@@ -67,7 +68,6 @@ def analyse_transition(trans: pd.DataFrame, model, J0_range, width: dict) -> dic
 def write_results(paths, res: dict) -> None:
     """The files of the module docstring, each atomically, for the keys of FILES that
     `paths` (a mapping, or Snakemake's output) has."""
-    from stdnet.files.io import atomic_path
 
     tables = {"table": res["trans"], "per_N": res["per_N"],
               "fit": res["fits"].drop(columns=["cov"], errors="ignore"), "lrt": res["lrt"],

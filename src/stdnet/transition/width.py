@@ -32,14 +32,14 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from stdnet.stats import sample_mean
 from stdnet.stats.calibrate import N_CAL
-from stdnet.transition.width_models import (BETA_BOUNDS, LEVEL, MODEL_LABELS, MODELS, N_PARAMS, PARAM_NAMES,
+from stdnet.transition.width_models import (BETA_BOUNDS, LEVEL, MODEL_LABELS, MODELS, N_PARAMS, PARAM_NAMES, QUANTITIES, per_N_table,
                           bootstrap_fits, claims_w_inf, fit_limit, fit_models, limit_curve,
                           lrt_table, model_curve)
 from stdnet.transition.width_power import (PLANNED_DESIGN, calibration_study, detectable_w_inf, doubling,
                          gaussian_jch_noise, null_claim_rate, power_scan, power_study,
                          spread_model, synthetic_transition)
+from stdnet.theory.bulk import bulk_jfp
 
 __all__ = ["LEVEL", "MODELS", "N_PARAMS", "MODEL_LABELS", "PARAM_NAMES", "BETA_BOUNDS",
            "QUANTITIES", "per_N_table", "fit_models", "bootstrap_fits", "lrt_table", "fit_limit",
@@ -49,109 +49,10 @@ __all__ = ["LEVEL", "MODELS", "N_PARAMS", "MODEL_LABELS", "PARAM_NAMES", "BETA_B
            "gaussian_jch_noise", "PLANNED_DESIGN", "CENSORED", "censored_at_bounds",
            "censored_text"]
 
-QUANTITIES = ("width", "J_FP", "J_ch")
-
 #: onset statuses whose J_ch the grid only bounds: the column that holds the bound and the
 #: side on which the true J_ch lies (J_ch above the top of the grid, or below its lowest
 #: chaotic point)
 CENSORED = {"no chaos in range": ("J_ch_lo", ">"), "chaotic at the lowest J0": ("J_ch_hi", "<")}
-
-
-# ----------------------------------------------------------------------------- per-N table
-def per_N_table(trans: pd.DataFrame, level: float = LEVEL) -> pd.DataFrame:
-    """Per N: count, mean, sd, standard error and `level` t-interval of width, J_FP, J_ch.
-
-    trans: one row per realization with columns N, seed, J_FP, J_ch and width (computed as
-    J_ch - J_FP when absent); optional J_ch_resolution, J_FP_resolution (length of the
-    bracket that holds each end), J_ch_se (standard error of J_ch from the onset estimator)
-    and status. Returns one row per N with
-
-      N, n_total, n (realizations with a finite width), n_missing (without one: an end
-      not found), n_missing_J_FP, n_missing_J_ch,
-      {q}_n, {q}_mean, {q}_sd, {q}_se, {q}_lo, {q}_hi  for q in width, J_FP, J_ch
-      (statistics over the realizations where q is finite),
-      {q}_se_floor  (the per-realization measurement error over sqrt(n): J_ch's is the column
-      J_ch_se (the onset estimator's standard error) where given and finite, else
-      J_ch_resolution / sqrt(12); J_FP's is J_FP_resolution / sqrt(12); the width's adds
-      both in quadrature; 0 without any; the fits never use an SE below it),
-      J_ch_resolution, J_FP_resolution (mean bracket length; NaN when not given),
-      J_ch_se_used (realizations whose J_ch_se set their J_ch error),
-      status_counts ("ok: 8, no chaos: 2" when a status column is given, else ""),
-      note (names the realizations left out of the width statistics; "" when none).
-    Missing widths are never dropped silently: they are counted and named in `note`.
-    """
-    t = trans.copy()
-    if "width" not in t:
-        t["width"] = t["J_ch"] - t["J_FP"]
-    for col in ("width", "J_FP", "J_ch"):
-        t[col] = pd.to_numeric(t[col], errors="coerce").astype(float)
-    rows = []
-    for N, g in t.groupby("N", sort=True):
-        row = {"N": int(N), "n_total": int(len(g))}
-        finite = {q: np.isfinite(g[q].to_numpy(float)) for q in QUANTITIES}
-        row["n_missing"] = int((~finite["width"]).sum())
-        row["n_missing_J_FP"] = int((~finite["J_FP"]).sum())
-        row["n_missing_J_ch"] = int((~finite["J_ch"]).sum())
-        res = {}
-        for q in ("J_FP", "J_ch"):
-            col = f"{q}_resolution"
-            if col in g:
-                r = pd.to_numeric(g[col], errors="coerce").to_numpy(float)
-                res[q] = r ** 2 / 12.0
-                row[col] = float(np.nanmean(r)) if np.isfinite(r).any() else math.nan
-            else:
-                row[col] = math.nan
-        # the onset estimator's own standard error of J_ch replaces the bracket's r/sqrt(12)
-        # wherever it is given and finite
-        row["J_ch_se_used"] = 0
-        if "J_ch_se" in g:
-            e = pd.to_numeric(g["J_ch_se"], errors="coerce").to_numpy(float)
-            have = np.isfinite(e) & (e >= 0)
-            row["J_ch_se_used"] = int((have & finite["J_ch"]).sum())
-            if have.any():
-                base = res.get("J_ch", np.full(e.shape, np.nan))
-                res["J_ch"] = np.where(have, e ** 2, base)
-        for q in QUANTITIES:
-            v = g[q].to_numpy(float)[finite[q]]
-            s = sample_mean(v, level)
-            for k, val in s.items():
-                row[f"{q}_{k}"] = val
-            # measurement floor: an end known only to within a bracket of length r is uniform
-            # in it (variance r^2/12), or has the onset estimator's J_ch_se; the width carries
-            # both ends' errors
-            parts = [res[e][finite[q]] for e in (("J_FP", "J_ch") if q == "width" else (q,))
-                     if e in res]
-            if parts and s["n"] > 0:
-                var = np.nansum(parts, axis=0)
-                row[f"{q}_se_floor"] = float(math.sqrt(np.mean(var) / s["n"]))
-            else:
-                row[f"{q}_se_floor"] = 0.0
-        row["n"] = row["width_n"]
-        if "status" in g:
-            counts = g["status"].astype(str).value_counts()
-            row["status_counts"] = ", ".join(f"{k}: {v}" for k, v in counts.items())
-        else:
-            row["status_counts"] = ""
-        note = ""
-        if row["n_missing"]:
-            why = []
-            if row["n_missing_J_FP"]:
-                why.append(f"J_FP not found: {row['n_missing_J_FP']}")
-            if row["n_missing_J_ch"]:
-                why.append(f"J_ch not found: {row['n_missing_J_ch']}")
-            seeds = g.loc[~finite["width"], "seed"].tolist() if "seed" in g else []
-            note = (f"{row['n_missing']} of {row['n_total']} realizations have no width"
-                    + (f" ({'; '.join(why)})" if why else "")
-                    + (f", seeds {', '.join(str(s) for s in seeds)}" if seeds else "")
-                    + "; left out of the width statistics")
-        row["note"] = note
-        rows.append(row)
-    cols = ["N", "n_total", "n", "n_missing", "n_missing_J_FP", "n_missing_J_ch"]
-    for q in QUANTITIES:
-        cols += [f"{q}_{k}" for k in ("n", "mean", "sd", "se", "lo", "hi", "se_floor")]
-    cols += ["J_ch_resolution", "J_FP_resolution", "J_ch_se_used", "status_counts", "note"]
-    return pd.DataFrame(rows, columns=cols)
-
 
 
 # ----------------------------------------------------------------------------- censoring
@@ -213,7 +114,6 @@ def bulk_limit(model, N_values=(10 ** 7, 10 ** 8, 10 ** 9), J0_range=(0.3, 2.0))
     exponent g, J_inf (the extrapolation), J_last (the value at the largest N). With the
     default parameters J_FP converges like N^-1/2 and J_inf is about 0.711.
     """
-    from stdnet.theory.bulk import bulk_jfp
 
     N_values = [int(n) for n in N_values]
     J = [bulk_jfp(model, n, J0_range)[0] for n in N_values]
@@ -231,7 +131,6 @@ def bulk_limit(model, N_values=(10 ** 7, 10 ** 8, 10 ** 9), J0_range=(0.3, 2.0))
 def bulk_curve(model, N_values, J0_range=(0.3, 2.0)) -> pd.DataFrame:
     """The bulk theory's J_FP(N) at the given sizes: DataFrame N, J_FP (for fig_width;
     model: ModelParams, its N and J0 are replaced)."""
-    from stdnet.theory.bulk import bulk_jfp
 
     return pd.DataFrame({"N": [int(n) for n in N_values],
                          "J_FP": [bulk_jfp(model, int(n), J0_range)[0] for n in N_values]})

@@ -17,6 +17,8 @@ import pandas as pd
 
 from stdnet.stats import akaike_weights
 from stdnet.transition.width_models import BETA_BOUNDS, LEVEL, MODELS, clean_points_df, fit_row
+from stdnet.transition.width_models import claims_w_inf, fit_limit, fit_models
+from stdnet.transition.width_models import per_N_table
 
 log = logging.getLogger(__name__)
 
@@ -293,8 +295,6 @@ def calibration_study(n_sim: int, seed: int = 0, design=PLANNED_DESIGN, w_inf: f
     numpy (no measurement floors; about 3x faster, for the calibration tests' larger counts).
     Each study's calibration draws are seeded from `seed` and the study index.
     """
-    from stdnet.transition.width_models import claims_w_inf, fit_limit, fit_models
-    from stdnet.transition.width import per_N_table
 
     m = {**MEASURED, **(measured or {})}
     beta = m["beta"] if beta is None else beta
@@ -388,7 +388,6 @@ def detectable_w_inf(per_N: pd.DataFrame, fits: pd.DataFrame, power: float = 0.8
     finite lower end). Returns dict: w_inf (the detectable offset), power, n_sim, a, beta,
     shape ('power' or 'offset'), N, n, undetermined (why not, '' when determined).
     """
-    from stdnet.transition.width_models import claims_w_inf  # noqa: F401  (same decision rule as verdict)
 
     out = {"w_inf": math.nan, "power": power, "n_sim": int(n_sim), "a": math.nan,
            "beta": math.nan, "shape": "", "N": (), "n": (), "undetermined": ""}

@@ -30,6 +30,11 @@ import pandas as pd
 
 from stdnet.files.errors import InputFileError
 from stdnet.files.io import parse_wildcards  # noqa: F401 - also this module's: tests and tools import it here
+from stdnet.workflow.costmodel import positive_int, runtime_request_min
+from stdnet.workflow.costmodel import sweep_jobs
+from stdnet.files.io import check_h5
+from stdnet.workflow.config import load_config_files, schema_dir
+from stdnet.model.params import format_J0
 
 #: columns of a Snakemake benchmark TSV that we keep (seconds, MB)
 BENCH_COLUMNS = ("s", "max_rss", "max_vms", "io_in", "io_out", "mean_load", "cpu_time")
@@ -120,7 +125,6 @@ def simulation_runtime_min(N: int, K_total: int, total_steps: int, threads: int 
 
     A conservative stand-alone estimate (e.g. for a hand-written batch script); the
     workflow's requests come from stdnet.workflow.costmodel, calibrated on the benchmark files."""
-    from stdnet.workflow.costmodel import positive_int, runtime_request_min
 
     for key, value in (("N", N), ("K_total", K_total), ("total_steps", total_steps)):
         positive_int(key, value)
@@ -135,7 +139,6 @@ def sweep_cost(config: dict, probes_per_realization: int = 0) -> pd.DataFrame:
     grouped by N, so that its total is costmodel.sweep_by_rule's. Columns: jobs, expected
     core-hours (cores held) of simulate, lyapunov and the other rules, their sum core_h and
     the worst case; N sorted, the jobs of the whole sweep (N "-") and the DMF's N = inf last."""
-    from stdnet.workflow.costmodel import sweep_jobs
 
     jobs = sweep_jobs(config, probes_per_realization)
     kind = jobs["rule"].where(jobs["rule"].isin(["simulate", "lyapunov"]), "other")
@@ -161,7 +164,6 @@ def point_status(run_dir, name: str, log_path=None) -> str:
     """Status of the output `name` of one grid point: done | corrupt (the file is there but
     unreadable, truncated or foreign) | failed | incomplete (killed, or still running) |
     not run (no trace of it)."""
-    from stdnet.files.io import check_h5
 
     run_dir = Path(run_dir)
     out = run_dir / name
@@ -261,9 +263,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args) -> int:
     """Print the status of every simulation of the config's grid; exit 9 unless all done."""
-    from stdnet.workflow.config import load_config_files, schema_dir
-    from stdnet.files.io import check_h5
-    from stdnet.model.params import format_J0
 
     cfg = load_config_files(args.configfiles, schema_dir())
     results = args.results or cfg["results"]

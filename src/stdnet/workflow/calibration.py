@@ -26,6 +26,12 @@ import pandas as pd
 
 from stdnet.files.errors import InputError
 from stdnet.kernels.hardware import cache_sizes
+from stdnet.workflow.accounting import read_benchmarks, run_dir
+from stdnet.workflow.costmodel import CostModel
+from stdnet.files.errors import InputFileError
+from stdnet.files.io import open_h5
+from stdnet.workflow.config import load_config_files, schema_dir
+from stdnet.files.tables import write_table
 
 #: the rules whose jobs are priced from what they did
 PRICED_RULES = ("simulate", "lyapunov")
@@ -37,10 +43,6 @@ def priced_jobs(cfg: dict) -> pd.DataFrame:
     seed, kind ('grid' or 'probe'), wall_s, cpu_s (benchmark file) and pred_s (the model's
     price at speed 1). Lyapunov jobs whose lyapunov.h5 cannot be read (still running, or
     redone since, another point's) are left out."""
-    from stdnet.workflow.accounting import read_benchmarks, run_dir
-    from stdnet.workflow.costmodel import CostModel
-    from stdnet.files.errors import InputFileError
-    from stdnet.files.io import open_h5
 
     cm = CostModel({**cfg, "machine": {**cfg.get("machine", {}), "speed": 1.0}})
     root = Path(cfg["results"])
@@ -108,7 +110,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    from stdnet.workflow.config import load_config_files, schema_dir
 
     if not args.min_seconds >= 0:
         raise InputError(f"--min-seconds: invalid value {args.min_seconds}; allowed: >= 0")
@@ -130,7 +131,6 @@ def run(args) -> int:
           f"\n  cache_mib: {cache:g}    # "
           + (f"this machine's L3: {l3 / 2 ** 20:g} MiB" if l3 else "this machine's L3: unknown"))
     if args.csv:
-        from stdnet.files.tables import write_table
 
         write_table(table, args.csv)
     return 0

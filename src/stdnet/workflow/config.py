@@ -20,6 +20,11 @@ from jsonschema import Draft202012Validator, validators
 
 from stdnet.files.errors import InputError, InputFileError
 from stdnet.model.params import J0_DECIMALS, ModelParams, RunParams, format_J0
+import dataclasses
+from stdnet.workflow.preflight import auto_dt
+from stdnet.workflow.preflight import dt_config_problems
+from stdnet.lyapunov.run import LyapunovSettings
+from stdnet.dmf.settings import solver_config_problems
 
 
 class ConfigError(InputError):
@@ -182,7 +187,6 @@ def load_schema(schema_dir) -> dict:
 def _defaults_from_dataclasses(schema: dict) -> None:
     """The defaults of `model` and `simulation` are the dataclasses' (one source): the
     schema fragments describe types and ranges only."""
-    import dataclasses
 
     for section, cls in (("model", ModelParams), ("simulation", RunParams)):
         props = schema["properties"].get(section, {}).get("properties", {})
@@ -327,7 +331,6 @@ def validate_config(config: dict, schema_dir) -> dict:
 def _resolve_auto_dt(cfg: dict) -> list[str]:
     """simulation.dt: auto becomes a number here, once, so that every rule, fingerprint
     and cost estimate sees the same step (stdnet.workflow.preflight.auto_dt)."""
-    from stdnet.workflow.preflight import auto_dt
 
     try:
         cfg["simulation"]["dt"] = auto_dt(cfg)
@@ -365,7 +368,6 @@ def _semantic_problems(cfg: dict, check_dt: bool = True) -> list[str]:
                         f"allowed: values of grid.seeds {cfg['grid']['seeds']}")
     problems += _dmf_problems(cfg)
     if not problems and check_dt:  # needs a valid model and run
-        from stdnet.workflow.preflight import dt_config_problems
 
         problems += dt_config_problems(cfg)
     return problems
@@ -399,7 +401,6 @@ def _lyapunov_problems(cfg: dict) -> list[str]:
     """The lyapunov section as the lyapunov jobs will read it (LyapunovSettings: times that
     are whole multiples of simulation.dt and delta_t, cycle_check above its settling time):
     refused here rather than by every job after the simulations have run."""
-    from stdnet.lyapunov.run import LyapunovSettings
 
     try:  # simulation.dt is a number here (validate_config resolves `auto` first)
         LyapunovSettings.from_config(cfg.get("lyapunov", {}), cfg.get("simulation", {}))
@@ -491,7 +492,6 @@ def _dmf_problems(cfg: dict) -> list[str]:
     """dmf.solver against model.tau_D: the DMF's lag window must be >= 2 tau_D."""
     if "dmf" not in cfg or "model" not in cfg:
         return []
-    from stdnet.dmf.settings import solver_config_problems  # the rule lives with the solver
 
     return solver_config_problems(cfg["dmf"].get("solver", {}), cfg["model"]["tau_D"])
 

@@ -39,6 +39,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from stdnet.lyapunov.tangent import tangent_path
+from stdnet.kernels.tangent_narrow import record_width
+from stdnet.model.params import RunParams
+from stdnet.model.params import ModelParams
+from stdnet.lyapunov.run import spectrum_run
+from stdnet.stability.jfp import jfp_memory_mb
+from stdnet.dmf.settings import DMFSettings
+from stdnet.stats.gaussian_paths import embedding_size
+from stdnet.model.params import format_J0
+from stdnet.stability.jfp import JFP_DENSE_N_MAX
+from stdnet.dmf.points import dmf_solve_points
+from stdnet.stability.spectrum import DENSE_N_MAX
+import pandas as pd
 
 # ---- calibrated rates (one core; docs/cluster.md) -----------------------------------
 #: synapse terms per second in one RK4 step (4 vector-field evaluations) while the index
@@ -61,7 +74,7 @@ TANGENT_CHUNK = 2.4
 #: the same where the index pattern no longer fits a core's share of the cache (N = 4e4 on
 #: the development machine: 5.2 trajectory steps per m = 8 tangent step)
 TANGENT_CHUNK_DRAM = 4.2
-#: the fused tangent step (stdnet.lyapunov.tangent_narrow, which TangentStepper takes for m <=
+#: the fused tangent step (stdnet.kernels.tangent_narrow, which TangentStepper takes for m <=
 #: NARROW_MAX): trajectory steps per step of the trajectory and its m tangents, by record
 #: width (2: m = 1; 4: m = 2, 3; m = 3 is not measured and priced as m = 2). Measured with
 #: `NUMBA_NUM_THREADS=1 stdnet bench --N 10000 40000 --threads 1 --m 1 2 8 --tangent-block
@@ -213,8 +226,6 @@ def tangent_cost(m: int, pattern: int, cache: int = PATTERN_CACHE_BYTES) -> floa
     """Trajectory steps per tangent step with m vectors, on the path TangentStepper takes:
     the fused step's measured cost (m <= NARROW_MAX), else one pass per chunk of 8 (the
     slower costs once the `pattern` bytes exceed `cache`)."""
-    from stdnet.lyapunov.tangent import tangent_path
-    from stdnet.lyapunov.tangent_narrow import record_width
 
     dram = pattern > cache
     if tangent_path(m) == "fused":
@@ -250,7 +261,6 @@ class CostModel:
     """Costs of the jobs of one validated config (stdnet.workflow.config.validate_config)."""
 
     def __init__(self, config: dict):
-        from stdnet.model.params import RunParams
 
         self.config = config
         self.sim = RunParams.from_config(config["simulation"])
@@ -314,7 +324,6 @@ class CostModel:
 
     # -- helpers --------------------------------------------------------------------
     def params(self, N, J0=1.0):
-        from stdnet.model.params import ModelParams
 
         return ModelParams.from_config(self.config["model"], N=positive_int("N", int(N)),
                                        J0=float(J0))
@@ -350,7 +359,6 @@ class CostModel:
     def exponents(self, J0, N=None) -> int:
         """m of a lyapunov run: spectrum_exponents at the J0 of lyapunov.spectrum_J0 (up to
         lyapunov.spectrum_N_max), as stdnet.lyapunov.run.spectrum_run decides."""
-        from stdnet.lyapunov.run import spectrum_run
 
         ly = self.config["lyapunov"]
         if spectrum_run(ly, J0, N):
@@ -388,7 +396,6 @@ class CostModel:
                        gpus=int(self.on_gpu))
 
     def _jfp_search(self, N, **_) -> JobCost:
-        from stdnet.stability.jfp import jfp_memory_mb
 
         jfp = self.config["stability"]["jfp"]
         p, K, _ = self._network(N)
@@ -397,7 +404,6 @@ class CostModel:
         return JobCost(s, s, mem, threaded=True)
 
     def _jacobian_spectrum(self, N, **_) -> JobCost:
-        from stdnet.stability.jfp import jfp_memory_mb
 
         jfp = self.config["stability"]["jfp"]
         p = self.params(N)
@@ -431,8 +437,6 @@ class CostModel:
         return JobCost(s, s, self._run_mem(h["N"]) + dense)
 
     def _dmf_solve(self, N=None, **_) -> JobCost:
-        from stdnet.dmf.settings import DMFSettings
-        from stdnet.stats.gaussian_paths import embedding_size
 
         st = DMFSettings.from_config(self.config["dmf"]["solver"],
                                      tau_D=self.config["model"]["tau_D"])
@@ -468,7 +472,6 @@ class CostModel:
 
     # -- what a config runs (mirrors workflow/rules/*.smk) -----------------------------
     def grid(self) -> list:
-        from stdnet.model.params import format_J0
 
         g = self.config["grid"]
         return [(int(N), format_J0(J0), int(s)) for N in g["N"] for J0 in g["J0"]
@@ -476,7 +479,6 @@ class CostModel:
 
     def jfp_sizes(self) -> list:
         """stability.jfp.N, else the grid N the solver takes (stability.smk JFP_N)."""
-        from stdnet.stability.jfp import JFP_DENSE_N_MAX
 
         jfp = self.config["stability"]["jfp"]
         limit = JFP_DENSE_N_MAX.get(jfp["method"])
@@ -489,7 +491,6 @@ class CostModel:
 
     def correlation_grid(self) -> list:
         """(N, J0, seed) of the input recordings (correlations.smk CORR_GRID)."""
-        from stdnet.model.params import format_J0
 
         c, g = self.config["correlations"], self.config["grid"]
         J0s = sorted({format_J0(j) for j in c["J0"]}, key=float) or \
@@ -502,8 +503,6 @@ class CostModel:
         return sorted(set(self.grid()) | set(self.correlation_grid()))
 
     def dmf_points(self) -> list:
-        from stdnet.dmf.points import dmf_solve_points
-        from stdnet.model.params import format_J0
 
         d, g = self.config["dmf"], self.config["grid"]
         J0s = sorted({format_J0(j) for j in (d["J0"] or g["J0"])}, key=float)
@@ -515,10 +514,9 @@ class CostModel:
 
 
 # ---- the cost of a whole sweep -----------------------------------------------------
-def _stage_jobs(model: CostModel, probes: int) -> list[tuple]:
+def stage_jobs(model: CostModel, probes: int) -> list[tuple]:
     """(rule, wildcards) of every heavy job the config's stages run; onset probes counted
     at `probes` per realization, each a simulation and lyapunov.n_exponents exponents."""
-    from stdnet.stability.spectrum import DENSE_N_MAX
 
     cfg = model.config
     stages = set(cfg["stages"])
@@ -560,11 +558,10 @@ def sweep_jobs(config: dict, probes_per_realization: int = 0):
     held (threads x wall time, i.e. the work over PARALLEL_EFFICIENCY on more than one
     thread), its threads, first-attempt runtime request (h) and mem_mb. sweep_by_rule and
     stdnet.workflow.accounting.sweep_cost group these rows, so their totals are the same."""
-    import pandas as pd
 
     model = CostModel(config)
     rows = []
-    for rule, wc in _stage_jobs(model, probes_per_realization):
+    for rule, wc in stage_jobs(model, probes_per_realization):
         cost = model.job(rule, **wc)
         threads = model.threads(rule, **wc)
         held = 1.0 if threads == 1 else 1.0 / PARALLEL_EFFICIENCY

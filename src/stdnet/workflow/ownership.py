@@ -19,6 +19,8 @@ import json
 import os
 import re
 from pathlib import Path
+from stdnet import __version__
+from stdnet.files.io import write_text
 
 MARKER = ".stdnet-results"
 
@@ -59,8 +61,6 @@ def ownership_problem(results) -> str | None:
 def claim(results) -> bool:
     """Create the folder if needed and write the marker (stdnet version, date) unless it is
     there. Returns True when the marker was written now."""
-    from stdnet import __version__
-    from stdnet.files.io import write_text
 
     folder = Path(results)
     if (folder / MARKER).is_file():

@@ -15,7 +15,16 @@ import os
 
 import numpy as np
 
-from stdnet.model.params import ModelParams, RunParams, _is_whole
+from stdnet.model.params import ModelParams, RunParams, is_whole
+from stdnet.theory.meanfield import homogeneous_fixed_point
+from stdnet.theory.homogeneous import homogeneous_jacobian
+from stdnet.kernels.etd4 import phi_blocks
+from stdnet.workflow.costmodel import CostModel
+from stdnet.theory.meanfield import fixed_point_branch
+from stdnet.workflow.costmodel import stage_jobs
+from stdnet.workflow.costmodel import recording_bytes
+from stdnet.files.errors import ResourceError
+from stdnet.workflow.costmodel import BASE_MB
 
 #: the suggested dt keeps this margin from the stability limit
 DT_SAFETY = 0.9
@@ -52,8 +61,6 @@ def _ray_limit(lam: complex, method: str) -> float:
 def _modes(params: ModelParams, fp=None) -> np.ndarray:
     """The 3 homogeneous eigenvalues and the single-neuron leaks (-1/tau_E, -1/tau_I,
     -1/tau_D - u nu_E)."""
-    from stdnet.theory.meanfield import homogeneous_fixed_point
-    from stdnet.theory.homogeneous import homogeneous_jacobian
 
     p = params
     fp = homogeneous_fixed_point(p) if fp is None else fp
@@ -82,7 +89,6 @@ def _bulk_radius(params: ModelParams) -> float:
 def _etd_growth(L: np.ndarray, D: np.ndarray, h: float) -> float:
     """Spectral radius of one ETD4 step (stdnet.kernels.etd4's stages) on y' = L y + D y, L
     taken exactly and D as the explicit part: the linear stability of the split."""
-    from stdnet.kernels.etd4 import phi_blocks
 
     n = L.shape[0]
 
@@ -109,8 +115,6 @@ def _etd_limit(params: ModelParams, fp=None) -> tuple[float, complex]:
     mode and the rim of the bulk disc see RK4's region (L is zero on them at the fixed
     point); the three homogeneous modes see the split scheme (_etd_growth), scanned up to
     ETD_DT_CAP."""
-    from stdnet.theory.meanfield import homogeneous_fixed_point
-    from stdnet.theory.homogeneous import homogeneous_jacobian
 
     p = params
     fp = homogeneous_fixed_point(p) if fp is None else fp
@@ -161,7 +165,7 @@ def _round_down(x: float, intervals=()) -> float:
     first = float(f"{m}e{e}")
     for _ in range(200):  # at most two decades down
         cand = float(f"{m}e{e}")
-        if all(_is_whole(t / cand) for t in intervals):
+        if all(is_whole(t / cand) for t in intervals):
             return cand
         m -= 1
         if m < 10:
@@ -202,7 +206,6 @@ def _simulated_points(cfg: dict) -> dict:
     for N in cfg["grid"]["N"]:
         pts.setdefault(int(N), set()).update(float(j) for j in cfg["grid"]["J0"])
     if stages & {"correlations", "dmf"} and "correlations" in cfg:
-        from stdnet.workflow.costmodel import CostModel
 
         for N, J0, _ in CostModel(cfg).correlation_grid():
             pts.setdefault(int(N), set()).add(float(J0))
@@ -224,7 +227,6 @@ def _intervals(cfg: dict) -> list:
 def _point_limits(cfg: dict, method: str) -> list[tuple]:
     """(largest stable dt, N, J0, the eigenvalue that sets it) at every simulated (N, J0)
     of a schema-valid config that has a homogeneous fixed point."""
-    from stdnet.theory.meanfield import fixed_point_branch, homogeneous_fixed_point
 
     out = []
     for N, J0s in sorted(_simulated_points(cfg).items()):
@@ -257,7 +259,7 @@ def auto_dt(cfg: dict) -> float:
     limits = [b[0] for b in _point_limits(cfg, method)]
     x = min([AUTO_DT_MAX] + [AUTO_SAFETY[method] * d for d in limits])
     dt = _round_down(x, _intervals(cfg))
-    if not (math.isfinite(dt) and dt > 0 and all(_is_whole(t / dt) for t in _intervals(cfg))):
+    if not (math.isfinite(dt) and dt > 0 and all(is_whole(t / dt) for t in _intervals(cfg))):
         raise ValueError(f"no step <= {x:.3g} divides the intervals {_intervals(cfg)}")
     return dt
 
@@ -315,14 +317,13 @@ def memory_problems(config: dict, available_mb: float | None, executor: str = "l
     """The heavy jobs of a validated config whose memory request (costmodel, first attempt)
     exceeds `available_mb` (a node's memory on a cluster): one message per rule, at its
     largest job. [] where available_mb is None (unknown)."""
-    from stdnet.workflow.costmodel import CostModel, _stage_jobs
 
     if not available_mb:
         return []
     model = CostModel(config)
     worst: dict = {}
     seen = set()
-    for rule, wc in _stage_jobs(model, 0):
+    for rule, wc in stage_jobs(model, 0):
         key = (rule, tuple(sorted(wc.items())))
         if key in seen:
             continue
@@ -353,7 +354,6 @@ def memory_problems(config: dict, available_mb: float | None, executor: str = "l
 def recording_dominates(params: ModelParams, run: RunParams) -> bool:
     """The simulation's recorded samples are more than half of its memory: the advice is
     then a shorter t_record or a longer record_interval, not a smaller network."""
-    from stdnet.workflow.costmodel import recording_bytes
 
     return (recording_bytes(params.N_E, params.N_I, run)
             > 0.5 * simulation_memory_bytes(params, run))
@@ -362,7 +362,6 @@ def recording_dominates(params: ModelParams, run: RunParams) -> bool:
 def check_memory(config: dict, available_mb: float | None = None, executor: str = "local") -> None:
     """Raise ResourceError listing memory_problems (available_mb None and executor local:
     this machine's memory)."""
-    from stdnet.files.errors import ResourceError
 
     if available_mb is None and executor == "local":
         available_mb = machine_memory_mb()
@@ -377,6 +376,7 @@ def backend_problems(config: dict, executor: str = "local") -> list[str]:
     backend, and on a cluster (the jobs run on GPU nodes, not where the workflow starts)."""
     if config["simulation"].get("backend", "cpu") != "cuda" or executor != "local":
         return []
+    # lazy: numba-cuda is optional; only the CUDA backend loads it
     from stdnet.kernels.cuda.device import cuda_problem, unavailable_message
 
     problem = cuda_problem()
@@ -389,13 +389,13 @@ def gpu_memory_problems(config: dict, executor: str = "local") -> list[str]:
     if (config["simulation"].get("backend", "cpu") != "cuda" or executor != "local"
             or backend_problems(config, executor)):
         return []
-    from stdnet.workflow.costmodel import CostModel, _stage_jobs
+    # lazy: numba-cuda is optional; only the CUDA backend loads it
     from stdnet.kernels.cuda.device import describe
     from stdnet.kernels.cuda.engine import device_bytes
 
     free = describe()["free"]
     model = CostModel(config)
-    gpu_jobs = [(rule, wc) for rule, wc in _stage_jobs(model, 0) if model.gpus(rule, **wc)]
+    gpu_jobs = [(rule, wc) for rule, wc in stage_jobs(model, 0) if model.gpus(rule, **wc)]
     if free is None or not gpu_jobs:
         return []
     rule, wc = max(gpu_jobs, key=lambda job: int(job[1]["N"]))
@@ -413,14 +413,13 @@ def _index_bytes(n: int) -> int:
 
 def simulation_memory_bytes(params: ModelParams, run: RunParams, process: bool = True) -> int:
     """Predicted peak memory of one `stdnet simulate` run: the index pattern, plus the larger
-    of the uniforms block that draws it (network._draw) and the integrator's state, work
+    of the uniforms block that draws it (network.build_network) and the integrator's state, work
     rows, recorded buffers, running statistics and the temporaries of recording and of the
     result; plus the interpreter and its libraries (costmodel.BASE_MB) if `process`."""
     p = params
     N, N_E, dim = p.N, p.N_E, p.dim
     pattern = N * (p.K_E * _index_bytes(N_E) + p.K_I * _index_bytes(p.N_I))
     draw = min(N, 4096) * max(p.K_E, p.K_I) * 8
-    from stdnet.workflow.costmodel import recording_bytes
 
     isz = 4 if run.precision == "float32" else 8
     records = recording_bytes(N_E, p.N_I, run)
@@ -428,7 +427,6 @@ def simulation_memory_bytes(params: ModelParams, run: RunParams, process: bool =
     temporaries = max(3 * dim * 8, (4 * N + N_E + dim) * 8 + dim * isz)
     total = pattern + max(draw, state + temporaries)
     if process:
-        from stdnet.workflow.costmodel import BASE_MB
 
         total += int(BASE_MB * 1e6)
     return int(total)

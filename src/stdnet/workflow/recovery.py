@@ -17,6 +17,7 @@ from pathlib import Path
 from stdnet.files.errors import OutputError
 from stdnet.files.io import check_h5
 from stdnet.workflow.ownership import is_stdnet_h5
+import hashlib
 
 DAMAGED = ".damaged"
 #: the folders of tables and figures, and the suffixes of the files the workflow writes there
@@ -86,7 +87,6 @@ def set_damaged_aside(results) -> list[tuple[Path, str, Path]]:
 # time and content at the start and, after a failure, gives an unchanged file its old time.
 def snapshot(folders) -> dict[str, tuple[int, str]]:
     """Modification time (ns) and SHA-256 of every file under `folders`."""
-    import hashlib
 
     out = {}
     for folder in folders:
@@ -100,7 +100,6 @@ def snapshot(folders) -> dict[str, tuple[int, str]]:
 def restore_times(before: dict[str, tuple[int, str]]) -> list[str]:
     """Give every file whose content equals its snapshot its snapshot time back; returns
     the files touched."""
-    import hashlib
 
     touched = []
     for name, (mtime_ns, digest) in before.items():

@@ -7,23 +7,15 @@ and numba uses exactly the threads the rule was given.
 from __future__ import annotations
 
 import logging
-import math
 import signal
 import sys
-
-
-def format_duration(seconds: float) -> str:
-    """H:MM:SS of a duration (the ETA of every progress line), '?' when unknown."""
-    if not math.isfinite(seconds):
-        return "?"
-    s = int(round(max(seconds, 0.0)))
-    h, rem = divmod(s, 3600)
-    m, sec = divmod(rem, 60)
-    return f"{h:d}:{m:02d}:{sec:02d}"
+import numba
+from threadpoolctl import threadpool_info, threadpool_limits
+from stdnet.files.progress import format_duration  # noqa: F401  (the scripts' progress lines)
+from stdnet.model.params import RunParams
 
 
 def set_threads(n: int) -> None:
-    import numba
 
     numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))
 
@@ -34,7 +26,6 @@ def limit_blas_threads(n: int) -> int:
     factorisations here are run one job per core; idle BLAS threads spin and slow
     everything down on a shared machine. Returns how many libraries were set (0 where
     none is loaded yet)."""
-    from threadpoolctl import threadpool_info, threadpool_limits
 
     threadpool_limits(limits=int(n), user_api="blas")  # not restored: kept until exit
     return sum(1 for lib in threadpool_info() if lib.get("user_api") == "blas")
@@ -49,7 +40,6 @@ def exit_cleanly_on_sigterm() -> None:
 def run_params(snakemake):
     """The RunParams of a rule: its params.simulation plus simulation.backend from the
     config (kept out of the params, common.smk: simulation_settings)."""
-    from stdnet.model.params import RunParams
 
     backend = snakemake.config.get("simulation", {}).get("backend", "cpu")
     return RunParams.from_config({**snakemake.params.simulation, "backend": backend})

@@ -20,6 +20,7 @@ def simulated() -> bool:
 def cuda_problem() -> str | None:
     """Why the CUDA backend cannot run in this process, or None when it can."""
     try:
+        # lazy: numba-cuda is optional; only the CUDA backend loads it
         from numba import cuda
     except ImportError as e:  # numba without numba-cuda, or a broken install
         return (f"numba-cuda is not installed ({e}); install it with "
@@ -51,6 +52,7 @@ def require_cuda(key: str = "simulation.backend") -> None:
 
 def describe() -> dict:
     """Name, compute capability and memory (bytes) of the current device."""
+    # lazy: numba-cuda is optional; only the CUDA backend loads it
     from numba import cuda
 
     if simulated():

@@ -17,6 +17,7 @@ from stdnet.kernels.cuda.device import check_device_memory, describe, require_cu
 from stdnet.kernels.cuda.layout import (TILE, layout_bytes, n_blocks, n_tiles, n_words, pack_rows,
                           row_splits, tile_rows)
 from stdnet.kernels.cpu import METHOD_CODES, PRECISIONS
+from stdnet.model.transfer import phi
 
 #: rows packed and copied to the device at a time (bounds the host memory of the upload)
 UPLOAD_ROWS = 16384
@@ -41,6 +42,7 @@ def device_bytes(params, precision: str = "float64", S: int | None = None) -> in
 def upload_rows(rows: np.ndarray, n_pool: int):
     """The tiled, packed layout of `rows` on the device (stdnet.kernels.cuda.layout), packed
     UPLOAD_ROWS rows at a time so the host never holds a second copy of the pattern."""
+    # lazy: numba-cuda is optional; only the CUDA backend loads it
     from numba import cuda
 
     N, K_ = rows.shape
@@ -60,6 +62,7 @@ class CudaEngine:
 
     def __init__(self, params, run, net, state, S: int | None = None):
         """S: threads per row of the gather (default `splits`; the tests vary it)."""
+        # lazy: numba-cuda is optional; only the CUDA backend loads it
         from numba import cuda
 
         require_cuda()
@@ -96,6 +99,7 @@ class CudaEngine:
     def set_splits(self, S: int) -> None:
         """S threads per row in the gather (the benchmark compares several; a run keeps the
         one it started with, since S fixes the summation order)."""
+        # lazy: numba-cuda is optional; only the CUDA backend loads it
         from numba import cuda
 
         p = self.p
@@ -145,7 +149,6 @@ class CudaEngine:
     def sample(self, state, rec_E: np.ndarray, rec_I: np.ndarray, count: int):
         """(population means, h, nu, x of the recorded neurons rec_E, rec_I) of the current
         state; with count > 0 the per-neuron statistics take it as their count-th sample."""
-        from stdnet.model.transfer import phi
 
         p, z = self.p, self.buf[self.cur]
         st = self.stats

@@ -19,7 +19,7 @@ from stdnet.model.transfer import dphi_scalar, phi_scalar
 W = 8  # tangent vectors gathered together: one 512-bit register of float64
 
 
-def _aligned_zeros(shape, align=64):
+def aligned_zeros(shape, align=64):
     """float64 zeros whose data start on an `align`-byte boundary (a cache line).
 
     The gather loads one W-vector (64 bytes) per presynaptic neuron; numpy only

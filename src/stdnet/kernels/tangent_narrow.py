@@ -15,8 +15,8 @@ rows alike), so the trajectory is bit-identical to integrate.advance. The tangen
 use the same lanes: Q agrees with the block path's to round-off (another summation order).
 
 Each RK stage is one parallel pass over the rows (slope, RK accumulator and next stage
-state, trajectory and tangent together, as integrate._stage) followed by a short O(N m)
-pass that evaluates the rates and the records of the new stage state (_fused_rates).
+state, trajectory and tangent together, as integrate.rk_stage) followed by a short O(N m)
+pass that evaluates the rates and the records of the new stage state (fused_rates).
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ import numpy as np
 from numba import njit, prange
 from numba.extending import overload
 
-from stdnet.kernels.cpu import _all_finite, efficacy_slope, input_slope, rk_combine
+from stdnet.kernels.cpu import all_finite, efficacy_slope, input_slope, rk_combine
 from stdnet.model.transfer import dphi_scalar, phi_scalar
 
 #: the largest tangent block the fused step takes (3 tangents + the trajectory in 4 slots)
@@ -159,8 +159,8 @@ def _gather_fused_overload(src, row, zeros):
 
 
 @njit(cache=True, parallel=True)
-def _fused_rates(z, Z, N, N_E, code, SE, NE, NI):
-    """The records of stage state (z, Z): slot 0 as integrate._rates (s = x nu for E rows'
+def fused_rates(z, Z, N, N_E, code, SE, NE, NI):
+    """The records of stage state (z, Z): slot 0 as integrate.rk_rates (s = x nu for E rows'
     E inputs, nu otherwise), slots 1..m their derivatives along Z's columns."""
     m = Z.shape[1]
     for j in prange(N):
@@ -182,13 +182,13 @@ def _fused_rates(z, Z, N, N_E, code, SE, NE, NI):
 
 
 @njit(cache=True, parallel=True)
-def _fused_stage(z, y, out, acc, Z, Y, OUT, ACC, mode, c, pre_E, pre_I, N_E, Jc, g_EE,
+def fused_stage(z, y, out, acc, Z, Y, OUT, ACC, mode, c, pre_E, pre_I, N_E, Jc, g_EE,
                  g_EI, g_IE, g_II, I0, tau_E, tau_I, tau_D, u, SE, NE, NI, zeros):
-    """One RK stage of trajectory and tangent block (integrate._stage's modes, applied to
+    """One RK stage of trajectory and tangent block (integrate.rk_stage's modes, applied to
     (z, y, out, acc) and to (Z, Y, OUT, ACC) alike) from the records of (z, Z).
 
     Row i reads only its own elements of z, y, acc, Z, Y, ACC: out may alias z, OUT may
-    alias Z or Y. The records (SE, NE, NI) must be those of (z, Z) (_fused_rates).
+    alias Z or Y. The records (SE, NE, NI) must be those of (z, Z) (fused_rates).
     """
     N = pre_E.shape[0]
     m = Z.shape[1]
@@ -207,7 +207,7 @@ def _fused_stage(z, y, out, acc, Z, Y, OUT, ACC, mode, c, pre_E, pre_I, N_E, Jc,
         else:
             exc = _gather_fused(NE, pre_E[i], zeros)
             a, b, inv = a_I, b_I, inv_I
-        # the same expression as integrate._stage: bit-identical trajectory
+        # the same expression as integrate.rk_stage: bit-identical trajectory
         k = input_slope(z[i], exc[0], inh[0], a, b, I0, inv)
         acc[i], out[i] = rk_combine(mode, c, y[i], k, acc[i])
         for q in range(m):
@@ -245,32 +245,32 @@ def advance_fused(y, Q, n_steps, method, dt, pre_E, pre_I, N_E, code, Jc, g_EE, 
     half = 0.5 * dt
     sixth = dt / 6.0
     # Q may have been changed between calls (QR): the records of (y, Q) are made here
-    _fused_rates(y, Q, N, N_E, code, SE, NE, NI)
+    fused_rates(y, Q, N, N_E, code, SE, NE, NI)
     for step in range(n_steps):
         if method == 1:
-            _fused_stage(y, y, tmp, acc, Q, Q, Q, ACC, 0, dt, pre_E, pre_I, N_E, Jc, g_EE,
+            fused_stage(y, y, tmp, acc, Q, Q, Q, ACC, 0, dt, pre_E, pre_I, N_E, Jc, g_EE,
                          g_EI, g_IE, g_II, I0, tau_E, tau_I, tau_D, u, SE, NE, NI, zeros)
         else:
-            _fused_stage(y, y, tmp, acc, Q, Q, T, ACC, 0, half, pre_E, pre_I, N_E, Jc,
+            fused_stage(y, y, tmp, acc, Q, Q, T, ACC, 0, half, pre_E, pre_I, N_E, Jc,
                          g_EE, g_EI, g_IE, g_II, I0, tau_E, tau_I, tau_D, u, SE, NE, NI,
                          zeros)
-            _fused_rates(tmp, T, N, N_E, code, SE, NE, NI)
-            _fused_stage(tmp, y, tmp, acc, T, Q, T, ACC, 1, half, pre_E, pre_I, N_E, Jc,
+            fused_rates(tmp, T, N, N_E, code, SE, NE, NI)
+            fused_stage(tmp, y, tmp, acc, T, Q, T, ACC, 1, half, pre_E, pre_I, N_E, Jc,
                          g_EE, g_EI, g_IE, g_II, I0, tau_E, tau_I, tau_D, u, SE, NE, NI,
                          zeros)
-            _fused_rates(tmp, T, N, N_E, code, SE, NE, NI)
-            _fused_stage(tmp, y, tmp, acc, T, Q, T, ACC, 1, dt, pre_E, pre_I, N_E, Jc,
+            fused_rates(tmp, T, N, N_E, code, SE, NE, NI)
+            fused_stage(tmp, y, tmp, acc, T, Q, T, ACC, 1, dt, pre_E, pre_I, N_E, Jc,
                          g_EE, g_EI, g_IE, g_II, I0, tau_E, tau_I, tau_D, u, SE, NE, NI,
                          zeros)
-            _fused_rates(tmp, T, N, N_E, code, SE, NE, NI)
-            _fused_stage(tmp, y, tmp, acc, T, Q, Q, ACC, 2, sixth, pre_E, pre_I, N_E, Jc,
+            fused_rates(tmp, T, N, N_E, code, SE, NE, NI)
+            fused_stage(tmp, y, tmp, acc, T, Q, Q, ACC, 2, sixth, pre_E, pre_I, N_E, Jc,
                          g_EE, g_EI, g_IE, g_II, I0, tau_E, tau_I, tau_D, u, SE, NE, NI,
                          zeros)
-        if not _all_finite(tmp):
+        if not all_finite(tmp):
             return step
-        _fused_rates(tmp, Q, N, N_E, code, SE, NE, NI)  # the next step's first stage
+        fused_rates(tmp, Q, N, N_E, code, SE, NE, NI)  # the next step's first stage
         y[:] = tmp
-    if not _all_finite(Q.ravel()):
+    if not all_finite(Q.ravel()):
         return n_steps - 1
     return -1
 
