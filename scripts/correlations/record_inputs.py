@@ -4,14 +4,12 @@ analysis itself runs in rule correlations, so changing it never reruns a recordi
 import time
 
 from stdnet.correlations.recording import autocovariance_lags, record_inputs, write_inputs
-from stdnet.model.params import ModelParams
-from stdnet.workflow.runtime import run_params, setup
+from stdnet.workflow.runtime import model_params, run_params, setup
 from stdnet.simulation.simulate import read_simulation
 
 log = setup(snakemake)
 p = snakemake.params
-model = ModelParams.from_config({k: v for k, v in p.model.items() if k not in ("N", "J0")},
-                                N=p.model["N"], J0=p.model["J0"])
+model = model_params(snakemake)
 c = p.correlations
 sim = read_simulation(snakemake.input.sim)
 t0 = time.perf_counter()

@@ -1,12 +1,11 @@
 """Rule lyapunov_table: one row per run with its exponents, CIs, spreads and K-Y dimension."""
-from stdnet.files.io import atomic_path
+from stdnet.files.tables import write_table
 from stdnet.lyapunov.files import lyapunov_table
 from stdnet.workflow.runtime import setup
 
 log = setup(snakemake)
 table = lyapunov_table(snakemake.input.runs)
-with atomic_path(snakemake.output.table) as tmp:
-    table.to_csv(tmp, index=False)
+write_table(table, snakemake.output.table)
 n_bad = int((~table["converged"]).sum())
 if n_bad:
     log.warning("%d of %d runs have lambda_max not converged (see column 'converged')",

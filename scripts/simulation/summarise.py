@@ -1,7 +1,7 @@
 """Rule summarise: one table row per simulation (see stdnet.simulation.summary for definitions)."""
 import pandas as pd
 
-from stdnet.files.io import atomic_path
+from stdnet.files.tables import write_table
 from stdnet.workflow.runtime import setup
 from stdnet.simulation.simulate import read_simulation
 from stdnet.simulation.summary import summarise_simulation
@@ -10,6 +10,5 @@ log = setup(snakemake)
 tol = snakemake.params.fp_tolerance
 rows = [summarise_simulation(read_simulation(path), tol) for path in snakemake.input.sims]
 table = pd.DataFrame(rows).sort_values(["N", "J0", "seed"])
-with atomic_path(snakemake.output.table) as tmp:
-    table.to_csv(tmp, index=False, float_format="%.10g")
+write_table(table, snakemake.output.table, float_format="%.10g")
 log.info("summarised %d runs into %s", len(table), snakemake.output.table)

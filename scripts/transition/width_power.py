@@ -1,7 +1,7 @@
 """Rule width_power: how many realizations per N, or which largest N, would decide between
 the width models (synthetic data with the measured spread, fitted like the real ones;
 stdnet.transition.width_power.power_designs)."""
-from stdnet.files.io import atomic_path
+from stdnet.files.tables import write_table
 from stdnet.workflow.runtime import setup
 from stdnet.transition.stage import read_results
 from stdnet.transition.width_power import power_designs
@@ -13,6 +13,5 @@ r = read_results(snakemake.input)
 result = power_designs(r["per_N"], r["fits"], cfg["power"]["N_max"],
                        cfg["power"]["n_realizations"], n_sim=int(cfg["power"]["n_sim"]),
                        seed=int(cfg["seed"]), level=cfg["confidence"])
-with atomic_path(snakemake.output.table) as tmp:
-    result.to_csv(tmp, index=False)
+write_table(result, snakemake.output.table)
 log.info("power study: %d designs", len(result))

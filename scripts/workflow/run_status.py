@@ -1,11 +1,10 @@
 """Rule run_status: status, wall time, peak memory and last progress line of every grid point."""
 from stdnet.workflow.accounting import run_status
-from stdnet.files.io import atomic_path
+from stdnet.files.tables import write_table
 from stdnet.workflow.runtime import setup
 
 log = setup(snakemake)
 table = run_status(snakemake.params.grid, snakemake.params.specs)
-with atomic_path(snakemake.output.table) as tmp:
-    table.to_csv(tmp, index=False, float_format="%.6g")
+write_table(table, snakemake.output.table, float_format="%.6g")
 counts = table["status"].value_counts().to_dict()
 log.info("run status of %d outputs: %s", len(table), counts)

@@ -233,10 +233,6 @@ def grid_files(name, grid=None):
     return [f"{run_dir(N, J0, s)}/{name}" for N, J0, s in (grid or GRID)]
 
 
-def model_params(wildcards):
-    return {**config["model"], "N": int(wildcards.N), "J0": float(wildcards.J0)}
-
-
 # ---- cluster requests of the heavy rules (stdnet.workflow.costmodel; docs/cluster.md) -------------
 COST = CostModel(config)
 

@@ -44,7 +44,7 @@ rule record_inputs:
         runtime=cost_runtime("record_inputs"),
         gpu=cost_gpus("record_inputs"),
     params:
-        model=model_params,
+        model=config["model"],
         simulation=simulation_settings(),
         correlations=CORR,
         seed=lambda wc: int(wc.seed),

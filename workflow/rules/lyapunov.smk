@@ -46,7 +46,7 @@ rule lyapunov:
         mem_mb=cost_mem_mb("lyapunov"),
         runtime=cost_runtime("lyapunov"),
     params:
-        model=model_params,
+        model=config["model"],
         lyapunov=LYAP_RULE,
         simulation=simulation_settings(),
         seed=lambda wc: int(wc.seed),

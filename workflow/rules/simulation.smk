@@ -17,7 +17,7 @@ rule simulate:
         runtime=cost_runtime("simulate"),
         gpu=cost_gpus("simulate"),
     params:
-        model=model_params,
+        model=config["model"],
         simulation=simulation_settings(),
         seed=lambda wc: int(wc.seed),
         checkpoint=lambda wc: f"{run_dir(wc.N, wc.J0, wc.seed)}/simulation.checkpoint.h5",

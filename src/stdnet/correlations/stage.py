@@ -22,6 +22,7 @@ from stdnet.correlations.asynchrony import asynchrony_fits, recording_asynchrony
 from stdnet.correlations.cancellation import analyse_recording, fit_terms, per_N_terms
 from stdnet.correlations.recording import read_inputs, recording_params
 from stdnet.files.io import atomic_path
+from stdnet.files.tables import write_table
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,6 @@ def write_tables(paths, res: dict) -> None:
     paths: a mapping (or Snakemake's output) with the names of TABLES and "verdict"."""
 
     for name in TABLES:
-        with atomic_path(paths[name]) as tmp:
-            res[name].to_csv(tmp, index=False)
+        write_table(res[name], paths[name])
     with atomic_path(paths["verdict"]) as tmp:
         tmp.write_text(res["verdict"])

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from stdnet.files.io import atomic_path
+from stdnet.files.tables import write_table
 from stdnet.model.params import ModelParams
 from stdnet.stats import decorrelation_time, fit_offset_power
 from stdnet.correlations.recording import autocovariance_lags, input_autocovariance
@@ -316,8 +316,7 @@ def compare(solutions, simulations, inputs: dict, read_recording, *, model_I0: f
 def write_tables(cmp: Comparison, table_path, fits_path) -> None:
     """The discrepancy table and the error fits as CSV, each written atomically."""
     for frame, path in ((cmp.table, table_path), (cmp.fits, fits_path)):
-        with atomic_path(path) as tmp:
-            frame.to_csv(tmp, index=False)
+        write_table(frame, path)
 
 
 def read_tables(table_path, fits_path) -> tuple[pd.DataFrame, pd.DataFrame]:

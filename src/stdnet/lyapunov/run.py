@@ -359,19 +359,17 @@ class NetworkRun:
     observables: dict
 
 
-def lyapunov_of_simulation(sim: dict, model: dict, section: dict, simulation: dict, seed: int,
+def lyapunov_of_simulation(sim: dict, params: ModelParams, section: dict, simulation: dict, seed: int,
                            zero_tol: float, *, checkpoint_path=None, source="simulation"
                            ) -> NetworkRun:
     """Rule lyapunov's run: exponents and chaos decision from a simulation's final state.
 
-    sim: stdnet.simulation.simulate.read_simulation of `source`; model: the config's model section
-    with this run's N and J0; section, simulation: the config sections `lyapunov` and
+    sim: stdnet.simulation.simulate.read_simulation of `source`; params: the run's model
+    (stdnet.workflow.runtime.model_params); section, simulation: the config sections `lyapunov` and
     `simulation`. The tangent dynamics is float64 whatever the simulation's precision.
     Checkpoints every lyapunov.checkpoint_interval at checkpoint_path (onset_lyapunov).
     """
 
-    params = ModelParams.from_config({k: v for k, v in model.items() if k not in ("N", "J0")},
-                                     N=model["N"], J0=model["J0"])
     settings = LyapunovSettings.from_config(section, simulation, J0=params.J0, N=params.N)
     y0, observables = simulation_start(sim, params, source)
     res, _ = onset_lyapunov(params, build_network(params, seed), y0, settings, seed,

@@ -25,6 +25,7 @@ import pandas as pd
 from stdnet.transition import width as widthstats
 from stdnet.model.params import ModelParams
 from stdnet.files.io import atomic_path
+from stdnet.files.tables import write_table
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +75,7 @@ def write_results(paths, res: dict) -> None:
               "limits": pd.DataFrame([res["jch_fit"], res["jfp_fit"]]), "bulk": res.get("bulk")}
     for key, df in tables.items():
         if key in paths.keys() and df is not None:
-            with atomic_path(paths[key]) as tmp:
-                df.to_csv(tmp, index=False)
+            write_table(df, paths[key])
     if "verdict" in paths.keys():
         with atomic_path(paths["verdict"]) as tmp:
             tmp.write_text(res["verdict"] + "\n")

@@ -12,7 +12,7 @@ import sys
 import numba
 from threadpoolctl import threadpool_info, threadpool_limits
 from stdnet.files.progress import format_duration  # noqa: F401  (the scripts' progress lines)
-from stdnet.model.params import RunParams
+from stdnet.model.params import ModelParams, RunParams
 
 
 def set_threads(n: int) -> None:
@@ -43,6 +43,13 @@ def run_params(snakemake):
 
     backend = snakemake.config.get("simulation", {}).get("backend", "cpu")
     return RunParams.from_config({**snakemake.params.simulation, "backend": backend})
+
+
+def model_params(snakemake) -> ModelParams:
+    """The ModelParams of a per-point rule: config section `model` (params.model) at the
+    job's wildcards N and J0."""
+    return ModelParams.from_config(snakemake.params.model, N=int(snakemake.wildcards.N),
+                                   J0=float(snakemake.wildcards.J0))
 
 
 def setup(snakemake) -> logging.Logger:
