@@ -183,7 +183,7 @@ def test_default_sweep_jobs(default):
 
 def test_sweep_tables_share_one_total(paper):
     """Per N and per rule: the same jobs, so the same total (expected and worst case)."""
-    from stdnet.workflow.accounting import sweep_cost
+    from stdnet.workflow.costmodel import sweep_cost
 
     by_N, by_rule = sweep_cost(paper.config, 4), sweep_by_rule(paper.config, 4)
     assert by_N["N"].tolist() == ["1000", "2000", "4000", "10000", "20000", "40000", "-"]
@@ -250,7 +250,7 @@ def test_dry_run_counts_match_snakemake(tmp_path):
 def test_benchmarks_of_nested_rule_folders(tmp_path):
     """stability/jfp_search/N~..._seed~....tsv is rule stability/jfp_search, not 'stability'
     (the calibration reads the rules by their folder)."""
-    from stdnet.workflow.accounting import read_benchmarks
+    from stdnet.workflow.benchmarks import read_benchmarks
 
     header = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
     for rel in ("stability/jfp_search/N~1000_seed~1.tsv", "simulate/N~1000_J0~0.1_seed~1.tsv",

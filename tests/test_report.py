@@ -1,6 +1,7 @@
 """The HTML report and the job accounting.
 
-Unit tests of stdnet.workflow.accounting on hand-made benchmark files and run folders (exact
+Unit tests of stdnet.workflow.benchmarks and stdnet.workflow.status on hand-made benchmark files
+and run folders (exact
 values), then the tiny workflow run end to end (tests/data/tiny.yaml, into a temporary
 results folder) and `snakemake --report`: every figure the workflow made is in the
 report, embedded, with a caption and a category, next to the workflow description,
@@ -19,9 +20,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from stdnet.workflow.accounting import (parse_wildcards, read_benchmarks, run_status,
-                               simulate_spec, simulation_runtime_min, summarise_benchmarks)
-from stdnet.files.io import atomic_h5
+from stdnet.files.io import atomic_h5, parse_wildcards
+from stdnet.workflow.benchmarks import read_benchmarks, summarise_benchmarks
+from stdnet.workflow.plan import point_spec
+from stdnet.workflow.status import run_status
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "data" / "tiny.yaml"
@@ -59,20 +61,8 @@ def test_read_and_summarise_benchmarks(tmp_path):
     assert row["cpu_time_s"] == pytest.approx(3.0)
 
 
-def test_runtime_estimate_scales_with_synapses_and_steps():
-    base = simulation_runtime_min(10_000, 1000, 100_000)
-    # 60 s start-up + 3 x 1e4 * 1e3 * 1e5 / 2e8 s = 15060 s -> 251 min
-    assert base == 251
-    assert simulation_runtime_min(20_000, 2000, 100_000) == 1001  # 4x the synapse terms
-    assert simulation_runtime_min(100, 10, 10) == 5  # a floor for tiny jobs
-    # 4 threads at the assumed efficiency 0.7: 60 + 15000 / 2.8 s = 5417 s -> 91 min
-    assert simulation_runtime_min(10_000, 1000, 100_000, threads=4) == 91
-    with pytest.raises(ValueError, match="N: value 0 is not allowed"):
-        simulation_runtime_min(0, 10, 10)
-
-
 def test_run_status_of_every_kind(tmp_path):
-    spec = simulate_spec(tmp_path)
+    spec = point_spec(tmp_path, "simulate", "simulation.h5")
     point = lambda N, J0, s: tmp_path / f"N~{N}" / f"J0~{J0}" / f"seed~{s}"  # noqa: E731
     logs = tmp_path / "logs" / "simulate"
     logs.mkdir(parents=True)

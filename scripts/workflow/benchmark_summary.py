@@ -1,5 +1,5 @@
 """Rule benchmark_summary: every job's benchmark as a table, per-rule summary, figure vs N."""
-from stdnet.workflow.accounting import read_benchmarks, summarise_benchmarks
+from stdnet.workflow.benchmarks import read_benchmarks, summarise_benchmarks
 from stdnet.files.tables import write_table
 from stdnet.plotting import save_figure
 from stdnet.plotting.benchmarks import benchmark_figure

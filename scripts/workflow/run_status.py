@@ -1,5 +1,5 @@
 """Rule run_status: status, wall time, peak memory and last progress line of every grid point."""
-from stdnet.workflow.accounting import run_status
+from stdnet.workflow.status import run_status
 from stdnet.files.tables import write_table
 from stdnet.workflow.runtime import setup
 

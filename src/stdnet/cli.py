@@ -39,7 +39,7 @@ COMMANDS = {
     "simulate": ("stdnet.cli", "run one trajectory and write it to an HDF5 file"),
     "fixed-point": ("stdnet.cli", "print the homogeneous fixed point as JSON"),
     "bench": ("stdnet.bench.command", "benchmark the kernels against naive numpy and scipy"),
-    "status": ("stdnet.workflow.accounting", "status of every grid point of a config (done, failed, running)"),
+    "status": ("stdnet.workflow.status", "status of every per-point output of a config (done, failed, running)"),
     "check": ("stdnet.cli", "check config files (YAML, keys, values, step size) as the workflow will"),
     "calibrate": ("stdnet.workflow.calibration", "the machine's speed for the cost model, from the jobs of a finished run"),
 }

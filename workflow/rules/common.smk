@@ -1,5 +1,4 @@
 # Shared helpers: validated config, the grid, result paths.
-import itertools
 import os
 import sys
 from pathlib import Path
@@ -21,7 +20,8 @@ from stdnet.workflow.preflight import (
 from stdnet.workflow.ownership import claim, ownership_problem
 from stdnet.workflow.recovery import restore_times, set_damaged_aside, snapshot
 from stdnet.model.params import format_J0
-import stdnet.workflow.accounting as accounting
+import stdnet.workflow.plan as plan
+from stdnet.workflow.plan import SweepPlan
 import stdnet.onset.search as onset
 
 # One writer per HDF5 file and atomic renames make HDF5's file locks useless, and they fail
@@ -132,10 +132,12 @@ def date_back_restored_tables():
         )
 
 
-GRID_N = [int(n) for n in config["grid"]["N"]]
-GRID_J0 = [format_J0(j) for j in config["grid"]["J0"]]
-GRID_SEEDS = [int(s) for s in config["grid"]["seeds"]]
-GRID = list(itertools.product(GRID_N, GRID_J0, GRID_SEEDS))
+# the sweep, expanded once (stdnet.workflow.plan): every rule file reads PLAN
+PLAN = SweepPlan(config)
+GRID_N, GRID_J0, GRID_SEEDS, GRID = PLAN.grid_N, PLAN.grid_J0, PLAN.grid_seeds, PLAN.grid
+# a grid point's run folder and its name in log and benchmark files, as wildcard patterns
+RUN = plan.run_dir(RESULTS, "{N}", "{J0}", "{seed}")
+POINT = plan.point_name("{N}", "{J0}", "{seed}")
 
 # the software of every rule, for `--sdm conda` (plain runs use the active environment)
 CONDA_ENV = "../../envs/stdnet.yaml"
@@ -224,8 +226,8 @@ wildcard_constraints:
 
 
 def run_dir(N, J0, seed):
-    """The run folder of one grid point (layout: stdnet.workflow.accounting.RUN_DIR)."""
-    return accounting.run_dir(RESULTS, N, J0, seed)
+    """The run folder of one grid point (layout: stdnet.workflow.plan.RUN_DIR)."""
+    return plan.run_dir(RESULTS, N, J0, seed)
 
 
 def grid_files(name, grid=None):

@@ -4,38 +4,21 @@
 # fits in N and the asynchrony of the population rates (correlations).
 CORR = config["correlations"]
 
-for _j in CORR["J0"]:
-    if format_J0(_j) not in GRID_J0:
-        raise ValueError(
-            f"config key 'correlations.J0': value {_j} is not allowed; "
-            f"allowed: values of grid.J0 {config['grid']['J0']}"
-        )
-CORR_J0 = sorted({format_J0(j) for j in CORR["J0"]}, key=float) or [
-    j for j in GRID_J0 if float(j) >= CORR["J0_min"]
-]
-# (N, J0, seed) of the recordings: the grid, or the configured (N, seeds) blocks
-CORR_GRID = sorted(
-    {
-        (int(N), J0, int(s))
-        for block in (CORR["runs"] or [{"N": GRID_N, "seeds": GRID_SEEDS}])
-        for N in block["N"]
-        for s in block["seeds"]
-        for J0 in CORR_J0
-    },
-    key=lambda g: (g[0], float(g[1]), g[2]),
-)
-CORR_N = sorted({N for N, _, _ in CORR_GRID})
+# (N, J0, seed) of the recordings (stdnet.workflow.plan): the grid, or the configured
+# (N, seeds) blocks, at correlations.J0 (else the grid J0 >= correlations.J0_min)
+CORR_J0, CORR_GRID = PLAN.correlation_J0, PLAN.correlation_grid
+CORR_N = PLAN.correlation_N
 
 
 rule record_inputs:
     input:
-        sim=f"{RESULTS}/N~{{N}}/J0~{{J0}}/seed~{{seed}}/simulation.h5",
+        sim=f"{RUN}/simulation.h5",
     output:
-        h5=f"{RESULTS}/N~{{N}}/J0~{{J0}}/seed~{{seed}}/inputs.h5",
+        h5=f"{RUN}/inputs.h5",
     log:
-        f"{RESULTS}/logs/record_inputs/N~{{N}}_J0~{{J0}}_seed~{{seed}}.log",
+        f"{RESULTS}/logs/record_inputs/{POINT}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/record_inputs/N~{{N}}_J0~{{J0}}_seed~{{seed}}.tsv"
+        f"{RESULTS}/benchmarks/record_inputs/{POINT}.tsv"
     conda:
         CONDA_ENV
     threads: cost_threads("record_inputs")

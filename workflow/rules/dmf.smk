@@ -1,16 +1,14 @@
 # dmf stage (docs/dmf.md): DMF solves per (N, J0, I0) and the comparison of every simulated
-# N with the DMF of that same N (paper Fig 5, errors vs K); the input recordings and
-# CORR_GRID come from correlations.smk (included before this file).
-# Parse-time imports stay light (no pandas): stdnet.dmf.points is plain Python.
-from stdnet.dmf.points import dmf_plan
+# N with the DMF of that same N (paper Fig 5, errors vs K); the input recordings come from
+# correlations.smk (included before this file), the points from PLAN (stdnet.workflow.plan).
 
 DMF = config["dmf"]
 # the simulations compared with the DMF: the grid's and those of the correlation recordings
-DMF_SIMS = sorted(set(GRID) | set(CORR_GRID), key=lambda g: (g[0], float(g[1]), g[2]))
+DMF_SIMS = PLAN.dmf_simulations
 # finite K: at each simulated N the J0 of dmf.J0 that have simulations there (model.I0), plus
 # the J0 x I0 sweep of Fig 5 at figure_N; balanced limit: one solve per (J0, I0), N~inf.
 # dmf.figure_N 0 is the largest grid N; another value must be a simulated N (ValueError).
-DMF_PLAN = dmf_plan(config, DMF_SIMS)
+DMF_PLAN = PLAN.dmf
 DMF_FIG_N = DMF_PLAN.figure_N
 DMF_FILES = [
     f"{RESULTS}/dmf/N~{N}/J0~{J0}_I0~{I0}/dmf.h5" for N, J0, I0 in DMF_PLAN.points

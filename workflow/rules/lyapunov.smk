@@ -32,13 +32,13 @@ LYAP_NOTE = (
 
 rule lyapunov:
     input:
-        sim=f"{RESULTS}/N~{{N}}/J0~{{J0}}/seed~{{seed}}/simulation.h5",
+        sim=f"{RUN}/simulation.h5",
     output:
-        h5=f"{RESULTS}/N~{{N}}/J0~{{J0}}/seed~{{seed}}/lyapunov.h5",
+        h5=f"{RUN}/lyapunov.h5",
     log:
-        f"{RESULTS}/logs/lyapunov/N~{{N}}_J0~{{J0}}_seed~{{seed}}.log",
+        f"{RESULTS}/logs/lyapunov/{POINT}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/lyapunov/N~{{N}}_J0~{{J0}}_seed~{{seed}}.tsv"
+        f"{RESULTS}/benchmarks/lyapunov/{POINT}.tsv"
     conda:
         CONDA_ENV
     threads: cost_threads("lyapunov")

@@ -75,8 +75,7 @@ _DRY_RUN = any(
     for a in sys.argv[1:]
 )
 if _DRY_RUN:
-    from stdnet.workflow.accounting import sweep_cost
-    from stdnet.workflow.costmodel import sweep_by_rule
+    from stdnet.workflow.costmodel import sweep_by_rule, sweep_cost
 
     # one set of jobs (stdnet.workflow.costmodel.sweep_jobs: every heavy job of the selected stages),
     # grouped by N and by rule: both tables sum to the one total (docs/cluster.md)

@@ -4,11 +4,11 @@
 
 rule simulate:
     output:
-        h5=f"{RESULTS}/N~{{N}}/J0~{{J0}}/seed~{{seed}}/simulation.h5",
+        h5=f"{RUN}/simulation.h5",
     log:
-        f"{RESULTS}/logs/simulate/N~{{N}}_J0~{{J0}}_seed~{{seed}}.log",
+        f"{RESULTS}/logs/simulate/{POINT}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/simulate/N~{{N}}_J0~{{J0}}_seed~{{seed}}.tsv"
+        f"{RESULTS}/benchmarks/simulate/{POINT}.tsv"
     conda:
         CONDA_ENV
     threads: cost_threads("simulate")

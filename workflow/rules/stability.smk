@@ -2,41 +2,19 @@
 # (docs/model.md; paper Figs 3 and 8). Its final outputs: get_stage_outputs (common.smk).
 # Interface used by the transition stage: rule jfp_table, output `table` (tables/jfp.csv),
 # one row per (N, seed) with N, seed, J_FP, crossing (hopf | real | none), frequency.
-from stdnet.stability.jfp import JFP_DENSE_N_MAX, jfp_method
-from stdnet.stability.spectrum import DENSE_N_MAX
 
 STAB = config["stability"]
-# J_FP solver (stability.jfp.method): the dense ones factorise N x N matrices and stop at
-# JFP_DENSE_N_MAX (dense eig, shift-invert: their largest N, from stdnet.stability.spectrum);
-# matrix_free (and auto, which uses it above dense_max_N) takes any N, so grid.N is used whole
-JFP_METHOD = STAB["jfp"]["method"]
-JFP_N_LIMIT = JFP_DENSE_N_MAX.get(JFP_METHOD)
-JFP_N = [
-    int(n)
-    for n in (
-        STAB["jfp"]["N"]
-        or [n for n in GRID_N if JFP_N_LIMIT is None or n <= JFP_N_LIMIT]
-    )
-]
-for _N in JFP_N:
-    try:
-        jfp_method(JFP_METHOD, _N, STAB["jfp"]["dense_max_N"])
-    except ValueError as err:
-        raise ValueError(
-            f"config key 'stability.jfp.method' (with stability.jfp.N = {JFP_N}): "
-            f"{err}"
-        ) from None
-JFP_SEEDS = [int(s) for s in (STAB["jfp"]["seeds"] or GRID_SEEDS)]
+# J_FP sizes and seeds (stdnet.workflow.plan): stability.jfp.N, else the grid N that the
+# solver takes (the dense ones stop at JFP_DENSE_N_MAX; matrix_free takes any N)
+PLAN.check_jfp_methods()
+JFP_N, JFP_SEEDS = PLAN.jfp_sizes, PLAN.jfp_seeds
 ROUTES_N = int(STAB["routes"]["N"] or min(JFP_N, default=min(GRID_N)))
 MAP_N = int(STAB["homogeneous"]["map_N"] or max(GRID_N))
 STAB_RUNS = [f"{RESULTS}/stability/N~{N}/seed~{s}" for N in JFP_N for s in JFP_SEEDS]
 # the fixed-J0 spectra (scripts/stability/jacobian_spectrum.py) still use the dense shift-invert
-# solver: only sizes it can take
+# solver: only the sizes it can take (PLAN.spectrum_sizes)
 SPECTRUM_RUNS = [
-    f"{RESULTS}/stability/N~{N}/seed~{s}"
-    for N in JFP_N
-    if N <= DENSE_N_MAX
-    for s in JFP_SEEDS
+    f"{RESULTS}/stability/N~{N}/seed~{s}" for N in PLAN.spectrum_sizes for s in JFP_SEEDS
 ]
 
 

@@ -1,7 +1,7 @@
 # Report and job accounting: the report's front page, the cost of every
 # job class vs N (from the benchmark files) and the run status of the grid.
 # Included last: its rules wait for every selected stage's outputs (get_stage_outputs).
-from stdnet.workflow.accounting import point_specs
+from stdnet.workflow.plan import point_specs
 
 
 report: "../report/workflow.rst"

@@ -70,7 +70,7 @@ def read_state(cls, path) -> tuple[SpectrumState, dict]:
 
 def checkpoint_path_for(output) -> Path:
     """The checkpoint next to an output: <run>/lyapunov.h5 -> <run>/lyapunov.checkpoint.h5
-    (the name stdnet.workflow.accounting looks for, as for simulation.checkpoint.h5)."""
+    (the name stdnet.workflow.status looks for, as for simulation.checkpoint.h5)."""
     out = Path(output)
     return out.with_name(f"{out.stem}.checkpoint.h5")
 

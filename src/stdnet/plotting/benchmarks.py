@@ -12,7 +12,7 @@ from stdnet.plotting import caption, use_style
 def benchmark_figure(table: pd.DataFrame, note: str = ""):
     """Two panels: wall time (s) and peak memory (MB) of every job vs N, per rule.
 
-    table: stdnet.workflow.accounting.read_benchmarks (one row per job). Markers are jobs,
+    table: stdnet.workflow.benchmarks.read_benchmarks (one row per job). Markers are jobs,
     lines join the per-N medians; rules without an N wildcard are listed in the
     caption with their wall time.
     """

@@ -5,13 +5,15 @@ importing the package itself loads none of them, so that light callers stay ligh
 """
 
 __all__ = [
-    "accounting",
+    "benchmarks",
     "calibration",
     "compare",
     "config",
     "costmodel",
     "ownership",
+    "plan",
     "preflight",
     "recovery",
     "runtime",
+    "status",
 ]

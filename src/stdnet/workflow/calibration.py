@@ -26,7 +26,8 @@ import pandas as pd
 
 from stdnet.files.errors import InputError
 from stdnet.kernels.hardware import cache_sizes
-from stdnet.workflow.accounting import read_benchmarks, run_dir
+from stdnet.workflow.benchmarks import read_benchmarks
+from stdnet.workflow.plan import run_dir
 from stdnet.workflow.costmodel import CostModel
 from stdnet.files.errors import InputFileError
 from stdnet.files.io import open_h5

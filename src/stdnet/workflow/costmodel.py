@@ -47,11 +47,9 @@ from stdnet.lyapunov.run import spectrum_run
 from stdnet.stability.jfp import jfp_memory_mb
 from stdnet.dmf.settings import DMFSettings
 from stdnet.stats.gaussian_paths import embedding_size
-from stdnet.model.params import format_J0
-from stdnet.stability.jfp import JFP_DENSE_N_MAX
-from stdnet.dmf.points import dmf_solve_points
-from stdnet.stability.spectrum import DENSE_N_MAX
 import pandas as pd
+
+from stdnet.workflow.plan import SweepPlan
 
 # ---- calibrated rates (one core; docs/cluster.md) -----------------------------------
 #: synapse terms per second in one RK4 step (4 vector-field evaluations) while the index
@@ -103,7 +101,7 @@ LYAP_EXTENSION_SHARE = 0.3
 JFP_PRODUCT_S = 0.9e-3
 MATVEC_RATE = 3.0e9
 #: products of one search: ~950 at N = 1000, ~1520 at N = 4000 (width study logs),
-#: 2300-2600 at N = 1e4 and 8700 at N = 4e4 (earlier runs, noted in the accounting module)
+#: 2300-2600 at N = 1e4 and 8700 at N = 4e4 (earlier runs)
 JFP_PRODUCTS_BASE = 800
 JFP_PRODUCTS_PER_NEURON = 0.2
 #: dense shift-invert eigenvalues (jacobian_spectrum): seconds per target and J0 for an
@@ -261,8 +259,8 @@ class CostModel:
     """Costs of the jobs of one validated config (stdnet.workflow.config.validate_config)."""
 
     def __init__(self, config: dict):
-
         self.config = config
+        self.plan = SweepPlan(config)  # the jobs' points (stdnet.workflow.plan)
         self.sim = RunParams.from_config(config["simulation"])
         # machine.speed: the CPU rates above were measured on one machine; another one's
         # jobs take 1/speed as long (`stdnet calibrate` measures it)
@@ -414,7 +412,7 @@ class CostModel:
 
     def routes_N(self) -> int:
         """N of stability_routes: stability.routes.N, else the smallest J_FP size."""
-        return int(self.config["stability"]["routes"]["N"] or min(self.jfp_sizes()))
+        return int(self.config["stability"]["routes"]["N"] or min(self.plan.jfp_sizes))
 
     def _stability_routes(self, **_) -> JobCost:
         r = self.config["stability"]["routes"]
@@ -454,7 +452,7 @@ class CostModel:
 
     def _correlations(self, **_) -> JobCost:
         c = self.config["correlations"]
-        recordings = len(self.correlation_grid())
+        recordings = len(self.plan.correlation_grid)
         samples = c["t_measure"] / c["sample_interval"]
         work = recordings * 2 * c["n_sample"] * samples * (c["n_surrogates"] + 1)
         s = EXPECTED_STARTUP_S + work / CORR_RATE
@@ -462,55 +460,13 @@ class CostModel:
         return JobCost(s, s, BASE_MB + 4 * self.recording_mb())
 
     def _dmf_compare(self, **_) -> JobCost:
-        recordings = self.correlation_grid()
-        files = len(self.dmf_simulations()) + len(recordings)
+        recordings = self.plan.correlation_grid
+        files = len(self.plan.dmf_simulations) + len(recordings)
         s = EXPECTED_STARTUP_S + files * COMPARE_S_PER_FILE
         fig_N = int(self.config["dmf"].get("figure_N") or max(self.config["grid"]["N"]))
         at_fig = sum(1 for g in recordings if int(g[0]) == fig_N)
         held = COMPARE_MEM_FACTOR * at_fig * self.recording_mb() / 3  # h traces at figure_N
         return JobCost(s, s, BASE_MB + FIGURE_MB + held)
-
-    # -- what a config runs (mirrors workflow/rules/*.smk) -----------------------------
-    def grid(self) -> list:
-
-        g = self.config["grid"]
-        return [(int(N), format_J0(J0), int(s)) for N in g["N"] for J0 in g["J0"]
-                for s in g["seeds"]]
-
-    def jfp_sizes(self) -> list:
-        """stability.jfp.N, else the grid N the solver takes (stability.smk JFP_N)."""
-
-        jfp = self.config["stability"]["jfp"]
-        limit = JFP_DENSE_N_MAX.get(jfp["method"])
-        return [int(n) for n in (jfp["N"] or [n for n in self.config["grid"]["N"]
-                                              if limit is None or n <= limit])]
-
-    def jfp_seeds(self) -> list:
-        return [int(s) for s in (self.config["stability"]["jfp"]["seeds"]
-                                 or self.config["grid"]["seeds"])]
-
-    def correlation_grid(self) -> list:
-        """(N, J0, seed) of the input recordings (correlations.smk CORR_GRID)."""
-
-        c, g = self.config["correlations"], self.config["grid"]
-        J0s = sorted({format_J0(j) for j in c["J0"]}, key=float) or \
-            [format_J0(j) for j in g["J0"] if float(j) >= c["J0_min"]]
-        blocks = c["runs"] or [{"N": g["N"], "seeds": g["seeds"]}]
-        return sorted({(int(N), J0, int(s)) for b in blocks for N in b["N"]
-                       for s in b["seeds"] for J0 in J0s})
-
-    def dmf_simulations(self) -> list:
-        return sorted(set(self.grid()) | set(self.correlation_grid()))
-
-    def dmf_points(self) -> list:
-
-        d, g = self.config["dmf"], self.config["grid"]
-        J0s = sorted({format_J0(j) for j in (d["J0"] or g["J0"])}, key=float)
-        model_I0 = format_J0(self.config["model"]["I0"])
-        I0s = sorted({format_J0(i) for i in d["I0"]} | {model_I0}, key=float)
-        figure_N = d["figure_N"] or max(g["N"])
-        return dmf_solve_points(self.dmf_simulations(), J0s, I0s, model_I0, figure_N,
-                                d["finite_K"])
 
 
 # ---- the cost of a whole sweep -----------------------------------------------------
@@ -526,24 +482,24 @@ def stage_jobs(model: CostModel, probes: int) -> list[tuple]:
     jfp = "stability" in stages or ("transition" in stages
                                     and cfg["transition"]["jfp_source"] == "auto")
     inputs = stages & {"correlations", "dmf"}
-    sims = set(model.grid()) if grid_runs else set()
-    sims |= set(model.correlation_grid()) if inputs else set()
+    plan = model.plan
+    sims = set(plan.grid) if grid_runs else set()
+    sims |= set(plan.correlation_grid) if inputs else set()
     jobs = [("simulate", {"N": N, "J0": J0}) for N, J0, _ in sorted(sims)]
-    jobs += [("lyapunov", {"N": N, "J0": J0}) for N, J0, _ in model.grid()] if exponents else []
+    jobs += [("lyapunov", {"N": N, "J0": J0}) for N, J0, _ in plan.grid] if exponents else []
     if onset:
         for N in cfg["grid"]["N"]:
             probe = [{"N": N, "J0": None}] * probes * len(cfg["grid"]["seeds"])
             jobs += [("simulate", w) for w in probe] + [("lyapunov", w) for w in probe]
-    seeds = model.jfp_seeds()
-    jobs += [("jfp_search", {"N": N}) for N in model.jfp_sizes() for _ in seeds] if jfp else []
+    seeds = plan.jfp_seeds
+    jobs += [("jfp_search", {"N": N}) for N in plan.jfp_sizes for _ in seeds] if jfp else []
     if "stability" in stages:
-        jobs += [("jacobian_spectrum", {"N": N}) for N in model.jfp_sizes()
-                 if N <= DENSE_N_MAX for _ in seeds]
+        jobs += [("jacobian_spectrum", {"N": N}) for N in plan.spectrum_sizes for _ in seeds]
         jobs += [("stability_routes", {}), ("hetfp_compare", {})]
-    jobs += [("record_inputs", {"N": N}) for N, _, _ in model.correlation_grid()] if inputs else []
+    jobs += [("record_inputs", {"N": N}) for N, _, _ in plan.correlation_grid] if inputs else []
     jobs += [("correlations", {})] if "correlations" in stages else []
     if "dmf" in stages:
-        jobs += [("dmf_solve", {"N": N}) for N, _, _ in model.dmf_points()]
+        jobs += [("dmf_solve", {"N": N}) for N, _, _ in plan.dmf.points]
         jobs += [("dmf_compare", {})]
     return jobs
 
@@ -557,7 +513,7 @@ def sweep_jobs(config: dict, probes_per_realization: int = 0):
     SWEEP_WIDE for a job of the whole sweep), expected and worst-case core-hours as cores
     held (threads x wall time, i.e. the work over PARALLEL_EFFICIENCY on more than one
     thread), its threads, first-attempt runtime request (h) and mem_mb. sweep_by_rule and
-    stdnet.workflow.accounting.sweep_cost group these rows, so their totals are the same."""
+    sweep_cost group these rows, so their totals are the same."""
 
     model = CostModel(config)
     rows = []
@@ -583,3 +539,23 @@ def sweep_by_rule(config: dict, probes_per_realization: int = 0):
         jobs=("core_h", "size"), core_h=("core_h", "sum"), worst_core_h=("worst_core_h", "sum"),
         max_threads=("threads", "max"), max_request_h=("request_h", "max"),
         max_mem_mb=("mem_mb", "max")).reset_index()
+
+
+def sweep_cost(config: dict, probes_per_realization: int = 0) -> pd.DataFrame:
+    """Predicted cost per N of a validated config: the jobs of costmodel.sweep_jobs (every
+    heavy job of its stages, up to `probes_per_realization` onset probes per realization)
+    grouped by N, so that its total is costmodel.sweep_by_rule's. Columns: jobs, expected
+    core-hours (cores held) of simulate, lyapunov and the other rules, their sum core_h and
+    the worst case; N sorted, the jobs of the whole sweep (N "-") and the DMF's N = inf last."""
+
+    jobs = sweep_jobs(config, probes_per_realization)
+    kind = jobs["rule"].where(jobs["rule"].isin(["simulate", "lyapunov"]), "other")
+    for k in ("simulate", "lyapunov", "other"):
+        jobs[f"{k}_core_h"] = jobs["core_h"].where(kind == k, 0.0)
+    table = jobs.groupby("N").agg(
+        jobs=("core_h", "size"), simulate_core_h=("simulate_core_h", "sum"),
+        lyapunov_core_h=("lyapunov_core_h", "sum"), other_core_h=("other_core_h", "sum"),
+        core_h=("core_h", "sum"), worst_core_h=("worst_core_h", "sum")).reset_index()
+    number = pd.to_numeric(table["N"], errors="coerce")  # "-" and "inf" after the numbers
+    return table.assign(_n=number.fillna(float("inf"))).sort_values(
+        ["_n", "N"]).drop(columns="_n").reset_index(drop=True)

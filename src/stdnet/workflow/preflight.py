@@ -22,6 +22,7 @@ from stdnet.kernels.etd4 import phi_blocks
 from stdnet.workflow.costmodel import CostModel
 from stdnet.theory.meanfield import fixed_point_branch
 from stdnet.workflow.costmodel import stage_jobs
+from stdnet.workflow.plan import SweepPlan
 from stdnet.workflow.costmodel import recording_bytes
 from stdnet.files.errors import ResourceError
 from stdnet.workflow.costmodel import BASE_MB
@@ -198,23 +199,6 @@ def dt_problem(params: ModelParams, run: RunParams, key: str = "simulation.dt") 
                                       (run.record_interval,))
 
 
-def _simulated_points(cfg: dict) -> dict:
-    """N -> the J0 simulated at that N with simulation.dt (grid, correlation recordings,
-    the stability stage's runs)."""
-    stages = set(cfg.get("stages", ()))
-    pts: dict = {}
-    for N in cfg["grid"]["N"]:
-        pts.setdefault(int(N), set()).update(float(j) for j in cfg["grid"]["J0"])
-    if stages & {"correlations", "dmf"} and "correlations" in cfg:
-
-        for N, J0, _ in CostModel(cfg).correlation_grid():
-            pts.setdefault(int(N), set()).add(float(J0))
-    st = cfg.get("stability", {})
-    if "stability" in stages and "hetfp" in st:
-        pts.setdefault(int(st["hetfp"]["N"]), set()).update(float(j) for j in st["hetfp"]["J0"])
-    return pts
-
-
 def _intervals(cfg: dict) -> list:
     """The times that must be whole multiples of simulation.dt."""
     out = [cfg["simulation"]["record_interval"]]
@@ -229,7 +213,7 @@ def _point_limits(cfg: dict, method: str) -> list[tuple]:
     of a schema-valid config that has a homogeneous fixed point."""
 
     out = []
-    for N, J0s in sorted(_simulated_points(cfg).items()):
+    for N, J0s in sorted(SweepPlan(cfg).simulated_points().items()):
         J0s = sorted(J0s)
         try:
             base = ModelParams.from_config(cfg["model"], N=N, J0=J0s[0])
@@ -254,8 +238,6 @@ def auto_dt(cfg: dict) -> float:
     limit over the simulated (N, J0), at most AUTO_DT_MAX, rounded down to divide every
     interval (_intervals). ValueError where no step qualifies."""
     method = cfg["simulation"]["method"]
-    # the simulated points do not depend on dt; the cost model that lists them needs one
-    cfg = {**cfg, "simulation": {**cfg["simulation"], "dt": AUTO_DT_MAX}}
     limits = [b[0] for b in _point_limits(cfg, method)]
     x = min([AUTO_DT_MAX] + [AUTO_SAFETY[method] * d for d in limits])
     dt = _round_down(x, _intervals(cfg))

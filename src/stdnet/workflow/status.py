@@ -1,0 +1,155 @@
+"""`stdnet status`: where every grid point of a results folder stands.
+
+The status table says, for every grid point and every per-point output, whether it is
+done, corrupt (there, but unreadable, truncated or foreign), failed (log with an error, no
+output), incomplete (a log, checkpoint or temporary file, no output: killed or still
+running) or not run (no trace: not started yet, or not requested by the config). Run it any
+time, also while a workflow runs or after it failed: `stdnet status config/params.yaml`.
+Rule run_status writes the same table for every per-point output of the workflow's rules
+(stdnet.workflow.plan.point_specs); the command lists the per-point outputs of the config's
+stages at the points stdnet.workflow.plan expands.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from stdnet.files.errors import InputFileError
+from stdnet.files.io import check_h5
+from stdnet.workflow.benchmarks import read_benchmarks, summarise_benchmarks
+from stdnet.workflow.config import load_config_files, schema_dir
+from stdnet.workflow.plan import SweepPlan, by_J0, point_spec, run_dir
+
+#: exit code of `stdnet status` when some grid point is not done (errors.EXIT_CODES)
+NOT_DONE = 9
+
+_ERROR = re.compile(r"Traceback|Error|error:|Killed|CANCELLED|DUE TO TIME LIMIT")
+
+
+def point_status(run_dir, name: str, log_path=None) -> str:
+    """Status of the output `name` of one grid point: done | corrupt (the file is there but
+    unreadable, truncated or foreign) | failed | incomplete (killed, or still running) |
+    not run (no trace of it)."""
+
+    run_dir = Path(run_dir)
+    out = run_dir / name
+    if out.exists():
+        if out.suffix == ".h5" and check_h5(out) is not None:
+            return "corrupt"
+        return "done"
+    stem = Path(name).stem
+    leftovers = list(run_dir.glob(f".{name}.tmp-*")) + list(run_dir.glob(f"{stem}.checkpoint*"))
+    if log_path is not None and Path(log_path).exists():
+        text = Path(log_path).read_text(errors="replace")
+        if _ERROR.search(text):
+            return "failed"
+        if text.strip():
+            return "incomplete"  # started, neither finished nor failed: killed or running
+    return "incomplete" if leftovers else "not run"
+
+
+def last_progress(log_path) -> str:
+    """The last progress line ('step ... ETA ...') of a log, or ''."""
+    if log_path is None or not Path(log_path).exists():
+        return ""
+    lines = [ln for ln in Path(log_path).read_text(errors="replace").splitlines()
+             if "ETA" in ln or "finished" in ln]
+    return lines[-1].split(": ", 1)[-1].strip() if lines else ""
+
+
+def run_status(grid, specs) -> pd.DataFrame:
+    """One row per grid point and per-point output: status, wall time, max RSS, progress.
+
+    grid: iterable of (N, J0 (canonical string), seed). specs: dicts with 'rule',
+    'output', 'log' and 'benchmark' path patterns containing {N}, {J0}, {seed}.
+    """
+    rows = []
+    for N, J0, seed in grid:
+        wc = {"N": N, "J0": J0, "seed": seed}
+        for spec in specs:
+            out = Path(spec["output"].format(**wc))
+            log_path = Path(spec["log"].format(**wc)) if spec.get("log") else None
+            wall = rss = None
+            if spec.get("benchmark"):
+                bench_path = Path(spec["benchmark"].format(**wc))
+                if bench_path.exists():
+                    try:
+                        b = pd.read_csv(bench_path, sep="\t").iloc[-1]
+                        wall, rss = float(b["s"]), float(b["max_rss"])
+                    except (pd.errors.EmptyDataError, pd.errors.ParserError, IndexError,
+                            KeyError, ValueError):
+                        pass
+            rows.append({"N": int(N), "J0": J0, "seed": int(seed), "rule": spec["rule"],
+                         "output": out.name,
+                         "status": point_status(out.parent, out.name, log_path),
+                         "wall_s": wall, "max_rss_mb": rss,
+                         "last_progress": last_progress(log_path)})
+    return pd.DataFrame(rows)
+
+
+def stage_outputs(plan: SweepPlan, results) -> list[tuple[list, dict]]:
+    """(points, status spec) of every per-point output that the config's stages make:
+    simulation.h5 at the grid and the correlation recordings' points, lyapunov.h5 at the
+    grid (stages lyapunov, onset, transition), inputs.h5 at the recordings' points (stages
+    correlations, dmf). Onset probes off the grid are their searches' business."""
+    recordings = plan.stages & {"correlations", "dmf"}
+    sims = sorted(set(plan.grid) | set(plan.correlation_grid), key=by_J0) if recordings else plan.grid
+    out = [(sims, point_spec(results, "simulate", "simulation.h5"))]
+    if plan.stages & {"lyapunov", "onset", "transition"}:
+        out.append((plan.grid, point_spec(results, "lyapunov", "lyapunov.h5")))
+    if recordings:
+        out.append((plan.correlation_grid, point_spec(results, "record_inputs", "inputs.h5")))
+    return out
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Arguments of `stdnet status`."""
+    p.add_argument("configfiles", nargs="+", metavar="CONFIGFILE",
+                   help="workflow config files, laid over one another in order as Snakemake "
+                        "does (e.g. config/params.yaml config/width.yaml)")
+    p.add_argument("--results", default=None, help="results folder (default: from the config)")
+    p.add_argument("--benchmarks", action="store_true",
+                   help="print the benchmark summary per rule and N instead")
+
+
+def run(args) -> int:
+    """Print the status of every per-point output of the config (stage_outputs); exit 9
+    (NOT_DONE) unless all are done."""
+
+    cfg = load_config_files(args.configfiles, schema_dir())
+    results = args.results or cfg["results"]
+    if os.path.exists(results) and not os.path.isdir(results):
+        raise InputFileError(f"results folder {results} is not a folder")
+    if args.benchmarks:
+        table = read_benchmarks(Path(results) / "benchmarks")
+        if table.empty:
+            print(f"no benchmark files under {Path(results) / 'benchmarks'} yet: the workflow "
+                  "writes one per finished job", file=sys.stderr)
+            return NOT_DONE
+        with pd.option_context("display.max_rows", None, "display.width", 160):
+            print(summarise_benchmarks(table).to_string(index=False))
+        return 0
+    table = pd.concat([run_status(points, [spec])
+                       for points, spec in stage_outputs(SweepPlan(cfg), results)],
+                      ignore_index=True)
+    shown = table.astype(object).where(table.notna(), "-")  # no time or memory yet: '-'
+    with pd.option_context("display.max_rows", None, "display.width", 160):
+        print(shown.to_string(index=False))
+    counts = table["status"].value_counts().to_dict()
+    print("\n" + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
+    if set(counts) <= {"done"}:
+        return 0
+    problems = [f"{r.output} of N={r.N}, J0={r.J0}, seed={r.seed} is corrupt: "
+                f"{check_h5(Path(run_dir(results, r.N, r.J0, r.seed)) / r.output)}"
+                for r in table.itertuples() if r.status == "corrupt"]
+    for line in problems:
+        print(line, file=sys.stderr)
+    if problems:
+        print("the workflow moves corrupt files to <results>/.damaged/ and reruns their jobs "
+              "at its next start", file=sys.stderr)
+    return NOT_DONE
