@@ -242,7 +242,7 @@ def test_network_periodic_orbit_ends_not_chaotic_and_is_recorded(tmp_path):
 
 
 def test_network_stepper_full_step_is_the_simulation_step(small_params):
-    """One step of size dt through network_stepper is integrate.advance's / expint.advance's
+    """One step of size dt through network_stepper is kernels.cpu.advance's / kernels.etd4.advance's
     step, bit for bit (the check follows the run's own trajectory)."""
     from stdnet.kernels import etd4 as expint
     from stdnet.lyapunov.attractor import network_stepper

@@ -126,7 +126,7 @@ def test_model_and_simulation_defaults_have_one_source():
 def test_stage_settings_defaults_agree_with_their_dataclasses():
     """lyapunov and dmf.solver: the schema's defaults are the settings dataclasses' defaults
     (t_path and max_lag default to 0 in the schema: 'derived from tau_D', resolved by
-    dmf_settings.resolve_solver_config), and params.yaml writes the same values."""
+    dmf.settings.resolve_solver_config), and params.yaml writes the same values."""
     import dataclasses
 
     import yaml

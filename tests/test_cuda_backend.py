@@ -144,7 +144,7 @@ def test_100_rk4_steps_match_the_cpu_to_round_off():
 @needs_cuda
 @pytest.mark.parametrize("method,S", [("rk4", 3), ("euler", 1), ("euler", 2)])
 def test_engine_steps_match_advance_for_any_split(method, S):
-    """CudaEngine.advance against integrate.advance, 20 steps, S threads per row."""
+    """CudaEngine.advance against kernels.cpu.advance, 20 steps, S threads per row."""
     from stdnet.kernels.cuda.engine import CudaEngine
     from stdnet.kernels.cpu import METHOD_CODES, advance, kernel_args, make_work
     from stdnet.model.network import build_network
@@ -456,7 +456,7 @@ def test_unknown_backend_is_refused_with_the_allowed_values(tmp_path):
 _COMPILE = r"""
 from numba import cuda
 from numba.core import types as T
-from stdnet import cuda_kernels as K
+from stdnet.kernels.cuda import kernels as K
 f64, i64 = T.float64, T.int64
 for st in (T.float64, T.float32):
     v = st[::1]

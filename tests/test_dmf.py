@@ -42,7 +42,7 @@ def test_unconverged_solve_is_flagged_and_logged(caplog):
 
 def test_below_transition_collapses_to_the_homogeneous_fixed_point():
     """At J0 = 0.1 the chaotic guess dies out and the means solve the finite-K
-    homogeneous fixed point (meanfield.py, an independent solver)."""
+    homogeneous fixed point (stdnet.theory.meanfield, an independent solver)."""
     p = ModelParams(N=1000, J0=0.1)
     res = solve_dmf(network_problem(p), DMFSettings(seed=1, **{**SMALL, "max_iter": 40}))
     assert res.converged

@@ -136,7 +136,7 @@ def _tangent(p, net, y0, Q0, method, dt, T, path):
 
 
 def test_tangent_paths_trajectory_and_order(small):
-    """The ETD4 tangent step: its trajectory is bit-identical to expint.advance on both
+    """The ETD4 tangent step: its trajectory is bit-identical to kernels.etd4.advance on both
     gather paths, the fused and block Q agree to 1e-13, and Q converges at order 4 against
     the RK4 tangent at dt = 0.0025 (T = 2 tau; measured relative errors 1.0e-4, 6.2e-6,
     3.9e-7 at dt = 0.2, 0.1, 0.05: ratios 16.3, 16.1)."""

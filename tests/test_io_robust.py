@@ -86,7 +86,7 @@ def test_file_size_limit_in_subprocess(tmp_path):
     code = textwrap.dedent(f"""
         import resource, signal, sys
         import numpy as np
-        from stdnet import io
+        from stdnet.files import io
         from stdnet.files.errors import OutputError
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
@@ -134,7 +134,7 @@ def test_claim_output(tmp_path):
     lock = path.with_name(".simulation.h5.lock")
     with io.claim_output(path):
         assert lock.exists()
-        code = (f"from stdnet import io\nwith io.claim_output({str(path)!r}):\n    pass")
+        code = (f"from stdnet.files import io\nwith io.claim_output({str(path)!r}):\n    pass")
         res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                              timeout=60)
         assert res.returncode != 0

@@ -226,7 +226,7 @@ def test_checkpoint_of_the_block_path_is_not_resumed_by_a_fused_run(
     from stdnet.lyapunov.tangent import TangentStepper
 
     path = tmp_path / "lyapunov.checkpoint.h5"
-    with monkeypatch.context() as mp:  # lyapunov_run builds its stepper from stdnet.lyapunov.tangent
+    with monkeypatch.context() as mp:  # lyapunov.run builds its stepper from stdnet.lyapunov.tangent
         mp.setattr(tangent, "TangentStepper",
                    lambda *a, **k: TangentStepper(*a, **k, path="block"))
         _killed_after(mp, 3)

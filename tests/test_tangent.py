@@ -1,6 +1,6 @@
 """The network's tangent step: exact Jacobian of the RK4 map, bit-identical trajectory.
 
-Independent references: integrate.advance (the trajectory), central finite
+Independent references: kernels.cpu.advance (the trajectory), central finite
 differences of the RK4 step map, and an explicit sparse Jacobian built from the
 adjacency matrix with scipy.
 """
@@ -119,7 +119,7 @@ def test_block_of_vectors_equals_vectors_one_by_one(net_state):
 @pytest.mark.parametrize("method", ["rk4", "euler"])
 @pytest.mark.parametrize("m", [1, 2, 3])
 def test_fused_path_equals_block_path(net_state, monkeypatch, method, m, packed):
-    """The fused (narrow) step: trajectory bit-identical to integrate.advance, Q equal to
+    """The fused (narrow) step: trajectory bit-identical to kernels.cpu.advance, Q equal to
     the block path's to round-off (measured: <= 3e-16 of max|Q| after 40 steps; allowed
     1e-13), with plain and with packed index rows (K_E = 16 packs into words of 4)."""
     p, net, y0 = net_state

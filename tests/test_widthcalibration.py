@@ -39,7 +39,7 @@ def _rates(t: pd.DataFrame) -> dict:
 def test_calibration_bands_planned_design():
     """CALIBRATION BAND CHECK (default suite). Planned design, w_inf = 0, beta = 1 (today's
     decay), 1000 synthetic studies, seed 2027, 500 calibration draws per fit, analysed by
-    widthmodels.fit_row as the pipeline fits (path 'arrays'). Pass: coverage of w_inf, beta
+    transition.width_models.fit_row as the pipeline fits (path 'arrays'). Pass: coverage of w_inf, beta
     and J_c(inf) in [0.93, 0.97] (+-2.9 binomial sd); sizes of the lack-of-fit test and of the
     LRT of w_inf = 0 in [0.03, 0.07] (+-2.9 sd at this count; the strict 4-6 % band is
     test_calibration_sizes_strict, marked slow); 'w∞ > 0' claimed in <= 6 %; 'J_c(∞) differs

@@ -3,8 +3,7 @@ the fitted models, the bulk theory and the verdict."""
 import pandas as pd
 
 from stdnet.plotting import save_figure
-from stdnet.plotting.lyapunov import fig_regime_map
-from stdnet.plotting.transition import fig_width
+from stdnet.plotting.transition import fig_regime_map, fig_width
 from stdnet.workflow.runtime import setup
 from stdnet.transition.stage import read_results
 

@@ -232,7 +232,7 @@ def _work(args) -> int:
 def _child(args, threads: int, progress) -> dict | None:
     """Run one thread count in a child process; its result, or None if it failed."""
     opts = {k: v for k, v in vars(args).items() if k not in ("json", "worker", "func")}
-    # the GPU benchmark's children draw their patterns on every core (bench_cuda), then
+    # the GPU benchmark's children draw their patterns on every core (bench.cuda), then
     # time on `threads`; the CPU kernels' children have exactly `threads`
     numba_threads = max(threads, *args.threads) if args.kernel == "cuda" else max(threads, 1)
     env = dict(os.environ, NUMBA_NUM_THREADS=str(numba_threads), OMP_NUM_THREADS=str(threads),

@@ -9,7 +9,7 @@
   (stdnet.stability.spectrum), with the largest distance of a shift-invert eigenvalue to a dense one;
 * index-load: one RK4 step with the E and I index rows each given plain (one uint16 load
   per synapse) or packed (four per 8-byte load), float64 and float32 state, with a check
-  that every layout gives the same bits; * marks the layout integrate.packing_pays picks
+  that every layout gives the same bits; * marks the layout kernels.cpu.packing_pays picks
   (the measurement behind it, docs/performance.md).
 
 Baseline and candidate are timed in the same process, interleaved, minimum over
@@ -154,7 +154,7 @@ def measure_index_load(opts, emit) -> dict:
             t = best_of(timers, opts.repeats)
             if not all(np.array_equal(states[0], y) for y in states[1:]):
                 raise RuntimeError(f"N={N} {np.dtype(dtype).name}: the index layouts gave "
-                                   "different bits (a bug in integrate.packed_rows)")
+                                   "different bits (a bug in kernels.cpu.packed_rows)")
             rows.append({"N": N, "state": np.dtype(dtype).name,
                          "E_rates_bytes": p.N_E * np.dtype(dtype).itemsize,
                          "gsyn": {k: syn / s / 1e9 for k, s in t.items()},

@@ -55,7 +55,7 @@ def input_parts(y, idx, pre_E, pre_I, N_E, code, Jc, g_EE, g_EI, g_IE, g_II, nu,
     """E part (>= 0) and I part (<= 0) of the synaptic input of neurons `idx`.
 
     `nu` (N) and `s` (N_E) are scratch arrays; E rows see s_j = x_j nu_j from E
-    neurons, I rows plain nu_j, exactly as integrate.vector_field.
+    neurons, I rows plain nu_j, exactly as kernels.cpu.vector_field.
     """
     N = pre_E.shape[0]
     for j in range(N):

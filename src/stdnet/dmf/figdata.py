@@ -87,7 +87,7 @@ def figure_inputs(dmf, sim, table, fits, solutions: dict, inputs: dict, read_rec
                   figure_N: int, I0: float, dmf_config: dict, model_config: dict):
     """Keyword arguments of fig5_figure and approach_figure (stdnet.plotting.dmf).
 
-    dmf: dmfcompare.dmf_table; sim: one row per simulation; table, fits: the
+    dmf: dmf.compare.dmf_table; sim: one row per simulation; table, fits: the
     discrepancy table and its error fits; solutions: (N, J0, I0) -> read_dmf dict (N 0:
     balanced limit); inputs: (N, J0, seed) -> (path, read_inputs dict); read_recording:
     path -> read_inputs dict with the h traces (read only for the panels' point)."""

@@ -42,7 +42,7 @@ means and 5 combinations of dim-vectors) and two 10 x 10 exponentials.
 Kernels take arrays and scalars only. The means run serially in index order and every
 other kernel elementwise, so a step is bit-identical for any thread count, and the
 trajectory of `advance_fused` is bit-identical to `advance` (the fused stage's slot 0 is
-integrate.rk_stage's slope).
+kernels.cpu.rk_stage's slope).
 """
 from __future__ import annotations
 
@@ -352,7 +352,7 @@ def _stage_state(stage, y, work):
 @njit(cache=True)
 def advance(y, n_steps, method, dt, pre_E, pre_I, N_E, code, Jc, g_EE, g_EI, g_IE,
             g_II, I0, tau_E, tau_I, tau_D, u, work):
-    """Advance y in place by n_steps ETD4 steps: integrate.advance's contract.
+    """Advance y in place by n_steps ETD4 steps: kernels.cpu.advance's contract.
 
     `method` is accepted for a drop-in call and ignored. `work` is a (>= WORK_ROWS,
     len(y)) float64 block (make_work). Returns -1 on success, or the index (0-based,
@@ -393,8 +393,8 @@ def advance_tangent(y, Q, n_steps, fused, dt, pre_E, pre_I, N_E, code, Jc, g_EE,
     the same stages with the same frozen L; y is bit-identical to `advance`.
 
     The slopes of y and Q come, per stage, from one fused gather (fused = True, m <=
-    tangent_narrow.NARROW_MAX, records SE, NE, NI, zeros of tangent_narrow.fused_scratch)
-    or from the block gather (tangent_block.field_tangent, scratch dnu, ds). Scratch: work
+    kernels.tangent_narrow.NARROW_MAX, records SE, NE, NI, zeros of kernels.tangent_narrow.fused_scratch)
+    or from the block gather (kernels.tangent_block.field_tangent, scratch dnu, ds). Scratch: work
     as `advance`, twork (>= TANGENT_ROWS, dim, m). Returns -1, the index of the step
     after which y is not finite, or n_steps - 1 when only Q is not finite at the end.
     """

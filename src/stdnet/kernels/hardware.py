@@ -1,7 +1,7 @@
 """What the machine is: CPU name, cache sizes, free memory (from /proc, sysfs, sysconf).
 
 Used by `stdnet bench` to label its tables and by the kernels to pick the index
-layout that suits the L1 cache (integrate.kernel_args). Every function answers
+layout that suits the L1 cache (kernels.cpu.kernel_args). Every function answers
 something sensible where the files are missing (other OSes, containers).
 """
 from __future__ import annotations

@@ -3,10 +3,10 @@ connectivity, the m columns gathered W = 8 at a time (one SIMD register of float
 
 Row i gathers, for every presynaptic neuron j, the m-vector of perturbed inputs
 (ds_j = x_j phi'(h_j) V_hj + nu_j V_xj for E->E, dnu_j = phi'(h_j) V_hj otherwise). The
-same pass gathers the trajectory's scalar inputs in the same order as integrate.advance
-(integrate.row_sum), so F(y) here is bit-identical to integrate's stage slope. Used by
+same pass gathers the trajectory's scalar inputs in the same order as kernels.cpu.advance
+(kernels.cpu.row_sum), so F(y) here is bit-identical to integrate's stage slope. Used by
 the RK4 block stepper (stdnet.lyapunov.tangent) and the ETD4 one (stdnet.kernels.etd4) for m >
-tangent_narrow.NARROW_MAX.
+kernels.tangent_narrow.NARROW_MAX.
 """
 from __future__ import annotations
 
@@ -115,7 +115,7 @@ def field_tangent(y, V, dy, dV, pre_E, pre_I, N_E, code, Jc, g_EE, g_EI, g_IE, g
     off_I = np.uint64(N_E)
     nu_I = nu[N_E:]
     for i in prange(N):
-        # the trajectory: integrate.row_sum's fixed order, so bit-identical to advance
+        # the trajectory: kernels.cpu.row_sum's fixed order, so bit-identical to advance
         inh = row_sum(nu_I, pre_I[i])
         if i < N_E:
             exc = row_sum(s, pre_E[i])

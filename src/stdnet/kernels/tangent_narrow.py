@@ -2,7 +2,7 @@
 gathered in one pass over the index rows.
 
 The block path (stdnet.lyapunov.tangent.field_tangent) gathers the trajectory's inputs with
-integrate.row_sum and then, separately, a block of W = 8 tangent vectors: for m = 1 it
+kernels.cpu.row_sum and then, separately, a block of W = 8 tangent vectors: for m = 1 it
 pays two passes over every row's indices and a 64-byte load per synapse for one useful
 number. Here every presynaptic neuron j has one short record
 
@@ -11,11 +11,11 @@ number. Here every presynaptic neuron j has one short record
 P = 2 (m = 1) or 4 (m = 2, 3) float64 wide (padding slots hold zeros), so one index
 load and one load of 16 or 32 contiguous bytes serve both. Slot 0 is summed exactly as
 row_sum sums (four lanes, index 4k + l in lane l, (a0 + a1) + (a2 + a3); packed or plain
-rows alike), so the trajectory is bit-identical to integrate.advance. The tangent slots
+rows alike), so the trajectory is bit-identical to kernels.cpu.advance. The tangent slots
 use the same lanes: Q agrees with the block path's to round-off (another summation order).
 
 Each RK stage is one parallel pass over the rows (slope, RK accumulator and next stage
-state, trajectory and tangent together, as integrate.rk_stage) followed by a short O(N m)
+state, trajectory and tangent together, as kernels.cpu.rk_stage) followed by a short O(N m)
 pass that evaluates the rates and the records of the new stage state (fused_rates).
 """
 from __future__ import annotations
@@ -160,7 +160,7 @@ def _gather_fused_overload(src, row, zeros):
 
 @njit(cache=True, parallel=True)
 def fused_rates(z, Z, N, N_E, code, SE, NE, NI):
-    """The records of stage state (z, Z): slot 0 as integrate.rk_rates (s = x nu for E rows'
+    """The records of stage state (z, Z): slot 0 as kernels.cpu.rk_rates (s = x nu for E rows'
     E inputs, nu otherwise), slots 1..m their derivatives along Z's columns."""
     m = Z.shape[1]
     for j in prange(N):
@@ -184,7 +184,7 @@ def fused_rates(z, Z, N, N_E, code, SE, NE, NI):
 @njit(cache=True, parallel=True)
 def fused_stage(z, y, out, acc, Z, Y, OUT, ACC, mode, c, pre_E, pre_I, N_E, Jc, g_EE,
                  g_EI, g_IE, g_II, I0, tau_E, tau_I, tau_D, u, SE, NE, NI, zeros):
-    """One RK stage of trajectory and tangent block (integrate.rk_stage's modes, applied to
+    """One RK stage of trajectory and tangent block (kernels.cpu.rk_stage's modes, applied to
     (z, y, out, acc) and to (Z, Y, OUT, ACC) alike) from the records of (z, Z).
 
     Row i reads only its own elements of z, y, acc, Z, Y, ACC: out may alias z, OUT may
@@ -207,7 +207,7 @@ def fused_stage(z, y, out, acc, Z, Y, OUT, ACC, mode, c, pre_E, pre_I, N_E, Jc, 
         else:
             exc = _gather_fused(NE, pre_E[i], zeros)
             a, b, inv = a_I, b_I, inv_I
-        # the same expression as integrate.rk_stage: bit-identical trajectory
+        # the same expression as kernels.cpu.rk_stage: bit-identical trajectory
         k = input_slope(z[i], exc[0], inh[0], a, b, I0, inv)
         acc[i], out[i] = rk_combine(mode, c, y[i], k, acc[i])
         for q in range(m):

@@ -32,10 +32,10 @@ one longer run. Its whole state (SpectrumState) can be saved and resumed to the 
 bytes: `IntervalRunner` takes an optional checkpointer, called between two advance
 calls.
 
-The stage's other modules: lyapunov_qr (Householder re-orthonormalisation, starting
-basis), lyapunov_run (the network: settings, tangent stepper, extension while the chaos
+The stage's other modules: lyapunov.qr (Householder re-orthonormalisation, starting
+basis), lyapunov.run (the network: settings, tangent stepper, extension while the chaos
 decision is undecided), lyapunov_checkpoint (checkpoint files, resume, SIGTERM) and
-lyapunov_io (the simulation a run starts from, lyapunov.h5, the table).
+lyapunov.files (the simulation a run starts from, lyapunov.h5, the table).
 """
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ from stdnet.lyapunov.qr import reorthonormalise
 from stdnet.files.progress import format_duration
 from stdnet.stats import batch_means_ci, block_ci
 
-# one logger for the whole Lyapunov stage (lyapunov_run and lyapunov_checkpoint use it too)
+# one logger for the whole Lyapunov stage (lyapunov.run and lyapunov_checkpoint use it too)
 log = logging.getLogger("stdnet.lyapunov.spectrum")
 
 

@@ -17,10 +17,10 @@ DF(y) V needs one pass over the connectivity per stage for all m vectors: the
 row i gathers, for every presynaptic neuron j, the m-vector of perturbed inputs
 (ds_j = x_j phi'(h_j) V_hj + nu_j V_xj for E->E, dnu_j = phi'(h_j) V_hj
 otherwise). The same pass gathers the trajectory's scalar inputs in the same
-order as integrate.advance (integrate.row_sum), so the trajectory is
-bit-identical to integrate.advance.
+order as kernels.cpu.advance (kernels.cpu.row_sum), so the trajectory is
+bit-identical to kernels.cpu.advance.
 
-For m <= tangent_narrow.NARROW_MAX (the lambda_max runs: m = 1, 2) TangentStepper
+For m <= kernels.tangent_narrow.NARROW_MAX (the lambda_max runs: m = 1, 2) TangentStepper
 takes the fused path instead (stdnet.kernels.tangent_narrow): one gather per synapse serves
 the trajectory and the m tangent vectors together, about 1.1-1.3 trajectory steps
 instead of about 3.5 (docs/performance.md, "Narrow tangent step"). Same trajectory
@@ -79,7 +79,7 @@ def advance_tangent(y, Q, n_steps, method, dt, pre_E, pre_I, N_E, code, Jc, g_EE
                     g_IE, g_II, I0, tau_E, tau_I, tau_D, u, work, twork, gwork):
     """Advance y (dim) and Q (dim, m) in place by n_steps RK4 (0) or Euler (1) steps.
 
-    Scratch: work (6, dim) as for integrate.advance, twork (3, dim, m) for the stage
+    Scratch: work (6, dim) as for kernels.cpu.advance, twork (3, dim, m) for the stage
     slope, the stage block and the RK4 sum, gwork (2, ceil(m/W), N, W) for the
     gathered vectors. Returns -1 on success, or the index of the step after which
     y is not finite (y then holds the last finite state), or n_steps - 1 when only
@@ -122,7 +122,7 @@ def advance_tangent(y, Q, n_steps, method, dt, pre_E, pre_I, N_E, code, Jc, g_EE
             _stage_update(K, Q, T, acc, dt, 2.0, False)
             field_tangent(tmp, T, k4, K, pre_E, pre_I, N_E, code, Jc, g_EE, g_EI, g_IE,
                           g_II, I0, tau_E, tau_I, tau_D, u, nu, s, dnu, ds)
-            # same expression and order as integrate.advance: bit-identical trajectory
+            # same expression and order as kernels.cpu.advance: bit-identical trajectory
             for j in range(n):
                 tmp[j] = y[j] + sixth * (k1[j] + 2.0 * k2[j] + 2.0 * k3[j] + k4[j])
             for j in range(Qf.shape[0]):
@@ -164,7 +164,7 @@ class TangentStepper:
     ETD4 (stdnet.kernels.etd4) the block takes the same stages with the step's frozen stiff
     operator: the exact derivative of the map at fixed points, a fourth-order scheme for
     the variational equation elsewhere. The trajectory part is bit-identical to the
-    simulation's (integrate.advance, expint.advance).
+    simulation's (kernels.cpu.advance, kernels.etd4.advance).
 
     y: float64 (dim,), Q: float64 (dim, m) C-contiguous; both advanced in place.
     path: "auto" (fused for m <= NARROW_MAX, else block), "fused" or "block"
@@ -175,7 +175,7 @@ class TangentStepper:
     def __init__(self, params, net, m, dt, method="rk4", path="auto"):
         if method not in METHOD_CODES and method != expint.METHOD:
             raise ValueError(f"method: invalid value {method!r}; allowed: "
-                             f"{', '.join([*METHOD_CODES, expint.METHOD])}")
+                             f"{', '.join([*METHOD_CODES, kernels.etd4.METHOD])}")
         m = int(m)
         if not 1 <= m <= params.dim:
             raise ValueError(f"m: invalid value {m}; allowed: an integer in [1, dim={params.dim}]")

@@ -27,7 +27,7 @@ def index_dtype(n: int):
         return np.uint16
     if n <= np.iinfo(np.uint32).max + 1:
         return np.uint32
-    # uint64 index rows would be read as packed uint16 rows (integrate.packed_rows)
+    # uint64 index rows would be read as packed uint16 rows (kernels.cpu.packed_rows)
     raise ValueError(f"population size: invalid value {n}; allowed: at most 2**32 neurons")
 
 

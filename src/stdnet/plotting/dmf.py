@@ -179,7 +179,7 @@ def approach_figure(rel, fits, curves, info):
     against the DMF of that N, with the fits e(K) = a + b K^(-1/2).
 
     rel: rows of the discrepancy table (stdnet.dmf.compare) at one J0 with a chaotic DMF;
-    fits: the rows of dmfcompare.error_fits at that J0; curves: (K, quantity -> fitted
+    fits: the rows of dmf.compare.error_fits at that J0; curves: (K, quantity -> fitted
     e(K)); info: J0_panel, I0_sim, finite_K, c, f_E, one_minus_c, shared_input and the
     DMF solver's n_paths, t_path, max_lag, dt; built by stdnet.dmf.figdata.figure_inputs."""
     use_style()

@@ -1,20 +1,11 @@
-"""Figures of the Lyapunov and transition stages: each takes tables/arrays, returns a Figure."""
+"""Figures of the Lyapunov stage: each takes tables/arrays, returns a Figure."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.colors import BoundaryNorm, ListedColormap
-from matplotlib.patches import Patch
 
-from stdnet.transition.regimes import REGIMES
-from stdnet.plotting import OKABE_ITO, caption, use_style
-
-# ordered light to dark along the route to chaos, in colours every colour vision tells apart
-REGIME_COLORS = {"homogeneous FP": "#DDDDDD", "heterogeneous FP": OKABE_ITO["sky"],
-                 "periodic": OKABE_ITO["yellow"], "quasi-periodic": OKABE_ITO["orange"],
-                 "chaos": OKABE_ITO["vermillion"]}
-
+from stdnet.plotting import caption, use_style
 
 def _n_colors(Ns):
     cmap = plt.get_cmap("viridis")
@@ -48,39 +39,6 @@ def fig_lambda_vs_J0(table: pd.DataFrame, note: str = ""):
     axes[0][0].legend(loc="upper left", frameon=False, fontsize=8)
     caption(fig, "Maximal Lyapunov exponent vs J0; faint lines: single seeds with their "
             "confidence intervals; band: mean ± sd over seeds. " + note)
-    return fig
-
-
-def fig_regime_map(regimes: pd.DataFrame, note: str = ""):
-    """Regime of every run: J0 (x) by seed (y), one panel per N."""
-    use_style()
-    Ns = sorted(regimes["N"].unique())
-    fig, axes = plt.subplots(len(Ns), 1, figsize=(6.5, 1.0 + 0.45 * regimes["seed"].nunique()
-                                                      * len(Ns) + 0.6 * len(Ns)),
-                             squeeze=False)
-    cmap = ListedColormap([REGIME_COLORS[r] for r in REGIMES])
-    norm = BoundaryNorm(np.arange(len(REGIMES) + 1) - 0.5, cmap.N)
-    code = {r: k for k, r in enumerate(REGIMES)}
-    for ax, N in zip(axes[:, 0], Ns):
-        t = regimes[regimes["N"] == N]
-        J0s = sorted(t["J0"].unique())
-        seeds = sorted(t["seed"].unique())
-        grid = np.full((len(seeds), len(J0s)), np.nan)
-        for _, r in t.iterrows():
-            grid[seeds.index(r["seed"]), J0s.index(r["J0"])] = code[r["regime"]]
-        ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, norm=norm, aspect="auto",
-                  origin="lower")
-        ax.set_xticks(range(len(J0s)), [f"{j:g}" for j in J0s])
-        ax.set_yticks(range(len(seeds)), [str(s) for s in seeds])
-        ax.set_ylabel("seed")
-        ax.set_title(f"N = {N}", fontsize=10)
-    axes[-1][0].set_xlabel(r"coupling $J_0$")
-    fig.subplots_adjust(hspace=0.8)
-    handles = [Patch(color=REGIME_COLORS[r], label=r) for r in REGIMES]
-    fig.legend(handles=handles, loc="upper center", ncol=3, frameon=False, fontsize=8,
-               bbox_to_anchor=(0.5, 1.06))
-    caption(fig, "Regime of each realization (rows) and coupling (columns), classified from "
-            "the Lyapunov exponents and the spatial/temporal spreads of the inputs. " + note)
     return fig
 
 

@@ -24,7 +24,7 @@ on the full linear (N + N_E)-dimensional Jacobian, with two twists:
 - deflation of the homogeneous modes. With fixed in-degree every row of a block has
   the same sum, so U = span{1_E, 1_I, 1_x} (population-uniform h_E, h_I and x) is
   exactly invariant under J; its 3 eigenvalues are the homogeneous modes
-  (stability.homogeneous_eigenvalues), one of them far left at large N (-15 at
+  (theory.homogeneous.homogeneous_eigenvalues), one of them far left at large N (-15 at
   N = 1e4, growing like sqrt(K)). We work on Q J Q with Q the orthogonal projector
   onto the complement of U (subtract the population means), whose spectrum on
   range(Q) is that of J minus those 3 modes: this shrinks the spread of the spectrum
@@ -84,7 +84,7 @@ def _jacobian_rows(pre_E, pre_I, N_E, src_EE, src_E, src_I, v, diag_E, diag_I,
 
     E rows gather src_EE (already weighted: w_EE v_h + b v_x), I rows c_IE * src_E;
     both gather src_I. Each row's sums use row_sum's fixed order (thread-count
-    independent); index rows may be packed (integrate.packed_rows).
+    independent); index rows may be packed (kernels.cpu.packed_rows).
     """
     N = pre_E.shape[0]
     for i in prange(N):
@@ -126,7 +126,7 @@ class HomogeneousJacobian:
         dE, dI = dphi(p.transfer, fp.h_E), dphi(p.transfer, fp.h_I)
         Jc = p.coupling
         pre_E, pre_I = net.pre_E, net.pre_I
-        if packing_pays(p.N_E):  # same bits either way (integrate.row_sum)
+        if packing_pays(p.N_E):  # same bits either way (kernels.cpu.row_sum)
             pre_E, pre_I = packed_rows(pre_E), packed_rows(pre_I)
         return cls(pre_E=pre_E, pre_I=pre_I, N=p.N, N_E=p.N_E, K_E=p.K_E, K_I=p.K_I,
                    w_EE=p.g_EE * Jc * dE * fp.x / p.tau_E,

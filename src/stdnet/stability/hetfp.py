@@ -1,7 +1,7 @@
 """The heterogeneous fixed point, simulation against the self-consistent Gaussian theory
 (paper Fig 8C-D; rule hetfp_compare): runs of one realization at several J0 that settle
-on a stationary heterogeneous state (stability_runs.settle_heterogeneous), and the
-theory's branch over J0 (meanfield.heterogeneous_branch).
+on a stationary heterogeneous state (stability.runs.settle_heterogeneous), and the
+theory's branch over J0 (theory.meanfield.heterogeneous_branch).
 
 Files (write_hetfp / read_hetfp):
 - tables/hetfp.csv: one row per J0: N, seed, J0 and settle_heterogeneous's summary;

@@ -1,4 +1,4 @@
-"""The homogeneous modes (stability.homogeneous_eigenvalues) over parameter grids, as
+"""The homogeneous modes (theory.homogeneous.homogeneous_eigenvalues) over parameter grids, as
 tables (paper Fig 3; rule homogeneous_modes): tables/homogeneous_modes.csv (J0 curves for
 several N) and tables/homogeneous_map.csv (the (J0, I0) map at one N), both written with
 tables.write_table at FLOAT_FORMAT.

@@ -8,11 +8,11 @@ one definition of the files (rule transition writes them; transition_figures, wi
 and tools/width_interim read or write them):
 
     table    CSV   one row per realization (N, seed, J_FP, J_ch, width, route, ...)
-    per_N    CSV   widthstats.per_N_table
-    fit      CSV   widthmodels.fit_models without the covariance column
-    lrt      CSV   widthmodels.lrt_table
+    per_N    CSV   transition.width.per_N_table
+    fit      CSV   transition.width_models.fit_models without the covariance column
+    lrt      CSV   transition.width_models.lrt_table
     limits   CSV   the fit_limit dicts of J_ch and J_FP, one row each (column quantity)
-    verdict  text  widthstats.verdict, one line
+    verdict  text  transition.width.verdict, one line
     bulk     CSV   N, J_FP (bulk theory) and J_FP_inf (its N -> inf limit)
 """
 from __future__ import annotations
@@ -33,7 +33,7 @@ FILES = ("table", "per_N", "fit", "lrt", "limits", "verdict", "bulk")
 
 
 def bulk_reference(model: dict, N, J0_range) -> tuple[dict, pd.DataFrame]:
-    """The bulk theory's N -> inf limit of J_FP (widthstats.bulk_limit) and its J_FP(N) on 25
+    """The bulk theory's N -> inf limit of J_FP (transition.width.bulk_limit) and its J_FP(N) on 25
     geometric sizes from min(N)/2 to 4 max(N) (columns N, J_FP, J_FP_inf), for the model
     constants of config section `model`."""
 
@@ -53,9 +53,9 @@ def analyse_transition(trans: pd.DataFrame, model, J0_range, width: dict) -> dic
     """The stage's results from the per-realization table `trans`. model: config section
     `model`; J0_range: the J_FP search range of the bulk theory; width: config section
     `transition.width` (bootstrap, seed, confidence, calibration_draws, detect_sims).
-    Returns widthstats.analyse's dict (per_N, fits, lrt, jch_fit, jfp_fit, power, verdict)
+    Returns transition.width.analyse's dict (per_N, fits, lrt, jch_fit, jfp_fit, power, verdict)
     with trans, bulk and bulk_limit added. The bulk theory's J_FP(N) enters the J_c(∞) and
-    J_FP(∞) models (widthmodels.fit_limit)."""
+    J_FP(∞) models (transition.width_models.fit_limit)."""
     limit, bulk = bulk_reference(model, trans["N"], J0_range)
     res = widthstats.analyse(trans, bulk_limit=limit["J_inf"], n_boot=int(width["bootstrap"]),
                              seed=int(width["seed"]), level=float(width["confidence"]),

@@ -172,9 +172,9 @@ def verdict(fits: pd.DataFrame, lrt: pd.DataFrame | None = None, level: float = 
     'aicc' falls back to AIC where k - p - 1 <= 0), its calibrated lack-of-fit p, the
     calibrated LRT of w_inf = 0, and the statement about w_inf from the offset power law's
     calibrated interval (profile likelihood with thresholds calibrated for SEs estimated
-    from n realizations; widthmodels.claims_w_inf): 'w∞ > 0 at 95 %' / 'w∞ < 0' when it
+    from n realizations; transition.width_models.claims_w_inf): 'w∞ > 0 at 95 %' / 'w∞ < 0' when it
     excludes 0, else 'compatible with 0' followed by the power statement of `power`
-    (widthpower.detectable_w_inf: the smallest w_inf this design detects with 80 %
+    (transition.width_power.detectable_w_inf: the smallest w_inf this design detects with 80 %
     probability). The uncalibrated Wald and, if computed, bootstrap intervals are quoted for
     comparison only. Ends with the `statement`s of `jch_fit` (J_c(∞)) and `jfp_fit`.
     """

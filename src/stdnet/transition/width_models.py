@@ -455,7 +455,7 @@ def fit_limit(per_N: pd.DataFrame, quantity: str = "J_ch", bulk_limit: float | N
               level: float = LEVEL, beta_bounds=BETA_BOUNDS, bulk_curve=None,
               n_cal: int = N_CAL, lrt_a0: bool = True) -> dict:
     """J(N -> inf) for J_ch (J_c(inf)) or J_FP, and its comparison with `bulk_limit` (the bulk
-    theory's N -> inf J_FP, widthstats.bulk_limit).
+    theory's N -> inf J_FP, transition.width.bulk_limit).
 
     With `bulk_curve` (the bulk theory's J_FP(N): a table N, J_FP or a callable) and
     bulk_limit, the model is the sum J_FP(N) + width(N) (docs/width.md section 5):

@@ -72,7 +72,7 @@ def power_study(per_N: pd.DataFrame, N_values, n_realizations: int, model,
     NaN -> 0; a row of fit_models works). Each synthetic data set draws n_realizations
     Gaussian widths at every N in N_values, forms the per-N means and sample SEs and fits
     the constant, power and offset models with the calibrated intervals and tests of
-    widthmodels.fit_row (n - 1 dof per SE, n_cal calibration draws).
+    transition.width_models.fit_row (n - 1 dof per SE, n_cal calibration draws).
 
     Returns a dict: N_values, n_realizations, n_sim, true w_inf/a/beta, sd_model, s,
     sd_at_N0, n_ok (offset fits that succeeded), median_halfwidth (median half-width of the
@@ -289,9 +289,9 @@ def calibration_study(n_sim: int, seed: int = 0, design=PLANNED_DESIGN, w_inf: f
       covers_J_c (truth bulk limit + delta + w_inf), differs_from_bulk (the bulk limit
       outside J_c's interval).
 
-    path 'table': widthstats.per_N_table, widthmodels.fit_models (offset) and fit_limit
+    path 'table': transition.width.per_N_table, transition.width_models.fit_models (offset) and fit_limit
     (J_ch with the bulk curve), exactly the pipeline's calls, J_ch_se floors included.
-    path 'arrays': the same fits (widthmodels.fit_row) on per-N means and SEs computed with
+    path 'arrays': the same fits (transition.width_models.fit_row) on per-N means and SEs computed with
     numpy (no measurement floors; about 3x faster, for the calibration tests' larger counts).
     Each study's calibration draws are seeded from `seed` and the study index.
     """

@@ -20,7 +20,7 @@ benchmark files):
     dmf_compare        files read x COMPARE_S_PER_FILE
 
 with K = K_E + K_I (SYN_RATE_DRAM where the index pattern exceeds PATTERN_CACHE_BYTES;
-tangent_cost is the fused step's measured cost for m <= tangent_narrow.NARROW_MAX, else
+tangent_cost is the fused step's measured cost for m <= kernels.tangent_narrow.NARROW_MAX, else
 one pass per chunk of 8 tangent vectors). The expected cost takes the typical number of
 Lyapunov extensions and DMF iterations; the requests take the worst case (every extension,
 dmf.solver.max_iter), times RUNTIME_SAFETY (slower or shared cluster cores), plus

@@ -25,7 +25,7 @@ STAT_KEYS = ("h_mean", "h_m2", "nu_mean", "nu_m2", "x_mean")
 
 
 def splits(params) -> int:
-    """Threads per row of the gather kernel for this network (cuda_layout.row_splits)."""
+    """Threads per row of the gather kernel for this network (kernels.cuda.layout.row_splits)."""
     return row_splits(params.N, n_words(params.K_E) + n_words(params.K_I))
 
 

@@ -3,13 +3,13 @@ stdnet.kernels.cpu, the layout of the index pattern in stdnet.kernels.cuda.layou
 
 Kernels take arrays and scalars only. One RK stage is two launches:
 
-- `gather`: S threads per row (cuda_layout.row_splits), thread s of row i sums the
+- `gather`: S threads per row (kernels.cuda.layout.row_splits), thread s of row i sums the
   presynaptic rates of its contiguous share of row i's words into part[., s, i]. The
   32 threads of a warp hold 32 rows of one tile and the same share, so each word load
   of the warp is one coalesced 256-byte read; the gathered rates are small enough to
   stay in L2 (N_E = 8e5 float64 rates are 6.4 MB, the H200's L2 60 MB).
 - `update`: a thread per neuron adds its S partial sums in order, forms the slope and
-  the RK update (as integrate.rk_stage), and evaluates the rates of the new state, which
+  the RK update (as kernels.cpu.rk_stage), and evaluates the rates of the new state, which
   the next gather reads.
 
 No kernel uses atomics, shuffles or barriers: every sum has one order, fixed by N and K
@@ -102,7 +102,7 @@ def gather(wE, bE, wI, bI, N, N_E, S, nu_E, nu_I, s_E, part, flag):
 @cuda.jit
 def update(z, y, out, acc, mode, c, part, S, N, N_E, code, a_E, b_E, a_I, b_I, I0, inv_E,
            inv_I, inv_D, u, nu_E, nu_I, s_E, flag, step):
-    """Row i's slope k = F(z)_i from its S partial sums, then as integrate.rk_stage
+    """Row i's slope k = F(z)_i from its S partial sums, then as kernels.cpu.rk_stage
 
         mode 0: acc = k,      out = y + c k
         mode 1: acc += 2 k,   out = y + c k
@@ -110,7 +110,7 @@ def update(z, y, out, acc, mode, c, part, S, N, N_E, code, a_E, b_E, a_I, b_I, I
 
     (and the same for the efficacy x_i of an E neuron), then the rates of out_i. With
     step >= 0, flag[0] = step where out_i is not finite (or its square would overflow,
-    as integrate.all_finite). A thread touches only its own elements: out may alias z.
+    as kernels.cpu.all_finite). A thread touches only its own elements: out may alias z.
     """
     i = cuda.grid(1)
     if flag[0] >= 0 or i >= N:
