@@ -41,7 +41,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/snakemake --lint
 	$(VENV)/bin/snakefmt --check Snakefile workflow/rules/*.smk
-	$(VENV)/bin/ruff check --select F,E9 src scripts tools
+	$(VENV)/bin/ruff check --select F,E9,I src scripts tools
 
 clean:
 	rm -rf results .snakemake

@@ -15,10 +15,10 @@ import time
 import numpy as np
 
 from stdnet.kernels.cpu import advance, kernel_args, make_work
-from stdnet.theory.meanfield import homogeneous_fixed_point
+from stdnet.lyapunov.tangent import TangentStepper
 from stdnet.model.network import build_network
 from stdnet.model.params import ModelParams
-from stdnet.lyapunov.tangent import TangentStepper
+from stdnet.theory.meanfield import homogeneous_fixed_point
 
 CASES = (("rk4", 0.05), ("etd4", 0.05), ("etd4", 0.1), ("etd4", 0.2), ("etd4", 0.25))
 

@@ -19,11 +19,11 @@ import logging
 import sys
 import time
 
-from stdnet.theory.bulk import bulk_jfp
 from stdnet.model.network import build_network
 from stdnet.model.params import ModelParams
-from stdnet.workflow.runtime import limit_blas_threads
 from stdnet.stability.jfp import find_jfp
+from stdnet.theory.bulk import bulk_jfp
+from stdnet.workflow.runtime import limit_blas_threads
 
 
 def search(params, net, start, method, tol, J0_range, step):

@@ -24,9 +24,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from stdnet.model.params import format_J0
 from stdnet.onset import search as onset
 from stdnet.onset.estimate import CROSSING, crossing_estimate
-from stdnet.model.params import format_J0
 
 COLUMNS = ["N", "seed", "onset_status", "step", "n_probes", "n_undecided", "J_ch_demonstrated",
            "J_ch_lo", "J_ch_hi", "J_ch_weak", "J_ch", "J_ch_ci_lo", "J_ch_ci_hi", "J_ch_se",

@@ -23,14 +23,14 @@ from scipy import stats
 
 from stdnet.kernels.cpu import METHOD_CODES, advance, kernel_args, make_work
 from stdnet.lyapunov.spectrum import two_trajectory_exponent
-from stdnet.theory.meanfield import homogeneous_fixed_point
 from stdnet.model.network import build_network
 from stdnet.model.params import ModelParams, RunParams
-from stdnet.workflow.runtime import set_threads
-from stdnet.simulation.simulate import initial_state
-from stdnet.theory.homogeneous import homogeneous_eigenvalues
-from stdnet.simulation.summary import synchrony_chi
 from stdnet.model.transfer import phi
+from stdnet.simulation.simulate import initial_state
+from stdnet.simulation.summary import synchrony_chi
+from stdnet.theory.homogeneous import homogeneous_eigenvalues
+from stdnet.theory.meanfield import homogeneous_fixed_point
+from stdnet.workflow.runtime import set_threads
 
 
 def check(N, J0, seed, transient, window, dt, renorm, d0=1e-7, **model):

@@ -19,9 +19,9 @@ import re
 import h5py
 import pandas as pd
 
-from stdnet.lyapunov.spectrum import exponent_ci
 from stdnet.lyapunov.decision import chaos_decision
 from stdnet.lyapunov.sequential import controlled_level, crossing_probability
+from stdnet.lyapunov.spectrum import exponent_ci
 
 
 def replay(local, looks, level, zero_tol):

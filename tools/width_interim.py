@@ -52,12 +52,12 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     from stdnet.lyapunov.files import lyapunov_table
-    from stdnet.onset.search import onset_table, read_search
     from stdnet.model.params import format_J0
+    from stdnet.onset.search import onset_table, read_search
     from stdnet.plotting import save_figure
     from stdnet.plotting.transition import fig_width
-    from stdnet.transition.regimes import Thresholds, classify_table, transition_table
     from stdnet.stability.eigenfile import read_eigen_file
+    from stdnet.transition.regimes import Thresholds, classify_table, transition_table
     from stdnet.transition.stage import analyse_transition, write_results
 
     cfg = load_config(args.configfiles)

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from stdnet.workflow.config import load_config_files
 from stdnet.onset.search import onset_table, read_search
 from stdnet.transition.regimes import transition_table
 from stdnet.transition.stage import analyse_transition
+from stdnet.workflow.config import load_config_files
 
 ROOT = Path(__file__).resolve().parents[1]
 

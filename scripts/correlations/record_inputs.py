@@ -4,8 +4,8 @@ analysis itself runs in rule correlations, so changing it never reruns a recordi
 import time
 
 from stdnet.correlations.recording import autocovariance_lags, record_inputs, write_inputs
-from stdnet.workflow.runtime import model_params, run_params, setup
 from stdnet.simulation.simulate import read_simulation
+from stdnet.workflow.runtime import model_params, run_params, setup
 
 log = setup(snakemake)
 p = snakemake.params

@@ -4,12 +4,12 @@ the relative errors vs K and their 1/sqrt(K) fits, the convergence of the solves
 from functools import partial
 
 from stdnet.correlations.recording import read_inputs
-from stdnet.dmf.files import read_dmf
 from stdnet.dmf.compare import compare, write_tables
+from stdnet.dmf.files import read_dmf
 from stdnet.plotting import save_figure
 from stdnet.plotting.dmf import approach_figure, convergence_figure, fig5_figure
-from stdnet.workflow.runtime import setup
 from stdnet.simulation.simulate import read_simulation
+from stdnet.workflow.runtime import setup
 
 log = setup(snakemake)
 inp, out, prm = snakemake.input, snakemake.output, snakemake.params

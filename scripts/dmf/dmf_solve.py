@@ -1,6 +1,6 @@
 """Rule dmf_solve: the DMF of one (N, J0, I0) point to HDF5 (docs/dmf.md)."""
-from stdnet.dmf.solver import DMFSettings, network_problem, solve_dmf
 from stdnet.dmf.files import write_dmf
+from stdnet.dmf.solver import DMFSettings, network_problem, solve_dmf
 from stdnet.model.params import ModelParams
 from stdnet.workflow.runtime import setup
 

@@ -13,8 +13,8 @@ it is removed once the output is written (docs/onset.md, "Checkpoints").
 from stdnet.lyapunov.checkpoint import checkpoint_path_for
 from stdnet.lyapunov.files import write_lyapunov
 from stdnet.lyapunov.run import lyapunov_of_simulation
-from stdnet.workflow.runtime import model_params, setup
 from stdnet.simulation.simulate import read_simulation
+from stdnet.workflow.runtime import model_params, setup
 
 log = setup(snakemake)
 p = snakemake.params

@@ -1,9 +1,9 @@
 """Rule fixed_point_theory: the homogeneous fixed point vs N, (I0, J0), I0 and J0 (the
 theory curves of paper Fig 2, tables/fixed_point_theory.csv)."""
-from stdnet.theory.fixed_point_curves import fixed_point_theory
-from stdnet.model.params import ModelParams
-from stdnet.workflow.runtime import setup
 from stdnet.files.tables import write_table
+from stdnet.model.params import ModelParams
+from stdnet.theory.fixed_point_curves import fixed_point_theory
+from stdnet.workflow.runtime import setup
 
 log = setup(snakemake)
 p = snakemake.params

@@ -1,10 +1,10 @@
 """Rule meanfield_fixed_point: the homogeneous fixed point vs N, I0 and J0 (paper Fig 2), drawn
 from the theory table (rule fixed_point_theory) and the runs table."""
+from stdnet.files.tables import read_table
 from stdnet.model.params import ModelParams
 from stdnet.plotting import save_figure
 from stdnet.plotting.simulation import fig_fixed_point
 from stdnet.workflow.runtime import setup
-from stdnet.files.tables import read_table
 
 log = setup(snakemake)
 p = snakemake.params

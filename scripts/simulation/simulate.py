@@ -1,6 +1,6 @@
 """Rule simulate: one trajectory of the (N, J0, seed) grid point to HDF5."""
-from stdnet.workflow.runtime import model_params, run_params, setup
 from stdnet.simulation.simulate import simulate, write_simulation
+from stdnet.workflow.runtime import model_params, run_params, setup
 
 log = setup(snakemake)
 p = snakemake.params

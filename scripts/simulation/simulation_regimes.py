@@ -1,9 +1,9 @@
 """Rule simulation_regimes: traces of E and I neurons in the three regimes (paper Fig 1)."""
 from stdnet.plotting import save_figure
 from stdnet.plotting.simulation import fig_regimes
-from stdnet.workflow.runtime import setup
 from stdnet.simulation.simulate import read_simulation
 from stdnet.simulation.summary import params_from_file
+from stdnet.workflow.runtime import setup
 
 log = setup(snakemake)
 sims = [read_simulation(path) for path in snakemake.input.sims]

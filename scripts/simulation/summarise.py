@@ -2,9 +2,9 @@
 import pandas as pd
 
 from stdnet.files.tables import write_table
-from stdnet.workflow.runtime import setup
 from stdnet.simulation.simulate import read_simulation
 from stdnet.simulation.summary import summarise_simulation
+from stdnet.workflow.runtime import setup
 
 log = setup(snakemake)
 tol = snakemake.params.fp_tolerance

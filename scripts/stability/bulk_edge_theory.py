@@ -1,9 +1,9 @@
 """Rule bulk_edge_theory: the random-matrix bulk edge along J0 for each J_FP size
 (tables/bulk_edge_theory.csv; drawn by rule stability_jfp)."""
-from stdnet.theory.bulk import bulk_edge_curves
-from stdnet.model.params import ModelParams
-from stdnet.workflow.runtime import setup
 from stdnet.files.tables import write_table
+from stdnet.model.params import ModelParams
+from stdnet.theory.bulk import bulk_edge_curves
+from stdnet.workflow.runtime import setup
 
 log = setup(snakemake)
 p = snakemake.params

@@ -1,7 +1,7 @@
 """Rule hetfp_compare: simulations that settle on a stationary heterogeneous state, polished
 by Newton, against the self-consistent Gaussian theory (paper Fig 8C-D)."""
-from stdnet.stability.hetfp import hetfp_compare, write_hetfp
 from stdnet.model.params import ModelParams
+from stdnet.stability.hetfp import hetfp_compare, write_hetfp
 from stdnet.workflow.runtime import setup
 
 log = setup(snakemake)

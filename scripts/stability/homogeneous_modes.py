@@ -1,8 +1,8 @@
 """Rule homogeneous_modes: 3x3 homogeneous-mode eigenvalues over (J0, N) and (J0, I0)."""
-from stdnet.model.params import ModelParams
-from stdnet.workflow.runtime import setup
-from stdnet.stability.scan import FLOAT_FORMAT, homogeneous_modes
 from stdnet.files.tables import write_table
+from stdnet.model.params import ModelParams
+from stdnet.stability.scan import FLOAT_FORMAT, homogeneous_modes
+from stdnet.workflow.runtime import setup
 
 log = setup(snakemake)
 p = snakemake.params

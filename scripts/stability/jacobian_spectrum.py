@@ -1,7 +1,7 @@
 """Rule jacobian_spectrum: rightmost eigenvalues of one realization at fixed J0, with the
 bulk-theory edge at the same J0."""
-from stdnet.stability.edge_check import fixed_j0_spectra, write_spectrum_file
 from stdnet.model.params import ModelParams
+from stdnet.stability.edge_check import fixed_j0_spectra, write_spectrum_file
 from stdnet.workflow.runtime import setup
 
 log = setup(snakemake)

@@ -1,10 +1,10 @@
 """Rule jfp_search: J_FP of one realization (N, seed) from its sparse Jacobian
 (stability.jfp.method: the dense solvers up to their largest N, the matrix-free one at any
 N; stdnet.stability.jfp)."""
-from stdnet.stability.eigenfile import write_jfp_file
 from stdnet.files.errors import InputError
-from stdnet.stability.jfp import search_realization
 from stdnet.model.params import ModelParams
+from stdnet.stability.eigenfile import write_jfp_file
+from stdnet.stability.jfp import search_realization
 from stdnet.workflow.runtime import setup
 
 log = setup(snakemake)

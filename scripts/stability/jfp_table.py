@@ -1,8 +1,8 @@
 """Rule jfp_table: one row per (N, seed): J_FP, crossing type ("hopf" | "real" | "none")
 and frequency (|Im lambda| at the crossing, 0 for real), plus the bulk-theory estimate."""
+from stdnet.files.tables import write_table
 from stdnet.stability.eigenfile import TABLE_FLOAT_FORMAT, jfp_table
 from stdnet.workflow.runtime import setup
-from stdnet.files.tables import write_table
 
 log = setup(snakemake)
 jfp = jfp_table(snakemake.input.jfp)

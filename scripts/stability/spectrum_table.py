@@ -1,8 +1,8 @@
 """Rule spectrum_table: rightmost eigenvalue of each realization vs the bulk-theory edge."""
+from stdnet.files.tables import write_table
 from stdnet.stability.edge_check import spectrum_table
 from stdnet.stability.eigenfile import TABLE_FLOAT_FORMAT
 from stdnet.workflow.runtime import setup
-from stdnet.files.tables import write_table
 
 log = setup(snakemake)
 table = spectrum_table(snakemake.input.spectra)

@@ -1,7 +1,7 @@
 """Rule stability_hetfp: heterogeneous fixed point, Gaussian theory vs simulation (Fig 8C-D)."""
-from stdnet.stability.hetfp import read_hetfp
 from stdnet.plotting import model_caption, save_figure
 from stdnet.plotting.stability import hetfp_figure
+from stdnet.stability.hetfp import read_hetfp
 from stdnet.workflow.runtime import setup
 
 log = setup(snakemake)

@@ -1,8 +1,8 @@
 """Rule stability_homogeneous: leading eigenvalue of the homogeneous mode (paper Fig 3)."""
+from stdnet.files.tables import read_table
 from stdnet.plotting import model_caption, save_figure
 from stdnet.plotting.stability import homogeneous_figure
 from stdnet.workflow.runtime import setup
-from stdnet.files.tables import read_table
 
 log = setup(snakemake)
 m = snakemake.params.model

@@ -1,9 +1,9 @@
 """Rule stability_jfp: J_FP per realization and N, Hopf vs zero-frequency fractions, and the
 rightmost eigenvalue vs the random-matrix bulk edge (tables/bulk_edge_theory.csv)."""
+from stdnet.files.tables import read_table
 from stdnet.plotting import model_caption, save_figure
 from stdnet.plotting.stability import bulk_figure, jfp_figure
 from stdnet.workflow.runtime import setup
-from stdnet.files.tables import read_table
 
 log = setup(snakemake)
 p, out = snakemake.params, snakemake.output

@@ -1,13 +1,13 @@
 """Rule stability_routes: spectra just below/above J_FP for one realization of each crossing
 kind, with the activity just above it (paper Fig 8A-B): stability/routes.h5, and the
 figure drawn from it."""
+from stdnet.files.tables import read_table
 from stdnet.model.params import ModelParams
 from stdnet.plotting import model_caption, save_figure
 from stdnet.plotting.stability import routes_figure
 from stdnet.stability.routes import read_routes, route_cases, write_routes
-from stdnet.workflow.runtime import setup
 from stdnet.stability.spectrum import DENSE_EIG_N_MAX
-from stdnet.files.tables import read_table
+from stdnet.workflow.runtime import setup
 
 log = setup(snakemake)
 p = snakemake.params

@@ -4,8 +4,8 @@ theory's J_FP(N) and its N -> inf limit (stdnet.transition.stage)."""
 import pandas as pd
 
 from stdnet.transition.regimes import check_covers, transition_table
-from stdnet.workflow.runtime import setup
 from stdnet.transition.stage import analyse_transition, write_results
+from stdnet.workflow.runtime import setup
 
 log = setup(snakemake)
 p = snakemake.params

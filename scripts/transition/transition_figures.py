@@ -4,8 +4,8 @@ import pandas as pd
 
 from stdnet.plotting import save_figure
 from stdnet.plotting.transition import fig_regime_map, fig_width
-from stdnet.workflow.runtime import setup
 from stdnet.transition.stage import read_results
+from stdnet.workflow.runtime import setup
 
 log = setup(snakemake)
 inp, out = snakemake.input, snakemake.output

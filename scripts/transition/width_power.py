@@ -2,9 +2,9 @@
 the width models (synthetic data with the measured spread, fitted like the real ones;
 stdnet.transition.width_power.power_designs)."""
 from stdnet.files.tables import write_table
-from stdnet.workflow.runtime import setup
 from stdnet.transition.stage import read_results
 from stdnet.transition.width_power import power_designs
+from stdnet.workflow.runtime import setup
 
 log = setup(snakemake)
 cfg = snakemake.params.width

@@ -1,8 +1,8 @@
 """Rule benchmark_summary: every job's benchmark as a table, per-rule summary, figure vs N."""
-from stdnet.workflow.benchmarks import read_benchmarks, summarise_benchmarks
 from stdnet.files.tables import write_table
 from stdnet.plotting import save_figure
 from stdnet.plotting.benchmarks import benchmark_figure
+from stdnet.workflow.benchmarks import read_benchmarks, summarise_benchmarks
 from stdnet.workflow.runtime import setup
 
 log = setup(snakemake)

@@ -1,7 +1,7 @@
 """Rule run_status: status, wall time, peak memory and last progress line of every grid point."""
-from stdnet.workflow.status import run_status
 from stdnet.files.tables import write_table
 from stdnet.workflow.runtime import setup
+from stdnet.workflow.status import run_status
 
 log = setup(snakemake)
 table = run_status(snakemake.params.grid, snakemake.params.specs)

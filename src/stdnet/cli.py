@@ -20,19 +20,25 @@ import sys
 import traceback
 
 from stdnet import __version__
-from stdnet.files.errors import EXIT_CODES, InputError, OutputError, ResourceError, StdnetError
-from stdnet.model.params import ModelParams, RunParams
-from stdnet.kernels.hardware import mem_available
-from stdnet.workflow.preflight import dt_problem, recording_dominates, simulation_memory_bytes
 from stdnet.files import io
-from stdnet.workflow.runtime import set_threads
+from stdnet.files.errors import EXIT_CODES, InputError, OutputError, ResourceError, StdnetError
+from stdnet.kernels.hardware import mem_available
+from stdnet.model.params import ModelParams, RunParams
 from stdnet.simulation.simulate import simulate, write_simulation
-from stdnet.theory.meanfield import balanced_limit, homogeneous_fixed_point
 from stdnet.theory.homogeneous import homogeneous_eigenvalues
+from stdnet.theory.meanfield import balanced_limit, homogeneous_fixed_point
 from stdnet.workflow.config import load_config_files, schema_dir
-from stdnet.workflow.preflight import backend_problems, gpu_memory_problems, machine_memory_mb, memory_problems
 from stdnet.workflow.ownership import ownership_problem
-from stdnet.workflow.runtime import exit_cleanly_on_sigterm
+from stdnet.workflow.preflight import (
+    backend_problems,
+    dt_problem,
+    gpu_memory_problems,
+    machine_memory_mb,
+    memory_problems,
+    recording_dominates,
+    simulation_memory_bytes,
+)
+from stdnet.workflow.runtime import exit_cleanly_on_sigterm, set_threads
 
 #: name -> (module, help). Modules other than this one are imported on use.
 COMMANDS = {

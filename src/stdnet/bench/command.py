@@ -30,18 +30,16 @@ import subprocess
 import sys
 import time
 
+import numba
 import numpy as np
 
-from stdnet.kernels.hardware import cache_sizes, cpu_name, mem_available
 from stdnet.bench.step import BIG_N, DEFAULT_N, GOAL_KEYS
+from stdnet.files.errors import ResourceError, StdnetError
+from stdnet.files.io import check_writable, write_text
+from stdnet.kernels.hardware import cache_sizes, cpu_name, mem_available
 from stdnet.model.params import ModelParams
 from stdnet.workflow.costmodel import pattern_bytes
-from stdnet.files.errors import ResourceError
-import numba
 from stdnet.workflow.runtime import set_threads
-from stdnet.files.io import check_writable
-from stdnet.files.io import write_text
-from stdnet.files.errors import StdnetError
 
 log = logging.getLogger("stdnet.bench.command")
 

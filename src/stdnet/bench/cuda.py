@@ -26,15 +26,15 @@ import re
 import time
 from types import SimpleNamespace
 
+import numba
 import numpy as np
 from numba import njit, prange
 
 from stdnet.bench.timing import best_of, calibrate, kicked_state
-import numba
-from stdnet.model.network import index_dtype
-from stdnet.workflow.preflight import max_stable_dt
-from stdnet.model.params import ModelParams, RunParams
 from stdnet.kernels.cpu import METHOD_CODES, PRECISIONS, advance, kernel_args, make_work
+from stdnet.model.network import index_dtype
+from stdnet.model.params import ModelParams, RunParams
+from stdnet.workflow.preflight import max_stable_dt
 
 log = logging.getLogger("stdnet.bench.command")
 

@@ -20,14 +20,20 @@ from __future__ import annotations
 import numpy as np
 
 from stdnet.bench.timing import best_of, network_and_state
-from stdnet.kernels.cpu import METHOD_CODES, advance, kernel_args, make_work
+from stdnet.kernels.cpu import (
+    METHOD_CODES,
+    advance,
+    kernel_args,
+    make_work,
+    packed_rows,
+    packing_pays,
+)
+from stdnet.kernels.hardware import l1d_bytes
 from stdnet.lyapunov.qr import reorthonormalise
 from stdnet.lyapunov.tangent import TangentStepper
 from stdnet.model.network import build_network
 from stdnet.model.params import ModelParams
 from stdnet.stability.spectrum import dense_eigenvalues, jacobian_blocks, rightmost_eigenvalues
-from stdnet.kernels.cpu import packed_rows, packing_pays
-from stdnet.kernels.hardware import l1d_bytes
 
 
 def _tables(title: str, results: list[dict], header: str, row) -> str:

@@ -26,13 +26,13 @@ import numpy as np
 from numba import njit, prange
 
 from stdnet.bench.timing import best_of, calibrate, kicked_state
-from stdnet.kernels.hardware import mem_available
+from stdnet.kernels import etd4 as expint
 from stdnet.kernels.cpu import METHOD_CODES, advance, kernel_args, make_work
+from stdnet.kernels.hardware import mem_available
+from stdnet.kernels.reference import ReferenceModel, dense_bytes
+from stdnet.lyapunov.tangent import TangentStepper, tangent_path
 from stdnet.model.network import build_network
 from stdnet.model.params import ModelParams
-from stdnet.kernels.reference import ReferenceModel, dense_bytes
-from stdnet.kernels import etd4 as expint
-from stdnet.lyapunov.tangent import TangentStepper, tangent_path
 
 log = logging.getLogger("stdnet.bench.command")
 

@@ -6,6 +6,7 @@ import math
 import time
 
 import numpy as np
+
 from stdnet.model.network import build_network
 from stdnet.model.params import ModelParams
 from stdnet.theory.meanfield import homogeneous_fixed_point

@@ -35,8 +35,13 @@ from scipy import signal as sps
 from scipy import stats
 
 from stdnet.correlations.cancellation import signal_slices
-from stdnet.stats import (batch_means_ci, fill_single_realization_se, fit_offset_power, fit_power_law,
-                    sample_mean)
+from stdnet.stats import (
+    batch_means_ci,
+    fill_single_realization_se,
+    fit_offset_power,
+    fit_power_law,
+    sample_mean,
+)
 
 #: a model whose lack-of-fit p-value is below this is rejected
 P_REJECT = 0.05

@@ -55,13 +55,20 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 
 from stdnet.correlations.recording import BLOCK_SIGNAL, BLOCKS
 from stdnet.model.params import ModelParams
 from stdnet.model.seeding import rng as seeded_rng
-from stdnet.stats import (K_BATCH, MAX_BATCHES, MIN_BATCHES, fit_offset_power, fit_power_law,
-                    integrated_autocorrelation_time, sample_mean)
-import pandas as pd
+from stdnet.stats import (
+    K_BATCH,
+    MAX_BATCHES,
+    MIN_BATCHES,
+    fit_offset_power,
+    fit_power_law,
+    integrated_autocorrelation_time,
+    sample_mean,
+)
 
 #: the reported blocks: E->E-like and I->I-like same-block pairs and the E-I cross term
 BLOCK_NAMES = ("E", "I", "cross")

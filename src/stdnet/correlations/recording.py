@@ -23,17 +23,17 @@ import dataclasses
 import logging
 import time
 
+import h5py
 import numpy as np
 from numba import njit
 
-from stdnet.model.params import ModelParams, RunParams
-from stdnet.files.progress import format_duration
-from stdnet.model.seeding import rng as seeded_rng
-from stdnet.simulation.simulate import Simulator
-from stdnet.model.transfer import phi_scalar
-from stdnet.stats.gaussian_paths import ensemble_autocovariance
 from stdnet.files import io
-import h5py
+from stdnet.files.progress import format_duration
+from stdnet.model.params import ModelParams, RunParams
+from stdnet.model.seeding import rng as seeded_rng
+from stdnet.model.transfer import phi_scalar
+from stdnet.simulation.simulate import Simulator
+from stdnet.stats.gaussian_paths import ensemble_autocovariance
 
 log = logging.getLogger("stdnet.correlations.recording")
 

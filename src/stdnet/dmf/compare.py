@@ -20,11 +20,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from stdnet.correlations.recording import autocovariance_lags, input_autocovariance
+from stdnet.dmf import figdata as dmf_figdata
 from stdnet.files.tables import write_table
 from stdnet.model.params import ModelParams
 from stdnet.stats import decorrelation_time, fit_offset_power
-from stdnet.correlations.recording import autocovariance_lags, input_autocovariance
-from stdnet.dmf import figdata as dmf_figdata
 
 log = logging.getLogger("stdnet.dmf.compare")
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from stdnet.theory.meanfield import balanced_limit, homogeneous_fixed_point
 from stdnet.model.params import ModelParams
 from stdnet.model.transfer import TANH
+from stdnet.theory.meanfield import balanced_limit, homogeneous_fixed_point
 
 NU, XNU = 0, 1  # signal kinds: the rate, or the depressed output x * rate
 MEAN_MODES = ("fixed", "balanced", "finite_K")

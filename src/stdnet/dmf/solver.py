@@ -34,13 +34,22 @@ from scipy.optimize import root
 
 from stdnet.dmf.kernels import unit_means, unit_traces
 from stdnet.dmf.problem import MEAN_MODES, NU, XNU, DMFProblem, network_problem, scs_problem
-from stdnet.dmf.settings import (MAX_LAG_PER_TAU_D, DMFSettings, resolve_solver_config,
-                           solver_config_problems)
-from stdnet.stats.gaussian_paths import (Spectrum, draw_noise, embedding_size, ensemble_autocovariance,
-                             paths_from_noise)
+from stdnet.dmf.settings import (
+    MAX_LAG_PER_TAU_D,
+    DMFSettings,
+    resolve_solver_config,
+    solver_config_problems,
+)
 from stdnet.files.progress import format_duration
 from stdnet.model.seeding import rng as seeded_rng
 from stdnet.stats import decorrelation_time
+from stdnet.stats.gaussian_paths import (
+    Spectrum,
+    draw_noise,
+    embedding_size,
+    ensemble_autocovariance,
+    paths_from_noise,
+)
 
 __all__ = ["MAX_LAG_PER_TAU_D", "MEAN_MODES", "NU", "XNU", "DMFProblem", "DMFResult",
            "DMFSettings", "membrane_filter", "network_problem", "resolve_solver_config",

@@ -25,16 +25,16 @@ import re
 import socket
 import subprocess
 import sys
+from importlib import metadata
 from io import BytesIO
 from pathlib import Path
 
 import h5py
+import numba
 import numpy as np
+import scipy
 
 from stdnet.files.errors import InputFileError, OutputError, StdnetError
-from importlib import metadata
-import numba
-import scipy
 
 #: 2: root attributes stdnet_complete / stdnet_format_version (files of 1 have neither)
 FORMAT_VERSION = 2

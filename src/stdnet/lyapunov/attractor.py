@@ -45,6 +45,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+
 from stdnet.kernels import etd4 as expint
 from stdnet.kernels.cpu import METHOD_CODES, advance, kernel_args, make_work
 

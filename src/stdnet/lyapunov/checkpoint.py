@@ -22,10 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-from stdnet.lyapunov.spectrum import SpectrumState
-from stdnet.lyapunov.sequential import without_unset
 from stdnet.files import io
 from stdnet.files.errors import CheckpointError, InputFileError
+from stdnet.lyapunov.sequential import without_unset
+from stdnet.lyapunov.spectrum import SpectrumState
 
 log = logging.getLogger("stdnet.lyapunov.spectrum")  # the stage's one logger (stdnet.lyapunov.spectrum)
 

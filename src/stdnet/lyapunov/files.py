@@ -14,12 +14,12 @@ import contextlib
 import dataclasses
 import os
 
-import numpy as np
-
-from stdnet.lyapunov.spectrum import LyapunovResult
-from stdnet.files import io
 import h5py
+import numpy as np
 import pandas as pd
+
+from stdnet.files import io
+from stdnet.lyapunov.spectrum import LyapunovResult
 
 
 def simulation_start(sim: dict, params, source="simulation") -> tuple[np.ndarray, dict]:

@@ -30,21 +30,33 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stdnet.lyapunov.spectrum import (CI_METHODS, IntervalRunner, LyapunovResult, SpectrumState,
-                       lyapunov_spectrum, spectrum_result, whole_steps)
-from stdnet.lyapunov.checkpoint import (Checkpointer, checkpoint_fingerprint, checkpoint_on_sigterm,
-                                  checkpoint_steps, phase, resume)
 from stdnet.lyapunov.attractor import SETTLE as CYCLE_SETTLE
-from stdnet.lyapunov.qr import random_basis
-from stdnet.model.params import RunParams
-from stdnet.lyapunov.sequential import controlled_level, look_intervals
-from stdnet.lyapunov.tangent import TangentStepper
-from stdnet.model.seeding import rng
-from stdnet.lyapunov.decision import NOT_CHAOTIC, UNDECIDED, chaos_decision
 from stdnet.lyapunov.attractor import check_cycle, mean_excitatory_input, network_stepper
+from stdnet.lyapunov.checkpoint import (
+    Checkpointer,
+    checkpoint_fingerprint,
+    checkpoint_on_sigterm,
+    checkpoint_steps,
+    phase,
+    resume,
+)
+from stdnet.lyapunov.decision import NOT_CHAOTIC, UNDECIDED, chaos_decision
 from stdnet.lyapunov.files import simulation_start
+from stdnet.lyapunov.qr import random_basis
+from stdnet.lyapunov.sequential import controlled_level, look_intervals
+from stdnet.lyapunov.spectrum import (
+    CI_METHODS,
+    IntervalRunner,
+    LyapunovResult,
+    SpectrumState,
+    lyapunov_spectrum,
+    spectrum_result,
+    whole_steps,
+)
+from stdnet.lyapunov.tangent import TangentStepper
 from stdnet.model.network import build_network
-from stdnet.model.params import ModelParams
+from stdnet.model.params import ModelParams, RunParams
+from stdnet.model.seeding import rng
 
 log = logging.getLogger("stdnet.lyapunov.spectrum")  # the stage's one logger (stdnet.lyapunov.spectrum)
 

@@ -46,8 +46,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from stdnet.lyapunov.qr import reorthonormalise
 from stdnet.files.progress import format_duration
+from stdnet.lyapunov.qr import reorthonormalise
 from stdnet.stats import batch_means_ci, block_ci
 
 # one logger for the whole Lyapunov stage (lyapunov.run and lyapunov_checkpoint use it too)

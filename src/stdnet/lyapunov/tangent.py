@@ -33,12 +33,12 @@ from __future__ import annotations
 
 import contextlib
 
-import numpy as np
 import numba
+import numpy as np
 from numba import njit
 
-from stdnet.kernels.cpu import METHOD_CODES, all_finite, kernel_args, packing_pays
 from stdnet.kernels import etd4 as expint
+from stdnet.kernels.cpu import METHOD_CODES, all_finite, kernel_args, packing_pays
 from stdnet.kernels.tangent_block import W, aligned_zeros, field_tangent
 from stdnet.kernels.tangent_narrow import NARROW_MAX, advance_fused, fused_scratch, record_width
 from stdnet.model.transfer import phi
@@ -175,7 +175,7 @@ class TangentStepper:
     def __init__(self, params, net, m, dt, method="rk4", path="auto"):
         if method not in METHOD_CODES and method != expint.METHOD:
             raise ValueError(f"method: invalid value {method!r}; allowed: "
-                             f"{', '.join([*METHOD_CODES, kernels.etd4.METHOD])}")
+                             f"{', '.join([*METHOD_CODES, expint.METHOD])}")
         m = int(m)
         if not 1 <= m <= params.dim:
             raise ValueError(f"m: invalid value {m}; allowed: an integer in [1, dim={params.dim}]")

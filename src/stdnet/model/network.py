@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 from numba import njit, prange
 
 from stdnet.model.params import ModelParams
 from stdnet.model.seeding import rng
-import scipy.sparse as sp
 
 _ROWS_PER_BLOCK = 4096
 

@@ -46,13 +46,13 @@ import json
 import math
 from dataclasses import asdict, dataclass, field, replace
 
-from stdnet.model.params import format_J0
-from stdnet.onset.estimate import se_from_half_width
-from stdnet.onset.estimate import CROSSING, crossing_estimate
-from stdnet.files.io import write_text
-from stdnet.lyapunov.files import read_lyapunov
-from stdnet.lyapunov.decision import chaos_decision
 import pandas as pd
+
+from stdnet.files.io import write_text
+from stdnet.lyapunov.decision import chaos_decision
+from stdnet.lyapunov.files import read_lyapunov
+from stdnet.model.params import format_J0
+from stdnet.onset.estimate import CROSSING, crossing_estimate, se_from_half_width
 
 CHAOTIC, NOT_CHAOTIC, UNDECIDED = "chaotic", "not chaotic", "undecided"
 DECISIONS = (CHAOTIC, NOT_CHAOTIC, UNDECIDED)

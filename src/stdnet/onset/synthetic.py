@@ -20,7 +20,6 @@ from stdnet.onset.search import Probe, serial_search
 from stdnet.stats.intervals import K_BATCH, MAX_BATCHES, MIN_BATCHES
 
 
-
 @dataclass(frozen=True)
 class Scenario:
     """A synthetic lambda(J0) curve family and its noise (see `synthetic_lambda`).

@@ -5,8 +5,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from stdnet.correlations.asynchrony import SIGNAL_LABELS
-from stdnet.stats import model_value
 from stdnet.plotting import OKABE_ITO, POP_COLORS, caption, use_style
+from stdnet.stats import model_value
 
 TERM_STYLE = {"shared": (OKABE_ITO["orange"], "o", "shared-input term"),
               "corr": (OKABE_ITO["purple"], "s", "−(correlation term)"),

@@ -3,8 +3,8 @@ DMF iteration, and the relative error of the simulations against the DMF of thei
 own N vs K with its 1/sqrt(K) fits (docs/dmf.md §8)."""
 from __future__ import annotations
 
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 
 from stdnet.plotting import POP_COLORS, caption, use_style
 

@@ -7,6 +7,7 @@ import pandas as pd
 
 from stdnet.plotting import caption, use_style
 
+
 def _n_colors(Ns):
     cmap = plt.get_cmap("viridis")
     Ns = sorted(Ns)

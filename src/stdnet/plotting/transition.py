@@ -11,9 +11,9 @@ import pandas as pd
 from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.patches import Patch
 
+from stdnet.plotting import OKABE_ITO, caption, use_style
 from stdnet.transition.regimes import REGIMES
 from stdnet.transition.width_models import LEVEL, limit_curve, model_curve
-from stdnet.plotting import OKABE_ITO, caption, use_style
 
 MODEL_COLORS = {"constant": OKABE_ITO["grey"], "power": OKABE_ITO["blue"],
                 "offset": OKABE_ITO["vermillion"]}

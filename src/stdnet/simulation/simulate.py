@@ -17,18 +17,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import yaml
 
-from stdnet.kernels import etd4 as expint
 from stdnet.files import io
-from stdnet.files.errors import CheckpointError, DivergenceError, InputFileError  # DivergenceError: re-exported
+from stdnet.files.errors import (  # DivergenceError: re-exported
+    CheckpointError,
+    DivergenceError,
+    InputFileError,
+)
+from stdnet.files.progress import format_duration
+from stdnet.kernels import etd4 as expint
 from stdnet.kernels.cpu import METHOD_CODES, PRECISIONS, advance, kernel_args, make_work
-from stdnet.theory.meanfield import homogeneous_fixed_point
 from stdnet.model.network import Network, build_network
 from stdnet.model.params import ModelParams, RunParams
-from stdnet.files.progress import format_duration
 from stdnet.model.seeding import rng, seed_sequences
 from stdnet.model.transfer import phi
-import yaml
+from stdnet.theory.meanfield import homogeneous_fixed_point
 
 log = logging.getLogger("stdnet.simulation.simulate")
 

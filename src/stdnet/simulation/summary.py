@@ -16,8 +16,8 @@ import math
 
 import numpy as np
 
-from stdnet.theory.meanfield import homogeneous_fixed_point
 from stdnet.model.params import ModelParams
+from stdnet.theory.meanfield import homogeneous_fixed_point
 
 
 def params_from_file(sim: dict) -> ModelParams:

@@ -13,11 +13,11 @@ import time
 
 import pandas as pd
 
-from stdnet.theory.bulk import bulk_edge, targets_right_of_edge
-from stdnet.stability.eigenfile import read_eigen_file, write_eigen_file
 from stdnet.model.network import build_network
 from stdnet.model.params import ModelParams
+from stdnet.stability.eigenfile import read_eigen_file, write_eigen_file
 from stdnet.stability.spectrum import AUTO_DENSE_N_MAX, jacobian_blocks, rightmost_eigenvalues
+from stdnet.theory.bulk import bulk_edge, targets_right_of_edge
 
 log = logging.getLogger("stdnet.stability.edge_check")
 

@@ -62,14 +62,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg as sla
-from scipy.linalg.lapack import dtrsen
 from numba import njit, prange
+from scipy.linalg.lapack import dtrsen
 
 from stdnet.kernels.cpu import packed_rows, packing_pays, row_sum
-from stdnet.theory.meanfield import homogeneous_fixed_point
 from stdnet.model.network import Network
 from stdnet.model.params import ModelParams
 from stdnet.model.transfer import dphi
+from stdnet.theory.meanfield import homogeneous_fixed_point
 
 log = logging.getLogger("stdnet.stability.edge_spectrum")
 

@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 
 from stdnet.files.io import atomic_h5, open_h5, write_attrs
-from stdnet.theory.meanfield import heterogeneous_branch
+from stdnet.files.tables import read_table, write_table
 from stdnet.model.params import ModelParams
 from stdnet.stability.runs import settle_heterogeneous
-from stdnet.files.tables import read_table, write_table
+from stdnet.theory.meanfield import heterogeneous_branch
 
 log = logging.getLogger("stdnet.stability.hetfp")
 

@@ -14,10 +14,12 @@ import time
 
 import numpy as np
 
-from stdnet.theory.bulk import EDGE_MARGIN, bulk_edge, bulk_jfp, targets_right_of_edge
 from stdnet.files.errors import InputError
-from stdnet.stability.jfp_result import JFPResult
+from stdnet.model.network import build_network
 from stdnet.model.params import ModelParams
+from stdnet.stability.edge_spectrum import KRYLOV_DIM
+from stdnet.stability.jfp_matrix_free import find_jfp_matrix_free
+from stdnet.stability.jfp_result import JFPResult
 from stdnet.stability.spectrum import (
     AUTO_DENSE_N_MAX,
     DEFAULT_TARGETS,
@@ -26,9 +28,7 @@ from stdnet.stability.spectrum import (
     jacobian_blocks,
     rightmost_eigenvalues,
 )
-from stdnet.stability.edge_spectrum import KRYLOV_DIM
-from stdnet.stability.jfp_matrix_free import find_jfp_matrix_free
-from stdnet.model.network import build_network
+from stdnet.theory.bulk import EDGE_MARGIN, bulk_edge, bulk_jfp, targets_right_of_edge
 
 log = logging.getLogger("stdnet.stability.jfp")
 

@@ -9,9 +9,9 @@ import logging
 
 import numpy as np
 
+from stdnet.model.params import ModelParams
 from stdnet.stability.edge_spectrum import KRYLOV_DIM, edge_eigenvalues
 from stdnet.stability.jfp_result import JFPResult
-from stdnet.model.params import ModelParams
 
 log = logging.getLogger("stdnet.stability.jfp")
 

@@ -16,8 +16,8 @@ import numpy as np
 from stdnet.files.io import atomic_h5, open_h5, read_attrs, write_attrs
 from stdnet.model.network import build_network
 from stdnet.model.params import ModelParams
-from stdnet.stability.spectrum import DENSE_EIG_N_MAX, jacobian_blocks, rightmost_eigenvalues
 from stdnet.stability.runs import short_run
+from stdnet.stability.spectrum import DENSE_EIG_N_MAX, jacobian_blocks, rightmost_eigenvalues
 
 log = logging.getLogger("stdnet.stability.routes")
 

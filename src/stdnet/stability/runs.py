@@ -10,10 +10,10 @@ import logging
 import numpy as np
 
 from stdnet.kernels.cpu import network_vector_field
-from stdnet.theory.meanfield import GAUSS_NODES, heterogeneous_fixed_point
 from stdnet.model.params import ModelParams, RunParams
 from stdnet.simulation.simulate import Simulator
 from stdnet.stability.spectrum import jacobian_blocks, polish_fixed_point, rightmost_eigenvalues
+from stdnet.theory.meanfield import GAUSS_NODES, heterogeneous_fixed_point
 
 log = logging.getLogger("stdnet.stability.runs")
 

@@ -10,9 +10,9 @@ import logging
 import numpy as np
 import pandas as pd
 
-from stdnet.theory.meanfield import fixed_point_branch
 from stdnet.model.params import ModelParams
 from stdnet.theory.homogeneous import homogeneous_eigenvalues
+from stdnet.theory.meanfield import fixed_point_branch
 
 log = logging.getLogger("stdnet.stability.scan")
 

@@ -26,11 +26,11 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from stdnet.theory.meanfield import homogeneous_fixed_point
+from stdnet.kernels.cpu import network_vector_field
 from stdnet.model.network import Network
 from stdnet.model.params import ModelParams
 from stdnet.model.transfer import dphi, phi
-from stdnet.kernels.cpu import network_vector_field
+from stdnet.theory.meanfield import homogeneous_fixed_point
 
 log = logging.getLogger("stdnet.stability.spectrum")
 

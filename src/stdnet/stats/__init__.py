@@ -14,13 +14,37 @@ together pass ~400 lines:
 
 Everything is imported from here: `from stdnet.stats import batch_means_ci`.
 """
-from stdnet.stats.correlation_times import (MIN_LENGTH, SOKAL_C, AutocorrelationTime, autocorrelation,
-                                decorrelation_time, integrated_autocorrelation_time)
-from stdnet.stats.fits import (FIT_ERRORS, akaike, akaike_weights, changes_sign, chi2_sf, fit_free_power,
-                   fit_offset_power, fit_power_law, model_value, normal_quantile,
-                   standard_errors)
-from stdnet.stats.intervals import (K_BATCH, MAX_BATCHES, MIN_BATCHES, BatchMeansCI, batch_means_ci,
-                        block_ci, fill_single_realization_se, sample_mean)
+from stdnet.stats.correlation_times import (
+                                MIN_LENGTH,
+                                SOKAL_C,
+                                AutocorrelationTime,
+                                autocorrelation,
+                                decorrelation_time,
+                                integrated_autocorrelation_time,
+)
+from stdnet.stats.fits import (
+                                FIT_ERRORS,
+                                akaike,
+                                akaike_weights,
+                                changes_sign,
+                                chi2_sf,
+                                fit_free_power,
+                                fit_offset_power,
+                                fit_power_law,
+                                model_value,
+                                normal_quantile,
+                                standard_errors,
+)
+from stdnet.stats.intervals import (
+                                K_BATCH,
+                                MAX_BATCHES,
+                                MIN_BATCHES,
+                                BatchMeansCI,
+                                batch_means_ci,
+                                block_ci,
+                                fill_single_realization_se,
+                                sample_mean,
+)
 
 __all__ = ["MIN_LENGTH", "SOKAL_C", "AutocorrelationTime", "autocorrelation",
            "decorrelation_time", "integrated_autocorrelation_time", "FIT_ERRORS", "akaike",

@@ -33,8 +33,9 @@ import math
 
 import numpy as np
 from scipy import stats
-from stdnet.stats.fits import beta_profile
 from scipy.optimize import brentq
+
+from stdnet.stats.fits import beta_profile
 
 __all__ = ["linear_calibration", "draw_variances", "profile_w_inf", "WProfile", "profile_beta",
            "profile_interval", "offset_design", "constant_vs_offset_null", "N_CAL",

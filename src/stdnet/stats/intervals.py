@@ -50,9 +50,9 @@ import math
 from typing import NamedTuple
 
 import numpy as np
+from scipy import stats
 
 from stdnet.stats.correlation_times import SOKAL_C, integrated_autocorrelation_time
-from scipy import stats
 
 K_BATCH = 10.0  # batch length in units of tau_int
 MIN_BATCHES = 5  # fewer batches: half width inf (undecidable from these data)

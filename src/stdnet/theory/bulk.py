@@ -20,13 +20,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.optimize import brentq
+import pandas as pd
+from scipy.optimize import brentq, minimize_scalar
 
-from stdnet.theory.meanfield import FixedPoint, fixed_point_branch, homogeneous_fixed_point, sampling_variances
 from stdnet.model.params import ModelParams
 from stdnet.model.transfer import dphi
-from scipy.optimize import minimize_scalar
-import pandas as pd
+from stdnet.theory.meanfield import (
+    FixedPoint,
+    fixed_point_branch,
+    homogeneous_fixed_point,
+    sampling_variances,
+)
 
 if TYPE_CHECKING:
     import pandas as pd

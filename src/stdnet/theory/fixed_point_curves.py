@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from stdnet.theory.meanfield import balanced_limit, fixed_point_branch, homogeneous_fixed_point
 from stdnet.model.params import ModelParams
+from stdnet.theory.meanfield import balanced_limit, fixed_point_branch, homogeneous_fixed_point
 
 #: sizes of the curve vs N
 N_POINTS = 60

@@ -16,12 +16,11 @@ The rest of the stability stage lives in modules of its own:
 """
 from __future__ import annotations
 
-
 import numpy as np
 
-from stdnet.theory.meanfield import FixedPoint, homogeneous_fixed_point
 from stdnet.model.params import ModelParams
 from stdnet.model.transfer import dphi
+from stdnet.theory.meanfield import FixedPoint, homogeneous_fixed_point
 
 
 def homogeneous_jacobian(params: ModelParams, fp: FixedPoint | None = None) -> np.ndarray:

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
 from stdnet.files.errors import InputFileError
 from stdnet.lyapunov.decision import CHAOTIC, chaos_decision
 

@@ -22,10 +22,10 @@ import logging
 import numpy as np
 import pandas as pd
 
-from stdnet.transition import width as widthstats
-from stdnet.model.params import ModelParams
 from stdnet.files.io import atomic_path
 from stdnet.files.tables import write_table
+from stdnet.model.params import ModelParams
+from stdnet.transition import width as widthstats
 
 log = logging.getLogger(__name__)
 

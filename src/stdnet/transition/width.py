@@ -33,13 +33,36 @@ import numpy as np
 import pandas as pd
 
 from stdnet.stats.calibrate import N_CAL
-from stdnet.transition.width_models import (BETA_BOUNDS, LEVEL, MODEL_LABELS, MODELS, N_PARAMS, PARAM_NAMES, QUANTITIES, per_N_table,
-                          bootstrap_fits, claims_w_inf, fit_limit, fit_models, limit_curve,
-                          lrt_table, model_curve)
-from stdnet.transition.width_power import (PLANNED_DESIGN, calibration_study, detectable_w_inf, doubling,
-                         gaussian_jch_noise, null_claim_rate, power_scan, power_study,
-                         spread_model, synthetic_transition)
 from stdnet.theory.bulk import bulk_jfp
+from stdnet.transition.width_models import (
+    BETA_BOUNDS,
+    LEVEL,
+    MODEL_LABELS,
+    MODELS,
+    N_PARAMS,
+    PARAM_NAMES,
+    QUANTITIES,
+    bootstrap_fits,
+    claims_w_inf,
+    fit_limit,
+    fit_models,
+    limit_curve,
+    lrt_table,
+    model_curve,
+    per_N_table,
+)
+from stdnet.transition.width_power import (
+    PLANNED_DESIGN,
+    calibration_study,
+    detectable_w_inf,
+    doubling,
+    gaussian_jch_noise,
+    null_claim_rate,
+    power_scan,
+    power_study,
+    spread_model,
+    synthetic_transition,
+)
 
 __all__ = ["LEVEL", "MODELS", "N_PARAMS", "MODEL_LABELS", "PARAM_NAMES", "BETA_BOUNDS",
            "QUANTITIES", "per_N_table", "fit_models", "bootstrap_fits", "lrt_table", "fit_limit",

@@ -28,13 +28,28 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-
-from stdnet.stats import (FIT_ERRORS, sample_mean, akaike, akaike_weights, chi2_sf, fit_free_power,
-                    normal_quantile, standard_errors)
-from stdnet.stats.calibrate import (N_CAL, constant_vs_offset_null, linear_calibration,
-                              offset_design, profile_beta, profile_interval, WProfile)
-from scipy.interpolate import PchipInterpolator
 from scipy import stats
+from scipy.interpolate import PchipInterpolator
+
+from stdnet.stats import (
+    FIT_ERRORS,
+    akaike,
+    akaike_weights,
+    chi2_sf,
+    fit_free_power,
+    normal_quantile,
+    sample_mean,
+    standard_errors,
+)
+from stdnet.stats.calibrate import (
+    N_CAL,
+    WProfile,
+    constant_vs_offset_null,
+    linear_calibration,
+    offset_design,
+    profile_beta,
+    profile_interval,
+)
 
 LEVEL = 0.95
 MODELS = ("constant", "power", "offset")

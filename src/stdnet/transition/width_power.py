@@ -16,9 +16,17 @@ import numpy as np
 import pandas as pd
 
 from stdnet.stats import akaike_weights
-from stdnet.transition.width_models import BETA_BOUNDS, LEVEL, MODELS, clean_points_df, fit_row
-from stdnet.transition.width_models import claims_w_inf, fit_limit, fit_models
-from stdnet.transition.width_models import per_N_table
+from stdnet.transition.width_models import (
+    BETA_BOUNDS,
+    LEVEL,
+    MODELS,
+    claims_w_inf,
+    clean_points_df,
+    fit_limit,
+    fit_models,
+    fit_row,
+    per_N_table,
+)
 
 log = logging.getLogger(__name__)
 

@@ -24,15 +24,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from stdnet.files.errors import InputError
+from stdnet.files.errors import InputError, InputFileError
+from stdnet.files.io import open_h5
+from stdnet.files.tables import write_table
 from stdnet.kernels.hardware import cache_sizes
 from stdnet.workflow.benchmarks import read_benchmarks
-from stdnet.workflow.plan import run_dir
-from stdnet.workflow.costmodel import CostModel
-from stdnet.files.errors import InputFileError
-from stdnet.files.io import open_h5
 from stdnet.workflow.config import load_config_files, schema_dir
-from stdnet.files.tables import write_table
+from stdnet.workflow.costmodel import CostModel
+from stdnet.workflow.plan import run_dir
 
 #: the rules whose jobs are priced from what they did
 PRICED_RULES = ("simulate", "lyapunov")

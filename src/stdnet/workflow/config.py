@@ -9,6 +9,7 @@ merged here. Every error names the key, the value and what is allowed:
 from __future__ import annotations
 
 import copy
+import dataclasses
 import difflib
 import math
 import os
@@ -18,13 +19,11 @@ from pathlib import Path
 import yaml
 from jsonschema import Draft202012Validator, validators
 
-from stdnet.files.errors import InputError, InputFileError
-from stdnet.model.params import J0_DECIMALS, ModelParams, RunParams, format_J0
-import dataclasses
-from stdnet.workflow.preflight import auto_dt
-from stdnet.workflow.preflight import dt_config_problems
-from stdnet.lyapunov.run import LyapunovSettings
 from stdnet.dmf.settings import solver_config_problems
+from stdnet.files.errors import InputError, InputFileError
+from stdnet.lyapunov.run import LyapunovSettings
+from stdnet.model.params import J0_DECIMALS, ModelParams, RunParams, format_J0
+from stdnet.workflow.preflight import auto_dt, dt_config_problems
 
 
 class ConfigError(InputError):

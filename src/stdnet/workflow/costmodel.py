@@ -39,16 +39,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from stdnet.lyapunov.tangent import tangent_path
-from stdnet.kernels.tangent_narrow import record_width
-from stdnet.model.params import RunParams
-from stdnet.model.params import ModelParams
-from stdnet.lyapunov.run import spectrum_run
-from stdnet.stability.jfp import jfp_memory_mb
-from stdnet.dmf.settings import DMFSettings
-from stdnet.stats.gaussian_paths import embedding_size
+
 import pandas as pd
 
+from stdnet.dmf.settings import DMFSettings
+from stdnet.kernels.tangent_narrow import record_width
+from stdnet.lyapunov.run import spectrum_run
+from stdnet.lyapunov.tangent import tangent_path
+from stdnet.model.params import ModelParams, RunParams
+from stdnet.stability.jfp import jfp_memory_mb
+from stdnet.stats.gaussian_paths import embedding_size
 from stdnet.workflow.plan import SweepPlan
 
 # ---- calibrated rates (one core; docs/cluster.md) -----------------------------------

@@ -19,6 +19,7 @@ import json
 import os
 import re
 from pathlib import Path
+
 from stdnet import __version__
 from stdnet.files.io import write_text
 

@@ -15,17 +15,13 @@ import os
 
 import numpy as np
 
-from stdnet.model.params import ModelParams, RunParams, is_whole
-from stdnet.theory.meanfield import homogeneous_fixed_point
-from stdnet.theory.homogeneous import homogeneous_jacobian
-from stdnet.kernels.etd4 import phi_blocks
-from stdnet.workflow.costmodel import CostModel
-from stdnet.theory.meanfield import fixed_point_branch
-from stdnet.workflow.costmodel import stage_jobs
-from stdnet.workflow.plan import SweepPlan
-from stdnet.workflow.costmodel import recording_bytes
 from stdnet.files.errors import ResourceError
-from stdnet.workflow.costmodel import BASE_MB
+from stdnet.kernels.etd4 import phi_blocks
+from stdnet.model.params import ModelParams, RunParams, is_whole
+from stdnet.theory.homogeneous import homogeneous_jacobian
+from stdnet.theory.meanfield import fixed_point_branch, homogeneous_fixed_point
+from stdnet.workflow.costmodel import BASE_MB, CostModel, recording_bytes, stage_jobs
+from stdnet.workflow.plan import SweepPlan
 
 #: the suggested dt keeps this margin from the stability limit
 DT_SAFETY = 0.9

@@ -11,13 +11,13 @@ for inspection. Files elsewhere in the results folder are the user's and are lef
 """
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
 from stdnet.files.errors import OutputError
 from stdnet.files.io import check_h5
 from stdnet.workflow.ownership import is_stdnet_h5
-import hashlib
 
 DAMAGED = ".damaged"
 #: the folders of tables and figures, and the suffixes of the files the workflow writes there

@@ -9,8 +9,10 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+
 import numba
 from threadpoolctl import threadpool_info, threadpool_limits
+
 from stdnet.files.progress import format_duration  # noqa: F401  (the scripts' progress lines)
 from stdnet.model.params import ModelParams, RunParams
 

@@ -12,11 +12,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from stdnet.kernels.cpu import METHOD_CODES, PRECISIONS
 from stdnet.kernels.cuda import kernels as K
 from stdnet.kernels.cuda.device import check_device_memory, describe, require_cuda
-from stdnet.kernels.cuda.layout import (TILE, layout_bytes, n_blocks, n_tiles, n_words, pack_rows,
-                          row_splits, tile_rows)
-from stdnet.kernels.cpu import METHOD_CODES, PRECISIONS
+from stdnet.kernels.cuda.layout import (
+    TILE,
+    layout_bytes,
+    n_blocks,
+    n_tiles,
+    n_words,
+    pack_rows,
+    row_splits,
+    tile_rows,
+)
 from stdnet.model.transfer import phi
 
 #: rows packed and copied to the device at a time (bounds the host memory of the upload)
