@@ -4,9 +4,10 @@ import math
 import pandas as pd
 import pytest
 
-from stdnet.transition.regimes import (CHAOS, CHAOTIC, HET_FP, HOM_FP, NOT_CHAOTIC, PERIODIC, QUASI,
-                            UNDECIDED, Thresholds, chaos_decision, chaos_onset, classify,
-                            classify_table, fp_loss, route, transition_table)
+from stdnet.lyapunov.decision import CHAOTIC, NOT_CHAOTIC, UNDECIDED, chaos_decision
+from stdnet.transition.regimes import (CHAOS, HET_FP, HOM_FP, PERIODIC, QUASI, Thresholds,
+                                       chaos_onset, classify, classify_table, fp_loss, route,
+                                       transition_table)
 
 TH = Thresholds(zero_tol=0.005, temporal_sd_tol=1e-3, spatial_sd_tol=1e-3)
 

@@ -134,7 +134,10 @@ def date_back_restored_tables():
 
 # the sweep, expanded once (stdnet.workflow.plan): every rule file reads PLAN
 PLAN = SweepPlan(config)
-GRID_N, GRID_J0, GRID_SEEDS, GRID = PLAN.grid_N, PLAN.grid_J0, PLAN.grid_seeds, PLAN.grid
+GRID_N = PLAN.grid_N
+GRID_J0 = PLAN.grid_J0
+GRID_SEEDS = PLAN.grid_seeds
+GRID = PLAN.grid
 # a grid point's run folder and its name in log and benchmark files, as wildcard patterns
 RUN = plan.run_dir(RESULTS, "{N}", "{J0}", "{seed}")
 POINT = plan.point_name("{N}", "{J0}", "{seed}")

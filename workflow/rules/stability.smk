@@ -14,7 +14,9 @@ STAB_RUNS = [f"{RESULTS}/stability/N~{N}/seed~{s}" for N in JFP_N for s in JFP_S
 # the fixed-J0 spectra (scripts/stability/jacobian_spectrum.py) still use the dense shift-invert
 # solver: only the sizes it can take (PLAN.spectrum_sizes)
 SPECTRUM_RUNS = [
-    f"{RESULTS}/stability/N~{N}/seed~{s}" for N in PLAN.spectrum_sizes for s in JFP_SEEDS
+    f"{RESULTS}/stability/N~{N}/seed~{s}"
+    for N in PLAN.spectrum_sizes
+    for s in JFP_SEEDS
 ]
 
 
