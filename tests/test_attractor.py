@@ -1,5 +1,5 @@
 """The periodic-orbit check (stdnet.lyapunov.attractor) on systems with known attractors, and its
-place in the chaos decision (stdnet.lyapunov.run._run_until_decided).
+place in the chaos decision (stdnet.lyapunov.run.run_until_decided).
 
 - Stuart-Landau oscillator z' = (mu + i omega) z - |z|^2 z: a stable limit cycle of
   radius sqrt(mu) and period 2 pi / omega (exactly), approached with the Floquet
@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from stdnet.lyapunov.attractor import CycleCheck, certify, check_cycle
-from stdnet.lyapunov.run import LyapunovSettings, _run_until_decided
+from stdnet.lyapunov.run import LyapunovSettings, run_until_decided
 
 
 def _rk4(f):
@@ -162,7 +162,7 @@ def _decide(series, found, zero_tol=0.005):
         return CycleCheck(found, "exact" if found else "", 30.0 if found else math.nan,
                           1 if found else 0, 1e-8 if found else 0.3, 5, 40.0)
     runner = _Runner(series, 110, np.zeros(2))
-    res, decision = _run_until_decided(runner, settings, 10, 2, zero_tol, check)
+    res, decision = run_until_decided(runner, settings, 10, 2, zero_tol, check)
     return res, decision, len(calls), runner.st.interval
 
 

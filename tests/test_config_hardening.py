@@ -250,9 +250,9 @@ def test_max_stable_dt_matches_the_analytic_limits():
     assert preflight.max_stable_dt(p, "rk4") == pytest.approx(RK4_REAL_LIMIT / 100, rel=1e-9)
     assert preflight.max_stable_dt(p, "euler") == pytest.approx(2 / 100, rel=1e-9)
     # a mode just left of the imaginary axis: RK4 reaches 2 sqrt(2) there, Euler nothing
-    assert preflight._ray_limit(complex(-1e-9, 1.0), "rk4") == pytest.approx(2 * 2 ** 0.5, rel=1e-4)
-    assert preflight._ray_limit(complex(-1e-3, 1.0), "euler") == pytest.approx(2e-3, rel=1e-3)
-    assert preflight._ray_limit(complex(0.5, 1.0), "rk4") == math.inf  # growing: not checked
+    assert preflight.ray_limit(complex(-1e-9, 1.0), "rk4") == pytest.approx(2 * 2 ** 0.5, rel=1e-4)
+    assert preflight.ray_limit(complex(-1e-3, 1.0), "euler") == pytest.approx(2e-3, rel=1e-3)
+    assert preflight.ray_limit(complex(0.5, 1.0), "rk4") == math.inf  # growing: not checked
 
 
 def test_dt_problem_names_point_eigenvalue_and_a_stable_dt():

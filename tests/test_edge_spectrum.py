@@ -195,7 +195,7 @@ def test_secant_refine_needs_few_evaluations():
             calls.append(J0)
             return complex(f(J0), 0.0)
 
-        lo, hi, _, _ = jfp_matrix_free._secant_refine(evaluate, 0.79, 0.84, evaluate(0.79),
+        lo, hi, _, _ = jfp_matrix_free.secant_refine(evaluate, 0.79, 0.84, evaluate(0.79),
                                                        evaluate(0.84), 1e-4)
         assert lo < root <= hi and hi - lo <= 1e-4
         assert len(calls) - 2 <= most

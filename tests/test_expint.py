@@ -16,7 +16,7 @@ from stdnet.kernels.cpu import advance as rk_advance
 from stdnet.theory.meanfield import homogeneous_fixed_point
 from stdnet.model.network import build_network
 from stdnet.model.params import ModelParams, RunParams
-from stdnet.workflow.preflight import _etd_growth, _point_limits, max_stable_dt
+from stdnet.workflow.preflight import etd_growth, point_limits, max_stable_dt
 from stdnet.lyapunov.tangent import TangentStepper
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -170,13 +170,13 @@ def test_tangent_is_the_maps_derivative_at_a_fixed_point():
 
 
 def test_split_stability_reduces_to_rk4():
-    """preflight._etd_growth with L = 0 is RK4's |R(h lambda)| (the explicit part sees
+    """preflight.etd_growth with L = 0 is RK4's |R(h lambda)| (the explicit part sees
     RK4's region), and with D = 0 it is |exp(h lambda)| (the stiff part is exact)."""
     lam, h = -3.0, 0.7
     z = h * lam
     R = 1 + z + z ** 2 / 2 + z ** 3 / 6 + z ** 4 / 24
-    assert abs(_etd_growth(np.zeros((1, 1)), np.array([[lam]]), h) - abs(R)) < 1e-12
-    assert abs(_etd_growth(np.array([[-200.0]]), np.zeros((1, 1)), h) - math.exp(-140)) < 1e-12
+    assert abs(etd_growth(np.zeros((1, 1)), np.array([[lam]]), h) - abs(R)) < 1e-12
+    assert abs(etd_growth(np.array([[-200.0]]), np.zeros((1, 1)), h) - math.exp(-140)) < 1e-12
 
 
 def _overlay(tmp_path, d) -> str:
@@ -210,7 +210,7 @@ def test_dt_auto(tmp_path):
     over = {"simulation": {"method": "rk4", "dt": "auto"}}
     cfg = load_config_files([WIDTH, _overlay(tmp_path, over)], schema_dir())
     dt = cfg["simulation"]["dt"]
-    limits = [b[0] for b in _point_limits(cfg, "rk4")]
+    limits = [b[0] for b in point_limits(cfg, "rk4")]
     assert 0 < dt <= 0.5 * min(limits)
     assert all(abs(t / dt - round(t / dt)) < 1e-9 for t in (0.5, 1.0))
     with pytest.raises(Exception, match=r"(?s)simulation\.dt.*'fast'.*a number > 0 or auto"):

@@ -6,7 +6,7 @@ import pytest
 from scipy.integrate import quad
 
 from stdnet.theory.meanfield import het_moments, heterogeneous_branch, heterogeneous_fixed_point
-from stdnet.theory.meanfield import sampling_variances as _sampling_variances
+from stdnet.theory.meanfield import sampling_variances
 from stdnet.model.params import ModelParams
 from stdnet.stability.runs import settle_heterogeneous
 from stdnet.model.transfer import phi
@@ -35,7 +35,7 @@ def test_theory_solves_its_equations_and_is_nontrivial():
     p = ModelParams(N=1000, J0=1.0)
     hp = heterogeneous_fixed_point(p)
     m = het_moments(p, hp.mu_E, hp.sigma_E, hp.mu_I, hp.sigma_I)
-    vE, vI = _sampling_variances(p)
+    vE, vI = sampling_variances(p)
     assert hp.sigma_E > 1e-3 and hp.sigma_I > 1e-3
     assert abs(hp.mu_E - p.G * (p.g_EE * m["xnu_E"] - p.gamma * p.g_EI * m["nu_I"])) < 1e-9
     assert abs(hp.sigma_I ** 2 - vE * p.g_IE ** 2 * m["var_nu_E"]

@@ -187,7 +187,7 @@ def test_divergence_reports_step_and_keeps_last_finite_state():
 
 
 def _naive_network_rows(uniforms, n_pool, k, exclude):
-    """Floyd's algorithm in plain Python with a sort: the specification of _floyd_rows."""
+    """Floyd's algorithm in plain Python with a sort: the specification of floyd_rows."""
     out = []
     for r in range(uniforms.shape[0]):
         n = n_pool - 1 if exclude[r] >= 0 else n_pool
@@ -201,14 +201,14 @@ def _naive_network_rows(uniforms, n_pool, k, exclude):
 
 
 def test_network_draw_matches_naive_floyd():
-    from stdnet.model.network import _floyd_rows
+    from stdnet.model.network import floyd_rows
 
     g = np.random.default_rng(7)
     n_pool, k, rows = 500, 60, 40
     u = g.random((rows, k))
     exclude = np.where(np.arange(rows) % 3 == 0, g.integers(0, n_pool, rows), -1)
     out = np.empty((rows, k), dtype=np.uint16)
-    _floyd_rows(u, n_pool, k, exclude.astype(np.int64), out)
+    floyd_rows(u, n_pool, k, exclude.astype(np.int64), out)
     assert np.array_equal(out, _naive_network_rows(u, n_pool, k, exclude))
 
 

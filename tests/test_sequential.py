@@ -16,7 +16,7 @@ from scipy import stats
 
 from stdnet.lyapunov.spectrum import SpectrumState
 from stdnet.lyapunov.checkpoint import checkpoint_fingerprint
-from stdnet.lyapunov.run import LyapunovSettings, _run_until_decided, onset_lyapunov
+from stdnet.lyapunov.run import LyapunovSettings, run_until_decided, onset_lyapunov
 from stdnet.model.params import ModelParams
 from stdnet.lyapunov.sequential import controlled_level, crossing_probability, look_intervals
 
@@ -112,7 +112,7 @@ def _wrong_rate(settings, n_rep, zero_tol=0.005, seed=7):
     wrong = 0
     for _ in range(n_rep):
         runner = _SeriesRunner(_ar1(rng, n_last, zero_tol), n_align + settings.looks()[0])
-        _, decision = _run_until_decided(runner, settings, n_align, settings.max_extensions,
+        _, decision = run_until_decided(runner, settings, n_align, settings.max_extensions,
                                          zero_tol)
         wrong += decision == "chaotic"
     return wrong / n_rep

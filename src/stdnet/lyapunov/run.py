@@ -246,7 +246,7 @@ def _state_result(st: SpectrumState, settings: LyapunovSettings, n_align: int,
                            n_extensions=st.n_extensions)
 
 
-def _run_until_decided(runner, settings: LyapunovSettings, n_align: int, n_max: int,
+def run_until_decided(runner, settings: LyapunovSettings, n_align: int, n_max: int,
                        zero_tol: float, cycle_check=None):
     """Alignment + averaging, then one more look at a time while undecided
     (LyapunovSettings.looks; at each the level LyapunovSettings.look_confidence).
@@ -348,7 +348,7 @@ def onset_lyapunov(params, net, y0, settings: LyapunovSettings, seed: int, zero_
     with checkpoint_on_sigterm(ckpt):
         if ckpt is not None:
             ckpt.start(runner.step)
-        res, decision = _run_until_decided(runner, settings, n_align, n_max, zero_tol,
+        res, decision = run_until_decided(runner, settings, n_align, n_max, zero_tol,
                                            _cycle_checker(params, net, settings))
         if ckpt is not None:
             ckpt.exit_if_terminated(st)

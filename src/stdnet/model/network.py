@@ -32,7 +32,7 @@ def index_dtype(n: int):
 
 
 @njit(cache=True, parallel=True)
-def _floyd_rows(uniforms, n_pool, k, exclude, out):
+def floyd_rows(uniforms, n_pool, k, exclude, out):
     """Floyd's algorithm: a uniform k-subset of the pool minus `exclude[r]` per row.
 
     `uniforms[r]` supplies the k random numbers of row r; exclude[r] < 0 means no
@@ -79,7 +79,7 @@ def _draw(gen, N, n_pool, k, pool_offset, dtype):
         exclude = np.where((local >= 0) & (local < n_pool), local, -1).astype(np.int64)
         uniforms = block[: stop - start]
         gen.random(out=uniforms)  # the same stream as gen.random((rows, k))
-        _floyd_rows(uniforms, n_pool, k, exclude, out[start:stop])
+        floyd_rows(uniforms, n_pool, k, exclude, out[start:stop])
     return out
 
 

@@ -75,7 +75,7 @@ def _walk_to_bracket(evaluate, J0_start, J0_range, step):
     return None
 
 
-def _secant_refine(evaluate, lo, hi, lam_lo, lam_hi, tol):
+def secant_refine(evaluate, lo, hi, lam_lo, lam_hi, tol):
     """Shrink the bracket [lo, hi] (Re lambda < 0 at lo, >= 0 at hi) to width <= tol.
 
     Illinois regula falsi on f(J0) = Re lambda_max(J0): the secant estimate s of the
@@ -117,7 +117,7 @@ def find_jfp_matrix_free(params: ModelParams, net, J0_start: float, J0_range, st
     """find_jfp with the matrix-free eigen-solver (stdnet.stability.edge_spectrum), for any N.
 
     Bracket: a full solve at J0_start (e.g. the bulk-theory J_FP, bulk.bulk_jfp), then
-    steps of `step` towards the sign change; refinement: _secant_refine, each solve
+    steps of `step` towards the sign change; refinement: secant_refine, each solve
     warm-started from the nearest J0 done (the tracked eigenvalues change little). A
     warm start could in principle lose an eigenvalue that crosses first, so the final
     stable end is re-checked by a full solve (random start, 2k eigenvalues); if that
@@ -130,7 +130,7 @@ def find_jfp_matrix_free(params: ModelParams, net, J0_start: float, J0_range, st
         return res
     lo, hi, lam_lo, lam_hi = found
     for restart in range(max_restarts + 1):
-        lo, hi, lam_lo, lam_hi = _secant_refine(evaluate, lo, hi, lam_lo, lam_hi, tol)
+        lo, hi, lam_lo, lam_hi = secant_refine(evaluate, lo, hi, lam_lo, lam_hi, tol)
         lam_check = evaluate(lo, cold=True)
         if lam_check.real < 0:
             lam_lo = lam_check
@@ -146,7 +146,7 @@ def find_jfp_matrix_free(params: ModelParams, net, J0_start: float, J0_range, st
         if restart == max_restarts:
             log.warning("J_FP search: after %d restarts the stable end is not confirmed "
                         "by a full solve", restart + 1)
-            lo, hi, lam_lo, lam_hi = _secant_refine(evaluate, lo, hi, lam_lo, lam_hi, tol)
+            lo, hi, lam_lo, lam_hi = secant_refine(evaluate, lo, hi, lam_lo, lam_hi, tol)
             break
     res.close(lo, hi, lam_lo, lam_hi, freq_tol)
     log.info("J_FP = %.6f (%s), %d evaluations, %d matrix-vector products", res.J_FP,

@@ -38,7 +38,7 @@ ETD_DT_CAP = 5.0
 
 
 # ---- step size ----------------------------------------------------------------------
-def _ray_limit(lam: complex, method: str) -> float:
+def ray_limit(lam: complex, method: str) -> float:
     """Largest h such that s*lam lies in the method's stability region for all s <= h:
     the first positive root of |R(r e^{i arg lam})|^2 = 1, over |lam|. inf where
     Re lam >= 0 (a growing mode grows in the model too: nothing to check)."""
@@ -68,7 +68,7 @@ def _modes(params: ModelParams, fp=None) -> np.ndarray:
 
 def _limit(modes, method: str) -> tuple[float, complex]:
     """(largest stable dt, the eigenvalue that sets it)."""
-    limits = [(_ray_limit(lam, method), lam) for lam in modes]
+    limits = [(ray_limit(lam, method), lam) for lam in modes]
     return min(limits, key=lambda t: t[0])
 
 
@@ -83,7 +83,7 @@ def _bulk_radius(params: ModelParams) -> float:
     return float(np.sqrt(np.abs(np.linalg.eigvals(V)).max()))
 
 
-def _etd_growth(L: np.ndarray, D: np.ndarray, h: float) -> float:
+def etd_growth(L: np.ndarray, D: np.ndarray, h: float) -> float:
     """Spectral radius of one ETD4 step (stdnet.kernels.etd4's stages) on y' = L y + D y, L
     taken exactly and D as the explicit part: the linear stability of the split."""
 
@@ -110,7 +110,7 @@ def _etd_growth(L: np.ndarray, D: np.ndarray, h: float) -> float:
 def _etd_limit(params: ModelParams, fp=None) -> tuple[float, complex]:
     """(largest stable dt, the eigenvalue that sets it) of ETD4: the leaks, the depression
     mode and the rim of the bulk disc see RK4's region (L is zero on them at the fixed
-    point); the three homogeneous modes see the split scheme (_etd_growth), scanned up to
+    point); the three homogeneous modes see the split scheme (etd_growth), scanned up to
     ETD_DT_CAP."""
 
     p = params
@@ -127,7 +127,7 @@ def _etd_limit(params: ModelParams, fp=None) -> tuple[float, complex]:
     stiff = complex(ev[np.argmin(ev.real)])
     if np.all(ev.real < 0):
         for h in np.geomspace(0.01, min(best[0], ETD_DT_CAP), 60):
-            if _etd_growth(J - D, D, h) > 1.0 + 1e-12:
+            if etd_growth(J - D, D, h) > 1.0 + 1e-12:
                 return float(h), stiff
     return best if best[0] < ETD_DT_CAP else (ETD_DT_CAP, stiff)
 
@@ -204,7 +204,7 @@ def _intervals(cfg: dict) -> list:
     return out
 
 
-def _point_limits(cfg: dict, method: str) -> list[tuple]:
+def point_limits(cfg: dict, method: str) -> list[tuple]:
     """(largest stable dt, N, J0, the eigenvalue that sets it) at every simulated (N, J0)
     of a schema-valid config that has a homogeneous fixed point."""
 
@@ -234,7 +234,7 @@ def auto_dt(cfg: dict) -> float:
     limit over the simulated (N, J0), at most AUTO_DT_MAX, rounded down to divide every
     interval (_intervals). ValueError where no step qualifies."""
     method = cfg["simulation"]["method"]
-    limits = [b[0] for b in _point_limits(cfg, method)]
+    limits = [b[0] for b in point_limits(cfg, method)]
     x = min([AUTO_DT_MAX] + [AUTO_SAFETY[method] * d for d in limits])
     dt = _round_down(x, _intervals(cfg))
     if not (math.isfinite(dt) and dt > 0 and all(is_whole(t / dt) for t in _intervals(cfg))):
@@ -247,7 +247,7 @@ def dt_config_problems(cfg: dict) -> list[str]:
     at the point that needs the smallest dt, with a dt that suits them all."""
     sim = cfg["simulation"]
     method, dt = sim["method"], float(sim["dt"])
-    bad = [b for b in _point_limits(cfg, method) if dt > b[0]]
+    bad = [b for b in point_limits(cfg, method) if dt > b[0]]
     if not bad:
         return []
     dt_max, N, J0, lam = min(bad, key=lambda b: b[0])
