@@ -126,7 +126,6 @@ def _simulate_inputs(args) -> tuple[ModelParams, RunParams]:
 
 def _preflight_simulate(model: ModelParams, run: RunParams) -> None:
     """Step size and memory, before the network is built."""
-
     problem = dt_problem(model, run)
     if problem:
         raise InputError(problem)
@@ -147,7 +146,6 @@ def _preflight_simulate(model: ModelParams, run: RunParams) -> None:
 
 
 def _run_simulate(args) -> int:
-
     model, run = _simulate_inputs(args)
     _preflight_simulate(model, run)
     paths = [args.output] + ([args.checkpoint] if args.checkpoint else [])
@@ -178,7 +176,6 @@ def _add_fixed_point(p):
 
 
 def _run_fixed_point(args) -> int:
-
     model = _model_from(args)
     fp = homogeneous_fixed_point(model)
     ev = homogeneous_eigenvalues(model)
@@ -203,7 +200,6 @@ def _add_check(p):
 
 
 def _run_check(args) -> int:
-
 
     cfg = load_config_files(args.configfiles, schema_dir())
     problem = ownership_problem(cfg["results"])

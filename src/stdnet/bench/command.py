@@ -63,7 +63,6 @@ def _kernel(name: str):
 
 # ---- CLI ------------------------------------------------------------------------------
 def add_arguments(p: argparse.ArgumentParser) -> None:
-
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.epilog = "kernels:\n" + __doc__.split("KERNELS):\n\n")[1].split("\n\n")[0] + (
         "\n\nexamples (docs/performance.md):\n  stdnet bench --N 2000 --quick\n"
@@ -138,7 +137,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def _settle(args, ncpu: int) -> None:
     """The kernel's defaults for the options left unset, then every value checked."""
-
     if getattr(args, "backend", "cpu") == "cuda":
         _settle_cuda(args)
     d = DEFAULTS[args.kernel]
@@ -177,7 +175,6 @@ def _settle(args, ncpu: int) -> None:
 def _fits_in_memory(params) -> None:
     """Refuse a size whose network alone (the index pattern) exceeds this machine's memory,
     before a child tries to allocate it."""
-
     need = pattern_bytes(params.N, params.K_E + params.K_I, params.N_E, params.N_I)
     have = mem_available()
     if have and need > have:

@@ -106,7 +106,6 @@ def stable_dt(params, dt: float) -> float:
     """dt, or half the largest step RK4 takes stably at this (N, c) where dt is beyond it:
     a diverged state makes the GPU kernels return early, which would time nothing.
     (The time of a step does not depend on dt.)"""
-
     limit = max_stable_dt(params)
     return dt if dt < 0.9 * limit else 0.5 * limit
 
@@ -211,7 +210,6 @@ def _measure_gpu_N(N: int, c: float, opts) -> dict:
 
 
 def _measure_cpu_N(N: int, c: float, opts) -> dict:
-
     p = ModelParams(N=N, J0=opts.J0, c=c)
     dt = stable_dt(p, opts.dt)
     res = {"N": N, "c": c, "dt": dt}

@@ -47,7 +47,6 @@ def _tables(title: str, results: list[dict], header: str, row) -> str:
 
 # ---- lyapunov ------------------------------------------------------------------------
 def measure_lyapunov(opts, emit) -> dict:
-
     rk4, dt, steps = METHOD_CODES["rk4"], opts.dt, opts.steps
     qr_every = max(1, int(round(opts.qr_interval / dt)))
     rows = []
@@ -91,7 +90,6 @@ def report_lyapunov(results: list[dict], opts) -> str:
 
 # ---- stability -----------------------------------------------------------------------
 def measure_stability(opts, emit) -> dict:
-
     warm = ModelParams(N=200, J0=opts.J0, c=opts.c)
     rightmost_eigenvalues(jacobian_blocks(warm, build_network(warm, 1)), method="shift_invert")
     rows = []
@@ -140,7 +138,6 @@ LAYOUTS = {"E plain, I plain": (0, 0), "E packed, I plain": (1, 0),
 
 
 def measure_index_load(opts, emit) -> dict:
-
     rows = []
     for N in opts.N:
         p, net, y0, _ = network_and_state(N, opts)
@@ -175,7 +172,6 @@ def progress_index_load(row: dict) -> str:
 
 
 def report_index_load(results: list[dict], opts) -> str:
-
     def row(r):
         cells = [f"{r['gsyn'][k]:16.2f}{'*' if k == r['pick'] else ' '}" for k in LAYOUTS]
         return (f"{r['N']:7d} {r['state']:>8} {r['E_rates_bytes'] / 1024:6.0f}Ki  "

@@ -77,7 +77,6 @@ def bandwidth_probe(nbytes: int, repeats: int) -> float:
 
 def measure_N(N: int, opts) -> dict:
     """All timings for one N at the current thread count."""
-
     p = ModelParams(N=N, J0=opts.J0, c=opts.c)
     t0 = time.perf_counter()
     net = build_network(p, opts.seed)

@@ -37,7 +37,6 @@ def best_of(timers: dict, repeats: int) -> dict:
 def network_and_state(N: int, opts):
     """(params, network, state, seconds to build the network): the network of --seed at
     --J0, --c, and its homogeneous fixed point kicked by 0.1 Gaussian noise in h."""
-
     p = ModelParams(N=N, J0=opts.J0, c=opts.c)
     t0 = time.perf_counter()
     net = build_network(p, opts.seed)
@@ -48,7 +47,6 @@ def network_and_state(N: int, opts):
 def kicked_state(params) -> np.ndarray:
     """The state every benchmark times from: the homogeneous fixed point, its inputs h
     kicked by 0.1 Gaussian noise (a fixed stream, the same for every baseline)."""
-
     y0 = homogeneous_fixed_point(params).state(params)
     y0[: params.N] += 0.1 * np.random.default_rng(0).standard_normal(params.N)
     return y0

@@ -393,7 +393,6 @@ def per_N_terms(table, floor_factor: float):
     detected: |mean| >= floor_factor x detect_limit (terms without a floor always are; for
     a fraction 1 - measured/shared, |1 - mean|: the measured covariance is detected).
     n_batches: the fewest batches of the realizations."""
-
     rows = []
     for (J0, N), g in table.groupby(["J0", "N"]):
         for a in ("E", "I"):
@@ -469,7 +468,6 @@ def fit_terms(per, use_single: bool = False):
     """Both models (power law, a + b N^-1/2) for every (J0, target, block, term) over the
     points of `fit_points`, weighted by their sampling errors (se of per_N_terms; the
     detection limits are not errors and do not enter)."""
-
     fits = []
     if per.empty:
         return pd.DataFrame()

@@ -240,7 +240,6 @@ def input_autocovariance(h: np.ndarray, n_lags: int) -> tuple[np.ndarray, np.nda
     """(temporal, full) autocovariance of the inputs h (time x neurons), averaged
     over neurons: temporal about each neuron's own mean (decays to 0), full about
     the grand mean (keeps the static, quenched part, like the DMF's Delta)."""
-
     temporal = ensemble_autocovariance(h.T, n_lags, mean=h.mean(axis=0)[:, None])
     full = ensemble_autocovariance(h.T, n_lags, mean=h.mean())
     return temporal, full
@@ -259,7 +258,6 @@ def write_inputs(path, rec: dict, stats: dict, params: ModelParams, seed: int, s
                  groups: dict | None = None) -> None:
     """Recording, statistics, input autocovariances and further `groups` of datasets
     (e.g. spectra) of one run (HDF5, atomic)."""
-
     nE = int(rec["n_E"])
     with io.atomic_h5(path) as f:
         io.write_params(f, params, seed)

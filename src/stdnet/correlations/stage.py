@@ -90,7 +90,6 @@ def analyse_recordings(paths, cfg: dict) -> dict:
 def write_tables(paths, res: dict) -> None:
     """The tables of `analyse_recordings` (CSV) and its verdict (text), each atomically;
     paths: a mapping (or Snakemake's output) with the names of TABLES and "verdict"."""
-
     for name in TABLES:
         write_table(res[name], paths[name])
     with atomic_path(paths["verdict"]) as tmp:

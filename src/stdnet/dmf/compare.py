@@ -114,7 +114,6 @@ def simulation_observables(sim: dict) -> dict:
 def recorded_decorrelation_times(sim: dict, max_lag: float) -> dict:
     """Decorrelation time (docs/dmf.md) per population from the recorded h traces
     after the transient (a few neurons; nan where they do not fluctuate)."""
-
     t = sim["time"]
     keep = t >= sim["t_transient"]
     h = sim["recorded"]["h"][keep]
@@ -282,7 +281,6 @@ def compare(solutions, simulations, inputs: dict, read_recording, *, model_I0: f
     autocovariances and params suffice); read_recording: path -> read_inputs dict with
     the h traces, called only for the recordings of Fig 5's panels; model_I0: the I0 of
     the simulations; corr_max_lag: the lag window of the recorded decorrelation times."""
-
     solved = {}
     for d in solutions:
         info = d["info"]

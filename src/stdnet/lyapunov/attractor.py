@@ -212,7 +212,6 @@ def network_stepper(params, net, method: str):
     """step(z, h) for check_cycle: one trajectory step of the simulation's integrator
     (stdnet.kernels.cpu RK4 / Euler, or stdnet.kernels.etd4 ETD4) of any size h; False when the
     state went non-finite."""
-
     args = kernel_args(params, net)
     if method == expint.METHOD:
         work, code, kernel = expint.make_work(params), expint.METHOD_CODE, expint.advance

@@ -35,7 +35,6 @@ CHECKPOINT_FORMAT = 1  # raise when the checkpoint layout changes: old ones are 
 def write_state(st: SpectrumState, path, fingerprint: dict, n_step: int, dt: float,
                 phase: str) -> None:
     """Write the state to `path` atomically (temporary file, then os.replace)."""
-
     k = st.interval
     with io.atomic_h5(path) as f:
         io.write_attrs(f, {"format": CHECKPOINT_FORMAT, "interval": k,
@@ -52,7 +51,6 @@ def read_state(cls, path) -> tuple[SpectrumState, dict]:
     """The state (an instance of cls) saved at `path` and the fingerprint it was saved with;
     CheckpointError when it cannot be read (whether its fingerprint fits is the caller's
     to judge)."""
-
     try:
         with io.open_h5(path, kind="checkpoint",
                         hint="the run that finds it starts again from t = 0") as f:

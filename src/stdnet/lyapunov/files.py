@@ -66,7 +66,6 @@ def write_lyapunov(path, res: LyapunovResult, params, settings, seed: int,
     when onset_lyapunov made one, the chaos decision; cycle_* (stdnet.lyapunov.attractor.CycleCheck's
     fields) when the periodic-orbit check ran.
     """
-
     ky, ky_complete = res.kaplan_yorke()
     with io.atomic_h5(path) as f:
         io.write_params(f, params, seed)
@@ -148,7 +147,6 @@ def lyapunov_table(paths):
     written before these were recorded); cycle_found and cycle_period (τ) when the
     periodic-orbit check certified an orbit (False / NaN otherwise).
     """
-
     rows = []
     for path in paths:
         d = read_lyapunov(path)

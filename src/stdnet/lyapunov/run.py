@@ -173,7 +173,6 @@ def spectrum_run(section: dict, J0: float | None, N: int | None) -> bool:
 
 def _stepper(params, net, settings: LyapunovSettings, seed: int):
     """The tangent stepper of one run (m capped at the phase-space dimension), logged."""
-
     m = min(int(settings.n_exponents), params.dim)
     log.info("N=%d J0=%g seed=%d: %d exponents, delta_t=%g, align %g + average %g tau, CI %s",
              params.N, params.J0, seed, m, settings.delta_t, settings.t_align,
@@ -186,7 +185,6 @@ def _stepper(params, net, settings: LyapunovSettings, seed: int):
 
 def _basis(params, stepper, seed: int) -> np.ndarray:
     """The seed's starting tangent basis (its own "tangent_basis" stream)."""
-
     return random_basis(params.dim, stepper.m, rng(seed, "tangent_basis"))
 
 
@@ -258,7 +256,6 @@ def run_until_decided(runner, settings: LyapunovSettings, n_align: int, n_max: i
     run "not chaotic" there
     (lambda_max of a stable orbit is 0). Once past the first look the check is not
     repeated: a run resumed from a later checkpoint has had it, without success."""
-
     st = runner.st
     looks = settings.looks(n_max)
     level = settings.look_confidence(looks)
@@ -381,7 +378,6 @@ def lyapunov_of_simulation(sim: dict, params: ModelParams, section: dict, simula
     `simulation`. The tangent dynamics is float64 whatever the simulation's precision.
     Checkpoints every lyapunov.checkpoint_interval at checkpoint_path (onset_lyapunov).
     """
-
     settings = LyapunovSettings.from_config(section, simulation, J0=params.J0, N=params.N)
     y0, observables = simulation_start(sim, params, source)
     res, _ = onset_lyapunov(params, build_network(params, seed), y0, settings, seed,

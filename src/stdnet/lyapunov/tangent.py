@@ -265,7 +265,6 @@ def network_divergence(params, y) -> float:
     The h rows have no self-coupling (no autapses), so their diagonal is -1/tau_a;
     the x rows contribute -(1/tau_D + u phi(h_j)).
     """
-
     p = params
     nu_E = phi(p.transfer, np.asarray(y[:p.N_E], dtype=float))
     return float(-p.N_E / p.tau_E - p.N_I / p.tau_I - p.N_E / p.tau_D - p.u * nu_E.sum())

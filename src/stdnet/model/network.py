@@ -111,7 +111,6 @@ class Network:
 
     def adjacency(self) -> "scipy.sparse.csr_matrix":  # noqa: F821
         """The N x N 0/1 adjacency a_ij (row i receives from column j), as scipy CSR."""
-
         N = self.N
         rows = np.repeat(np.arange(N), self.K_E + self.K_I)
         cols = np.concatenate(

@@ -87,7 +87,6 @@ FP_PENALTY = 4.0  # chi^2 cost of calling a probe below the onset a fixed point 
 def t_quantile(q: float, dof: float) -> float:
     """The q quantile of Student's t with dof degrees of freedom (normal for dof = inf);
     cached: the synthetic study asks for the same few thousands of times."""
-
     return float(stats.norm.ppf(q) if math.isinf(dof) else stats.t.ppf(q, dof))
 
 

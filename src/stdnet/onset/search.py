@@ -95,7 +95,6 @@ class Probe:
     @property
     def se(self) -> float:
         """Standard error of lambda_max (inf where the run has no interval)."""
-
         return se_from_half_width(self.half_width, self.n_batches, self.ci_envelope)
 
 
@@ -311,14 +310,12 @@ def read_search(path) -> OnsetSearch:
 
 
 def write_search(path, search: OnsetSearch) -> None:
-
     write_text(path, search.to_json())  # atomic; a full disk is an errors.OutputError
 
 
 def probe_from_lyapunov(path, step: int, zero_tol: float) -> Probe:
     """The judged probe of one lyapunov.h5: its recorded decision (or the rule applied to
     its lambda_max and CI half width when the file predates recorded decisions)."""
-
     d = read_lyapunov(path)
     s = d["summary"]
     lam, half = float(s["lambda_max"]), float(s["lambda_max_ci"])
@@ -336,14 +333,12 @@ def probe_from_lyapunov(path, step: int, zero_tol: float) -> Probe:
 
 def onset_table(searches, estimator: str = "crossing") -> "pandas.DataFrame":  # noqa: F821
     """J_ch per realization: one `OnsetSearch.row` per search."""
-
     check_estimator(estimator)
     return pd.DataFrame([s.row(estimator) for s in searches])
 
 
 def probes_table(searches) -> "pandas.DataFrame":  # noqa: F821
     """Every probe of every search (grid runs have step 0), one row each."""
-
     rows = [{"N": s.N, "seed": s.seed, **asdict(p), "se": p.se}
             for s in searches for p in s.probes]
     return pd.DataFrame(rows, columns=["N", "seed", "J0", "decision", "lambda_max",

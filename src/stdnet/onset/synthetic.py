@@ -79,7 +79,6 @@ def synthetic_judge(sc: Scenario, Jc: float, rng, *, t_average: float = 200.0,
     """judge(J0) -> stdnet.onset.search.Probe mimicking onset_lyapunov on the curve `sc` with
     onset Jc: averages of t_average segments, decision after each, extended (same run:
     the segment means accumulate) while undecided, at most max_extensions times."""
-
     def judge(J0):
         lam = sc.lam(J0, Jc)
         fixed_point = lam < 0

@@ -141,7 +141,6 @@ class CpuEngine:
     def sample(self, st: SimState, rec_E: np.ndarray, rec_I: np.ndarray, count: int):
         """(population means, h, nu, x of the recorded neurons rec_E, rec_I); with count > 0
         Welford's running statistics take it as sample `count`."""
-
         p = self.p
         N, N_E = p.N, p.N_E
         h = st.y[:N]

@@ -67,7 +67,6 @@ def jfp_memory_mb(params: ModelParams, method: str, dense_max_N: int = AUTO_DENS
     Jacobian and its eig (~40 bytes per N^2). Matrix-free: the Krylov basis (twice, for
     the restart), the Ritz and warm-start vectors: ~2 (m + 1) + 60 vectors of N + N_E.
     """
-
     if jfp_method(method, params.N, dense_max_N) != "matrix_free":
         return int(40e-6 * params.N ** 2) + 1
     m = KRYLOV_DIM if krylov_dim is None else int(krylov_dim)
@@ -214,7 +213,6 @@ def search_realization(params: ModelParams, seed: int, *, J0_range, J0_start, st
     the solver used. InputError names the argument (J0_range, tol, method) before any
     work.
     """
-
     N, seed = params.N, int(seed)
     lo, hi = J0_range
     if not lo < hi:

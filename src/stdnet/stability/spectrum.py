@@ -244,7 +244,6 @@ def polish_fixed_point(params: ModelParams, net: Network, y0: np.ndarray, tol: f
 
     Returns (y, max |F(y)|); raises RuntimeError if it does not reach `tol`.
     """
-
     y = np.array(y0, dtype=np.float64)
     res = np.inf
     for it in range(maxiter):

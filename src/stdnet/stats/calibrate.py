@@ -68,7 +68,6 @@ def linear_calibration(X, se, nu, level: float = 0.95, M: int = N_CAL, seed: int
     quantile of each delta column), ok (False when X' W X is singular in the draws: the
     thresholds then fall back to the chi^2_1 quantile).
     """
-
     X = np.asarray(X, float)
     K, p = X.shape
     rng = np.random.default_rng(seed)
@@ -142,7 +141,6 @@ def profile_w_inf(x, y, W, w_values, beta_bounds, grid: int = BETA_GRID) -> np.n
 
 def profile_beta(x, y, W, betas, offset: bool) -> np.ndarray:
     """chi^2 of w_inf + a x^-beta (or a x^-beta) at each fixed beta (w_inf, a profiled)."""
-
     return beta_profile(x, y, W, np.atleast_1d(np.asarray(betas, float)), offset)[2]
 
 
@@ -154,7 +152,6 @@ def profile_interval(fun, est: float, level_value: float, lo_lim: float, hi_lim:
     Returns (lo, hi, lo_open, hi_open): an end that reaches its limit without crossing is the
     limit itself (-inf / inf for infinite limits) and flagged open.
     """
-
     g = lambda t: float(fun(t)) - level_value  # noqa: E731
     ends = []
     for sign, lim in ((-1, lo_lim), (1, hi_lim)):

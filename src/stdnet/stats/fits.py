@@ -57,14 +57,12 @@ _GRID = 160  # grid points of the profile scan over the exponent
 @functools.lru_cache(maxsize=64)
 def normal_quantile(level: float) -> float:
     """z such that +- z holds `level` of a standard normal."""
-
     return float(stats.norm.ppf(0.5 + level / 2))
 
 
 def chi2_sf(stat: float, dof: int) -> float:
     """P(chi^2_dof > stat): the lack-of-fit p of a chi^2, or a likelihood-ratio test's p;
     NaN for dof <= 0 (an exact fit is not tested)."""
-
     return float(stats.chi2.sf(stat, dof)) if dof > 0 else math.nan
 
 
@@ -119,7 +117,6 @@ def _prepare(x, y, se):
 
 def _wls(X: np.ndarray, y: np.ndarray, se: np.ndarray, level: float) -> dict:
     """Weighted (or, without usable se, ordinary) least squares of y on the columns of X."""
-
     n, k = X.shape
     weighted = bool(np.all(np.isfinite(se)) and np.all(se > 0))
     w = 1.0 / se ** 2 if weighted else np.ones(n)
@@ -237,7 +234,6 @@ def fit_free_power(x, y, se, model: str, beta_bounds=(0.05, 4.0), x_ref: float =
     are not separately identified), chi2 and notes (a list of remarks: identifiability,
     beta at a bound). Raises one of FIT_ERRORS when the fit fails.
     """
-
     W = 1.0 / se ** 2
     x = x / x_ref
     notes = []

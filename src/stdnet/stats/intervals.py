@@ -62,7 +62,6 @@ MAX_BATCHES = 30  # more data: longer batches, not more of them
 def sample_mean(values, level: float = 0.95) -> dict:
     """n, mean, sd (ddof 1), standard error and `level` t-interval (lo, hi) of the mean of
     independent values; NaN where n is too small (mean: n = 0, the rest: n < 2)."""
-
     values = np.asarray(values, dtype=float)
     n = int(values.size)
     mean = float(values.mean()) if n else math.nan
@@ -101,7 +100,6 @@ def block_ci(series: np.ndarray, n_blocks: int, confidence: float = 0.95):
     the CI only); the half width is t_{(1+c)/2, B-1} sd(block means) / sqrt(B).
     Needs at least 2 blocks of at least one sample; otherwise the half width is inf.
     """
-
     series = np.asarray(series, dtype=float)
     mean = series.mean(axis=0)
     n = series.shape[0]
@@ -152,7 +150,6 @@ def batch_means_ci(series, confidence: float = 0.95, *, k: float = K_BATCH,
     width t_{(1+confidence)/2, B-1} sd(batch means) / sqrt(B), or inf when
     B < min_batches.
     """
-
     if not 0 < confidence < 1:
         raise ValueError(f"confidence: invalid value {confidence!r}; allowed: a number in (0, 1)")
     if not k > 0:

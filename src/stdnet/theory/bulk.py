@@ -164,7 +164,6 @@ def bulk_edge_curves(params: ModelParams, N_values, J0_range, n_J0: int = EDGE_C
     """The predicted bulk edge at n_J0 points of J0_range for each N: DataFrame N, J0,
     edge_re, edge_im (bulk_edge: the rightmost point of the bulk and its frequency, at the
     homogeneous fixed point followed by continuation in J0)."""
-
     rows = []
     J0s = np.linspace(*J0_range, n_J0)
     for N in N_values:

@@ -138,7 +138,6 @@ def check_covers(regimes: pd.DataFrame, table: pd.DataFrame | None, name: str,
     the J0 grid for a missing realization, which is right for a partial table by design
     but silently wrong for a table older than the grid (seen: jfp.csv without N = 4000 after
     the grid grew, and J_FP = 0.9 from the grid at every seed)."""
-
     if table is None:
         return
     have = set(zip(table["N"].astype(int), table["seed"].astype(int)))

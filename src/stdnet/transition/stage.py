@@ -36,7 +36,6 @@ def bulk_reference(model: dict, N, J0_range) -> tuple[dict, pd.DataFrame]:
     """The bulk theory's N -> inf limit of J_FP (transition.width.bulk_limit) and its J_FP(N) on 25
     geometric sizes from min(N)/2 to 4 max(N) (columns N, J_FP, J_FP_inf), for the model
     constants of config section `model`."""
-
     J0_range = tuple(J0_range)
     Ns = np.asarray(N, dtype=float)
     # the bulk theory replaces N and J0 at every size and coupling it evaluates
@@ -69,7 +68,6 @@ def analyse_transition(trans: pd.DataFrame, model, J0_range, width: dict) -> dic
 def write_results(paths, res: dict) -> None:
     """The files of the module docstring, each atomically, for the keys of FILES that
     `paths` (a mapping, or Snakemake's output) has."""
-
     tables = {"table": res["trans"], "per_N": res["per_N"],
               "fit": res["fits"].drop(columns=["cov"], errors="ignore"), "lrt": res["lrt"],
               "limits": pd.DataFrame([res["jch_fit"], res["jfp_fit"]]), "bulk": res.get("bulk")}

@@ -137,7 +137,6 @@ def bulk_limit(model, N_values=(10 ** 7, 10 ** 8, 10 ** 9), J0_range=(0.3, 2.0))
     exponent g, J_inf (the extrapolation), J_last (the value at the largest N). With the
     default parameters J_FP converges like N^-1/2 and J_inf is about 0.711.
     """
-
     N_values = [int(n) for n in N_values]
     J = [bulk_jfp(model, n, J0_range)[0] for n in N_values]
     out = {"N": N_values, "J_FP": J, "J_last": J[-1], "exponent": math.nan, "J_inf": J[-1]}
@@ -154,7 +153,6 @@ def bulk_limit(model, N_values=(10 ** 7, 10 ** 8, 10 ** 9), J0_range=(0.3, 2.0))
 def bulk_curve(model, N_values, J0_range=(0.3, 2.0)) -> pd.DataFrame:
     """The bulk theory's J_FP(N) at the given sizes: DataFrame N, J_FP (for fig_width;
     model: ModelParams, its N and J0 are replaced)."""
-
     return pd.DataFrame({"N": [int(n) for n in N_values],
                          "J_FP": [bulk_jfp(model, int(n), J0_range)[0] for n in N_values]})
 

@@ -493,7 +493,6 @@ def fit_limit(per_N: pd.DataFrame, quantity: str = "J_ch", bulk_limit: float | N
     (two-sided normal, Wald), bulk_in_ci (bulk_limit within the calibrated interval: the
     verdict's test), bulk_in_wald_ci, bulk_in_boot_ci (when there is one), statement.
     """
-
     fN = bulk_function(bulk_curve) if bulk_limit is not None and np.isfinite(bulk_limit) \
         else None
     name = {"J_ch": "J_c(∞)", "J_FP": "J_FP(∞)"}.get(quantity, f"{quantity}(∞)")

@@ -303,7 +303,6 @@ def calibration_study(n_sim: int, seed: int = 0, design=PLANNED_DESIGN, w_inf: f
     numpy (no measurement floors; about 3x faster, for the calibration tests' larger counts).
     Each study's calibration draws are seeded from `seed` and the study index.
     """
-
     m = {**MEASURED, **(measured or {})}
     beta = m["beta"] if beta is None else beta
     rng = np.random.default_rng(seed)
@@ -396,7 +395,6 @@ def detectable_w_inf(per_N: pd.DataFrame, fits: pd.DataFrame, power: float = 0.8
     finite lower end). Returns dict: w_inf (the detectable offset), power, n_sim, a, beta,
     shape ('power' or 'offset'), N, n, undetermined (why not, '' when determined).
     """
-
     out = {"w_inf": math.nan, "power": power, "n_sim": int(n_sim), "a": math.nan,
            "beta": math.nan, "shape": "", "N": (), "n": (), "undetermined": ""}
     by = {r["model"]: r for r in fits.to_dict("records") if r["ok"]}

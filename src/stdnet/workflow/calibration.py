@@ -43,7 +43,6 @@ def priced_jobs(cfg: dict) -> pd.DataFrame:
     seed, kind ('grid' or 'probe'), wall_s, cpu_s (benchmark file) and pred_s (the model's
     price at speed 1). Lyapunov jobs whose lyapunov.h5 cannot be read (still running, or
     redone since, another point's) are left out."""
-
     cm = CostModel({**cfg, "machine": {**cfg.get("machine", {}), "speed": 1.0}})
     root = Path(cfg["results"])
     grid = {float(j) for j in cfg["grid"]["J0"]}
@@ -110,7 +109,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-
     if not args.min_seconds >= 0:
         raise InputError(f"--min-seconds: invalid value {args.min_seconds}; allowed: >= 0")
     cfg = load_config_files(args.configfiles, schema_dir())

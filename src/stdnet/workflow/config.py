@@ -186,7 +186,6 @@ def load_schema(schema_dir) -> dict:
 def _defaults_from_dataclasses(schema: dict) -> None:
     """The defaults of `model` and `simulation` are the dataclasses' (one source): the
     schema fragments describe types and ranges only."""
-
     for section, cls in (("model", ModelParams), ("simulation", RunParams)):
         props = schema["properties"].get(section, {}).get("properties", {})
         for f in dataclasses.fields(cls):
@@ -330,7 +329,6 @@ def validate_config(config: dict, schema_dir) -> dict:
 def _resolve_auto_dt(cfg: dict) -> list[str]:
     """simulation.dt: auto becomes a number here, once, so that every rule, fingerprint
     and cost estimate sees the same step (stdnet.workflow.preflight.auto_dt)."""
-
     try:
         cfg["simulation"]["dt"] = auto_dt(cfg)
     except ValueError as e:
@@ -400,7 +398,6 @@ def _lyapunov_problems(cfg: dict) -> list[str]:
     """The lyapunov section as the lyapunov jobs will read it (LyapunovSettings: times that
     are whole multiples of simulation.dt and delta_t, cycle_check above its settling time):
     refused here rather than by every job after the simulations have run."""
-
     try:  # simulation.dt is a number here (validate_config resolves `auto` first)
         LyapunovSettings.from_config(cfg.get("lyapunov", {}), cfg.get("simulation", {}))
     except (ValueError, TypeError) as e:

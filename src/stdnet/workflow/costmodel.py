@@ -224,7 +224,6 @@ def tangent_cost(m: int, pattern: int, cache: int = PATTERN_CACHE_BYTES) -> floa
     """Trajectory steps per tangent step with m vectors, on the path TangentStepper takes:
     the fused step's measured cost (m <= NARROW_MAX), else one pass per chunk of 8 (the
     slower costs once the `pattern` bytes exceed `cache`)."""
-
     dram = pattern > cache
     if tangent_path(m) == "fused":
         return (TANGENT_FUSED_DRAM if dram else TANGENT_FUSED)[record_width(m)]
@@ -322,7 +321,6 @@ class CostModel:
 
     # -- helpers --------------------------------------------------------------------
     def params(self, N, J0=1.0):
-
         return ModelParams.from_config(self.config["model"], N=positive_int("N", int(N)),
                                        J0=float(J0))
 
@@ -357,7 +355,6 @@ class CostModel:
     def exponents(self, J0, N=None) -> int:
         """m of a lyapunov run: spectrum_exponents at the J0 of lyapunov.spectrum_J0 (up to
         lyapunov.spectrum_N_max), as stdnet.lyapunov.run.spectrum_run decides."""
-
         ly = self.config["lyapunov"]
         if spectrum_run(ly, J0, N):
             return int(ly["spectrum_exponents"])
@@ -394,7 +391,6 @@ class CostModel:
                        gpus=int(self.on_gpu))
 
     def _jfp_search(self, N, **_) -> JobCost:
-
         jfp = self.config["stability"]["jfp"]
         p, K, _ = self._network(N)
         s = EXPECTED_STARTUP_S + jfp_products(p.N) * (JFP_PRODUCT_S + p.N * K / MATVEC_RATE)
@@ -402,7 +398,6 @@ class CostModel:
         return JobCost(s, s, mem, threaded=True)
 
     def _jacobian_spectrum(self, N, **_) -> JobCost:
-
         jfp = self.config["stability"]["jfp"]
         p = self.params(N)
         solves = len(self.config["stability"]["spectrum"]["J0"]) * len(jfp["targets_im"])
@@ -435,7 +430,6 @@ class CostModel:
         return JobCost(s, s, self._run_mem(h["N"]) + dense)
 
     def _dmf_solve(self, N=None, **_) -> JobCost:
-
         st = DMFSettings.from_config(self.config["dmf"]["solver"],
                                      tau_D=self.config["model"]["tau_D"])
         size = embedding_size(st.n_points, st.n_lags - 1)
@@ -473,7 +467,6 @@ class CostModel:
 def stage_jobs(model: CostModel, probes: int) -> list[tuple]:
     """(rule, wildcards) of every heavy job the config's stages run; onset probes counted
     at `probes` per realization, each a simulation and lyapunov.n_exponents exponents."""
-
     cfg = model.config
     stages = set(cfg["stages"])
     onset = cfg["transition"]["onset"]["search"] and stages & {"onset", "transition"}
@@ -514,7 +507,6 @@ def sweep_jobs(config: dict, probes_per_realization: int = 0):
     held (threads x wall time, i.e. the work over PARALLEL_EFFICIENCY on more than one
     thread), its threads, first-attempt runtime request (h) and mem_mb. sweep_by_rule and
     sweep_cost group these rows, so their totals are the same."""
-
     model = CostModel(config)
     rows = []
     for rule, wc in stage_jobs(model, probes_per_realization):
@@ -547,7 +539,6 @@ def sweep_cost(config: dict, probes_per_realization: int = 0) -> pd.DataFrame:
     grouped by N, so that its total is costmodel.sweep_by_rule's. Columns: jobs, expected
     core-hours (cores held) of simulate, lyapunov and the other rules, their sum core_h and
     the worst case; N sorted, the jobs of the whole sweep (N "-") and the DMF's N = inf last."""
-
     jobs = sweep_jobs(config, probes_per_realization)
     kind = jobs["rule"].where(jobs["rule"].isin(["simulate", "lyapunov"]), "other")
     for k in ("simulate", "lyapunov", "other"):

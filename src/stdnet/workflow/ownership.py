@@ -62,7 +62,6 @@ def ownership_problem(results) -> str | None:
 def claim(results) -> bool:
     """Create the folder if needed and write the marker (stdnet version, date) unless it is
     there. Returns True when the marker was written now."""
-
     folder = Path(results)
     if (folder / MARKER).is_file():
         return False

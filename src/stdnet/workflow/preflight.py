@@ -58,7 +58,6 @@ def ray_limit(lam: complex, method: str) -> float:
 def _modes(params: ModelParams, fp=None) -> np.ndarray:
     """The 3 homogeneous eigenvalues and the single-neuron leaks (-1/tau_E, -1/tau_I,
     -1/tau_D - u nu_E)."""
-
     p = params
     fp = homogeneous_fixed_point(p) if fp is None else fp
     ev = np.linalg.eigvals(homogeneous_jacobian(p, fp))
@@ -86,7 +85,6 @@ def _bulk_radius(params: ModelParams) -> float:
 def etd_growth(L: np.ndarray, D: np.ndarray, h: float) -> float:
     """Spectral radius of one ETD4 step (stdnet.kernels.etd4's stages) on y' = L y + D y, L
     taken exactly and D as the explicit part: the linear stability of the split."""
-
     n = L.shape[0]
 
     def phis(A):
@@ -112,7 +110,6 @@ def _etd_limit(params: ModelParams, fp=None) -> tuple[float, complex]:
     mode and the rim of the bulk disc see RK4's region (L is zero on them at the fixed
     point); the three homogeneous modes see the split scheme (etd_growth), scanned up to
     ETD_DT_CAP."""
-
     p = params
     fp = homogeneous_fixed_point(p) if fp is None else fp
     J = homogeneous_jacobian(p, fp)
@@ -207,7 +204,6 @@ def _intervals(cfg: dict) -> list:
 def point_limits(cfg: dict, method: str) -> list[tuple]:
     """(largest stable dt, N, J0, the eigenvalue that sets it) at every simulated (N, J0)
     of a schema-valid config that has a homogeneous fixed point."""
-
     out = []
     for N, J0s in sorted(SweepPlan(cfg).simulated_points().items()):
         J0s = sorted(J0s)
@@ -295,7 +291,6 @@ def memory_problems(config: dict, available_mb: float | None, executor: str = "l
     """The heavy jobs of a validated config whose memory request (costmodel, first attempt)
     exceeds `available_mb` (a node's memory on a cluster): one message per rule, at its
     largest job. [] where available_mb is None (unknown)."""
-
     if not available_mb:
         return []
     model = CostModel(config)
@@ -332,7 +327,6 @@ def memory_problems(config: dict, available_mb: float | None, executor: str = "l
 def recording_dominates(params: ModelParams, run: RunParams) -> bool:
     """The simulation's recorded samples are more than half of its memory: the advice is
     then a shorter t_record or a longer record_interval, not a smaller network."""
-
     return (recording_bytes(params.N_E, params.N_I, run)
             > 0.5 * simulation_memory_bytes(params, run))
 
@@ -340,7 +334,6 @@ def recording_dominates(params: ModelParams, run: RunParams) -> bool:
 def check_memory(config: dict, available_mb: float | None = None, executor: str = "local") -> None:
     """Raise ResourceError listing memory_problems (available_mb None and executor local:
     this machine's memory)."""
-
     if available_mb is None and executor == "local":
         available_mb = machine_memory_mb()
     problems = memory_problems(config, available_mb, executor)

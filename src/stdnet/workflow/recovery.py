@@ -87,7 +87,6 @@ def set_damaged_aside(results) -> list[tuple[Path, str, Path]]:
 # time and content at the start and, after a failure, gives an unchanged file its old time.
 def snapshot(folders) -> dict[str, tuple[int, str]]:
     """Modification time (ns) and SHA-256 of every file under `folders`."""
-
     out = {}
     for folder in folders:
         for path in sorted(Path(folder).rglob("*")):
@@ -100,7 +99,6 @@ def snapshot(folders) -> dict[str, tuple[int, str]]:
 def restore_times(before: dict[str, tuple[int, str]]) -> list[str]:
     """Give every file whose content equals its snapshot its snapshot time back; returns
     the files touched."""
-
     touched = []
     for name, (mtime_ns, digest) in before.items():
         path = Path(name)

@@ -18,7 +18,6 @@ from stdnet.model.params import ModelParams, RunParams
 
 
 def set_threads(n: int) -> None:
-
     numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))
 
 
@@ -28,7 +27,6 @@ def limit_blas_threads(n: int) -> int:
     factorisations here are run one job per core; idle BLAS threads spin and slow
     everything down on a shared machine. Returns how many libraries were set (0 where
     none is loaded yet)."""
-
     threadpool_limits(limits=int(n), user_api="blas")  # not restored: kept until exit
     return sum(1 for lib in threadpool_info() if lib.get("user_api") == "blas")
 
@@ -42,7 +40,6 @@ def exit_cleanly_on_sigterm() -> None:
 def run_params(snakemake):
     """The RunParams of a rule: its params.simulation plus simulation.backend from the
     config (kept out of the params, common.smk: simulation_settings)."""
-
     backend = snakemake.config.get("simulation", {}).get("backend", "cpu")
     return RunParams.from_config({**snakemake.params.simulation, "backend": backend})
 

@@ -35,7 +35,6 @@ def point_status(run_dir, name: str, log_path=None) -> str:
     """Status of the output `name` of one grid point: done | corrupt (the file is there but
     unreadable, truncated or foreign) | failed | incomplete (killed, or still running) |
     not run (no trace of it)."""
-
     run_dir = Path(run_dir)
     out = run_dir / name
     if out.exists():
@@ -120,7 +119,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args) -> int:
     """Print the status of every per-point output of the config (stage_outputs); exit 9
     (NOT_DONE) unless all are done."""
-
     cfg = load_config_files(args.configfiles, schema_dir())
     results = args.results or cfg["results"]
     if os.path.exists(results) and not os.path.isdir(results):

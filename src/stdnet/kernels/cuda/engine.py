@@ -157,7 +157,6 @@ class CudaEngine:
     def sample(self, state, rec_E: np.ndarray, rec_I: np.ndarray, count: int):
         """(population means, h, nu, x of the recorded neurons rec_E, rec_I) of the current
         state; with count > 0 the per-neuron statistics take it as their count-th sample."""
-
         p, z = self.p, self.buf[self.cur]
         st = self.stats
         K.record[K.blocks(self.partial.shape[0]), K.THREADS](
