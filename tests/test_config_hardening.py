@@ -336,13 +336,12 @@ def test_simulation_memory_prediction_matches_tracemalloc(run):
 
 
 def test_points_without_a_fixed_point_are_skipped(monkeypatch):
-    import stdnet.theory.meanfield as mf
-
     def fail(*args, **kwargs):
         raise RuntimeError("homogeneous fixed point did not converge")
 
-    monkeypatch.setattr(mf, "homogeneous_fixed_point", fail)
-    monkeypatch.setattr(mf, "fixed_point_branch", fail)
+    # the solvers as preflight holds them (stdnet.theory.meanfield's, imported by name)
+    monkeypatch.setattr(preflight, "homogeneous_fixed_point", fail)
+    monkeypatch.setattr(preflight, "fixed_point_branch", fail)
     assert preflight.dt_problem(ModelParams(N=2000, J0=200.0), RunParams(dt=0.5)) is None
     cfg = copy.deepcopy(DEFAULT)
     _j0(200)(cfg, None)

@@ -237,13 +237,13 @@ def test_divergence(tmp_path, capsys):
 
 
 def test_no_fixed_point(capsys, monkeypatch):
-    import stdnet.theory.meanfield as mf
+    import stdnet.cli as cli
     from stdnet.files.errors import FixedPointError
 
     def fail(*a, **k):
         raise FixedPointError("homogeneous fixed point did not converge for N=100, J0=0.5")
 
-    monkeypatch.setattr(mf, "homogeneous_fixed_point", fail)
+    monkeypatch.setattr(cli, "homogeneous_fixed_point", fail)  # the solver as the CLI holds it
     _expect(capsys, ["fixed-point", "--N", "100", "--J0", "0.5"], ["did not converge"], 4)
 
 

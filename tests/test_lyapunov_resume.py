@@ -222,12 +222,12 @@ def test_checkpoint_of_the_block_path_is_not_resumed_by_a_fused_run(
     """The two paths agree only to round-off, so a checkpoint written by the block path
     (e.g. before the fused path existed) is refused by a fused run, with a WARNING naming
     tangent_path; the run starts from 0 and gives the fused run's bytes."""
-    from stdnet.lyapunov import tangent
+    from stdnet.lyapunov import run as lyapunov_run
     from stdnet.lyapunov.tangent import TangentStepper
 
     path = tmp_path / "lyapunov.checkpoint.h5"
-    with monkeypatch.context() as mp:  # lyapunov.run builds its stepper from stdnet.lyapunov.tangent
-        mp.setattr(tangent, "TangentStepper",
+    with monkeypatch.context() as mp:  # the stepper class as stdnet.lyapunov.run holds it
+        mp.setattr(lyapunov_run, "TangentStepper",
                    lambda *a, **k: TangentStepper(*a, **k, path="block"))
         _killed_after(mp, 3)
         with pytest.raises(Killed):

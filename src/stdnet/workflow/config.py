@@ -25,6 +25,10 @@ from stdnet.lyapunov.run import LyapunovSettings
 from stdnet.model.params import J0_DECIMALS, ModelParams, RunParams, format_J0
 from stdnet.workflow.preflight import auto_dt, dt_config_problems
 
+#: src/stdnet, and the checkout it was installed from (pip install -e .)
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+REPO_DIR = PACKAGE_DIR.parents[1]
+
 
 class ConfigError(InputError):
     """A configuration value that is not allowed (exit code 2; still a ValueError)."""
@@ -157,7 +161,7 @@ _DefaultFiller = _extend_with_default(Draft202012Validator)
 def schema_dir() -> Path:
     """config/schema of the repository this package runs from (an editable install, as
     `make install` makes); the workflow passes its own instead."""
-    path = Path(__file__).resolve().parents[2] / "config" / "schema"
+    path = REPO_DIR / "config" / "schema"
     if not path.is_dir():
         raise InputFileError(f"config schema not found at {path}: run stdnet from a checkout "
                              "of the repository (pip install -e .)")
@@ -386,7 +390,7 @@ def _range_problems(value, path=()) -> list[str]:
 
 
 def _results_inside_package(results: str) -> bool:
-    here = Path(__file__).resolve().parent
+    here = PACKAGE_DIR
     try:
         Path(os.path.abspath(os.path.expanduser(results))).resolve().relative_to(here)
     except ValueError:
@@ -420,7 +424,7 @@ def _results_problems(results: str) -> list[str]:
     elif os.path.exists(results) and not os.path.isdir(results):
         why = "a folder (this path exists and is not a folder)"
     elif _results_inside_package(results):
-        why = f"a folder outside the stdnet package ({Path(__file__).resolve().parent})"
+        why = f"a folder outside the stdnet package ({PACKAGE_DIR})"
     elif os.path.islink(results) and not os.path.exists(results):
         why = (f"a folder (this path is a symbolic link to {os.readlink(results)!r}, which "
                "does not exist)")
