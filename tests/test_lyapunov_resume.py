@@ -272,7 +272,7 @@ import json, runpy, sys, types
 c = json.load(open(sys.argv[1]))
 ns = types.SimpleNamespace
 sm = ns(params=ns(**c["params"]), input=ns(sim=c["sim"]), output=ns(h5=c["out"]),
-        log=[c["log"]], threads=1, rule="lyapunov")
+        wildcards=ns(**c["wildcards"]), log=[c["log"]], threads=1, rule="lyapunov")
 runpy.run_path(c["script"], init_globals={"snakemake": sm}, run_name="__main__")
 """
 # longer than the in-process runs (up to 310 tau, ~1.5 s) so a signal lands mid-run
@@ -290,11 +290,13 @@ def sim_file(start, tmp_path_factory):
 
 def _spawn(sim_file, out: Path, every: float, attempt: int):
     p = ModelParams(N=N, J0=J0)
-    cfg = {"params": {"model": p.to_dict(), "seed": SEED, "zero_tol": ZERO_TOL,
+    model = {k: getattr(p, k) for k in ModelParams.constant_names()}  # config section model
+    cfg = {"params": {"model": model, "seed": SEED, "zero_tol": ZERO_TOL,
                       "simulation": {"dt": 0.05, "method": "rk4"},
                       "lyapunov": {**SCRIPT_LYAPUNOV, "checkpoint_interval": every}},
            "sim": str(sim_file), "out": str(out), "log": str(out.parent / f"log{attempt}.txt"),
-           "script": str(ROOT / "scripts" / "lyapunov.py")}
+           "wildcards": {"N": str(N), "J0": str(J0), "seed": str(SEED)},
+           "script": str(ROOT / "scripts" / "lyapunov" / "lyapunov.py")}
     cfg_path = out.parent / f"config{attempt}.json"
     cfg_path.write_text(json.dumps(cfg))
     env = {**os.environ, "NUMBA_NUM_THREADS": "1"}
