@@ -7,4 +7,4 @@ dynamical mean-field theory of Rate Chaos.
 from stdnet.model.params import ModelParams, RunParams
 
 __all__ = ["ModelParams", "RunParams"]
-__version__ = "0.1.0"
+__version__ = "0.2.0"
