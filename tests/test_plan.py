@@ -1,5 +1,6 @@
 """The sweep expanded once (stdnet.workflow.plan): the points of a config, exact, on small
-hand-made configs; and `stdnet status` lists the per-point outputs of the stages it selects.
+hand-made configs, and the per-point outputs of the stages it selects (what `stdnet status`
+lists).
 The plan's agreement with the jobs Snakemake schedules is tested through the cost model
 (test_costmodel.test_dry_run_counts_match_snakemake), which reads the same plan."""
 from __future__ import annotations
@@ -11,7 +12,6 @@ import yaml
 
 from stdnet.workflow.config import validate_config
 from stdnet.workflow.plan import SweepPlan, point_name, point_spec, run_dir
-from stdnet.workflow.status import stage_outputs
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "config" / "schema"
@@ -43,9 +43,8 @@ def test_correlation_grid_sorted_by_value_with_its_defaults():
     # numbers, not strings: "10" after "9.5"
     assert plan.correlation_grid == [(400, "9.5", 3), (400, "10", 3), (800, "9.5", 3),
                                      (800, "10", 3)]
-    assert plan.correlation_N == [400, 800]
-    assert plan.dmf_simulations[:3] == [(200, "2", 1), (200, "9.5", 1), (200, "10", 1)]
-    assert len(plan.dmf_simulations) == 3 + 4
+    assert plan.grid_and_recordings[:3] == [(200, "2", 1), (200, "9.5", 1), (200, "10", 1)]
+    assert len(plan.grid_and_recordings) == 3 + 4
 
 
 def test_jfp_sizes_follow_the_solver_and_its_check_names_the_key():
@@ -89,13 +88,16 @@ def test_run_folder_patterns():
     (["lyapunov"], ["simulation.h5", "lyapunov.h5"]),
     (["correlations"], ["simulation.h5", "inputs.h5"]),
 ])
-def test_status_lists_the_outputs_of_the_stages(stages, outputs):
+def test_point_outputs_of_the_stages(stages, outputs):
+    """What `stdnet status` lists and missing per-point files are redone from."""
     cfg = _config(grid={"N": [200], "J0": [0.5], "seeds": [1]},
                   correlations={"J0": [0.5], "runs": [{"N": [400], "seeds": [2]}]})
-    plan = SweepPlan({**cfg, "stages": stages})
-    listed = stage_outputs(plan, "res")
-    assert [Path(spec["output"]).name for _, spec in listed] == outputs
-    points = dict((Path(spec["output"]).name, pts) for pts, spec in listed)
+    listed = SweepPlan({**cfg, "stages": stages}).point_outputs()
+    assert [name for _, name, _ in listed] == outputs
+    assert [rule for rule, _, _ in listed] == [
+        {"simulation.h5": "simulate", "lyapunov.h5": "lyapunov",
+         "inputs.h5": "record_inputs"}[name] for name in outputs]
+    points = {name: pts for _, name, pts in listed}
     if "inputs.h5" in points:
         assert points["inputs.h5"] == [(400, "0.5", 2)]
         assert points["simulation.h5"] == [(200, "0.5", 1), (400, "0.5", 2)]

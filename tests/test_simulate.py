@@ -142,7 +142,7 @@ def test_simulation_file_opens_in_xarray_with_named_dimensions(tmp_path):
 
 def test_every_progress_line_gives_its_eta_as_h_mm_ss():
     """simulate, lyapunov, record_inputs and the DMF print the ETA the same way."""
-    from stdnet.workflow.runtime import format_duration
+    from stdnet.files.progress import format_duration
 
     assert format_duration(3725.4) == "1:02:05"
     assert format_duration(59.6) == "0:01:00"

@@ -21,7 +21,6 @@ from stdnet.workflow.ownership import claim, ownership_problem
 from stdnet.workflow.recovery import restore_times, set_damaged_aside, snapshot
 from stdnet.model.params import format_J0
 import stdnet.workflow.plan as plan
-from stdnet.workflow.plan import SweepPlan
 import stdnet.onset.search as onset
 
 # One writer per HDF5 file and atomic renames make HDF5's file locks useless, and they fail
@@ -133,7 +132,7 @@ def date_back_restored_tables():
 
 
 # the sweep, expanded once (stdnet.workflow.plan): every rule file reads PLAN
-PLAN = SweepPlan(config)
+PLAN = plan.SweepPlan(config)
 GRID_N = PLAN.grid_N
 GRID_J0 = PLAN.grid_J0
 GRID_SEEDS = PLAN.grid_seeds
@@ -192,15 +191,11 @@ def missing_point_files():
     damaged files of REDO_DAMAGED. (Onset probes are redone by their own search.)"""
     if not Path(f"{RESULTS}/tables").is_dir():
         return []  # a first run: everything is made anyway
-    wanted = grid_files("simulation.h5")
-    if STAGES & {"lyapunov", "onset", "transition"}:
-        wanted += grid_files("lyapunov.h5")
+    wanted = [
+        f for _, name, points in PLAN.point_outputs() for f in grid_files(name, points)
+    ]
     if STAGES & {"stability", "transition"}:
         wanted += [f"{run}/jfp.h5" for run in STAB_RUNS]
-    if STAGES & {"correlations", "dmf"}:
-        wanted += grid_files("simulation.h5", CORR_GRID) + grid_files(
-            "inputs.h5", CORR_GRID
-        )
     missing = sorted({f for f in wanted if not os.path.exists(f)})
     for f in missing:
         logger.warning(

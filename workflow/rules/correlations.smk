@@ -6,8 +6,7 @@ CORR = config["correlations"]
 
 # (N, J0, seed) of the recordings (stdnet.workflow.plan): the grid, or the configured
 # (N, seeds) blocks, at correlations.J0 (else the grid J0 >= correlations.J0_min)
-CORR_J0, CORR_GRID = PLAN.correlation_J0, PLAN.correlation_grid
-CORR_N = PLAN.correlation_N
+CORR_GRID = PLAN.correlation_grid
 
 
 rule record_inputs:

@@ -4,7 +4,7 @@
 
 DMF = config["dmf"]
 # the simulations compared with the DMF: the grid's and those of the correlation recordings
-DMF_SIMS = PLAN.dmf_simulations
+DMF_SIMS = PLAN.grid_and_recordings
 # finite K: at each simulated N the J0 of dmf.J0 that have simulations there (model.I0), plus
 # the J0 x I0 sweep of Fig 5 at figure_N; balanced limit: one solve per (J0, I0), N~inf.
 # dmf.figure_N 0 is the largest grid N; another value must be a simulated N (ValueError).

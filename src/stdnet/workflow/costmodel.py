@@ -455,7 +455,7 @@ class CostModel:
 
     def _dmf_compare(self, **_) -> JobCost:
         recordings = self.plan.correlation_grid
-        files = len(self.plan.dmf_simulations) + len(recordings)
+        files = len(self.plan.grid_and_recordings) + len(recordings)
         s = EXPECTED_STARTUP_S + files * COMPARE_S_PER_FILE
         fig_N = int(self.config["dmf"].get("figure_N") or max(self.config["grid"]["N"]))
         at_fig = sum(1 for g in recordings if int(g[0]) == fig_N)
@@ -471,11 +471,10 @@ def stage_jobs(model: CostModel, probes: int) -> list[tuple]:
     stages = set(cfg["stages"])
     onset = cfg["transition"]["onset"]["search"] and stages & {"onset", "transition"}
     grid_runs = stages & {"simulate", "figures", "lyapunov", "transition", "onset", "dmf"}
-    exponents = stages & {"lyapunov", "transition", "onset"}
     jfp = "stability" in stages or ("transition" in stages
                                     and cfg["transition"]["jfp_source"] == "auto")
-    inputs = stages & {"correlations", "dmf"}
     plan = model.plan
+    inputs, exponents = plan.records_inputs, plan.runs_lyapunov
     sims = set(plan.grid) if grid_runs else set()
     sims |= set(plan.correlation_grid) if inputs else set()
     jobs = [("simulate", {"N": N, "J0": J0}) for N, J0, _ in sorted(sims)]

@@ -14,10 +14,13 @@ two of them can disagree on which jobs a sweep has:
     correlation_grid   (N, J0, seed) of the input recordings: correlations.J0 (else the
                        grid J0 >= correlations.J0_min) at the (N, seeds) blocks of
                        correlations.runs (else the grid's)
-    dmf_simulations    the simulations the DMF is compared with (grid and recordings)
+    grid_and_recordings  the grid's points and the recordings', sorted (the simulations the
+                       DMF is compared with)
     dmf                the DMF solves (stdnet.dmf.points.DMFPlan)
     simulated_points   N -> the J0 simulated at N by the selected stages (the step-size
                        check: grid, recordings, the heterogeneous fixed point's runs)
+    point_outputs      (rule, file, points) of every per-point output the selected stages
+                       write into run folders (`stdnet status`, missing files redone)
 
 J0 (and I0) are the canonical strings of the file names (stdnet.model.params.format_J0).
 The run-folder layout is defined here too: RUN_DIR (one point's per-point outputs) and
@@ -117,16 +120,23 @@ class SweepPlan:
                        for s in b["seeds"] for J0 in self.correlation_J0}, key=by_J0)
 
     @cached_property
-    def correlation_N(self) -> list:
-        return sorted({N for N, _, _ in self.correlation_grid})
-
-    @cached_property
-    def dmf_simulations(self) -> list:
+    def grid_and_recordings(self) -> list:
         return sorted(set(self.grid) | set(self.correlation_grid), key=by_J0)
 
     @cached_property
     def dmf(self) -> DMFPlan:
-        return dmf_plan(self.config, self.dmf_simulations)
+        return dmf_plan(self.config, self.grid_and_recordings)
+
+    @property
+    def records_inputs(self) -> bool:
+        """Whether the selected stages record inputs (correlations, dmf)."""
+        return bool(self.stages & {"correlations", "dmf"})
+
+    @property
+    def runs_lyapunov(self) -> bool:
+        """Whether the selected stages compute the grid's exponents (lyapunov, onset,
+        transition)."""
+        return bool(self.stages & {"lyapunov", "onset", "transition"})
 
     # -- every simulation -----------------------------------------------------------------
     def simulated_points(self) -> dict:
@@ -136,13 +146,27 @@ class SweepPlan:
         pts: dict = {}
         for N in self.grid_N:
             pts.setdefault(N, set()).update(float(j) for j in self.config["grid"]["J0"])
-        if self.stages & {"correlations", "dmf"} and "correlations" in self.config:
+        if self.records_inputs and "correlations" in self.config:
             for N, J0, _ in self.correlation_grid:
                 pts.setdefault(N, set()).add(float(J0))
         het = self.config.get("stability", {}).get("hetfp")
         if "stability" in self.stages and het is not None:
             pts.setdefault(int(het["N"]), set()).update(float(j) for j in het["J0"])
         return pts
+
+    def point_outputs(self) -> list[tuple[str, str, list]]:
+        """(rule, file name, points) of every per-point output that the selected stages
+        write into the run folders: simulation.h5 at the grid (and at the recordings' points
+        when inputs are recorded), lyapunov.h5 at the grid (stages lyapunov, onset,
+        transition), inputs.h5 at the recordings' points (stages correlations, dmf). Onset
+        probes off the grid are their searches' business."""
+        sims = self.grid_and_recordings if self.records_inputs else self.grid
+        out = [("simulate", "simulation.h5", sims)]
+        if self.runs_lyapunov:
+            out.append(("lyapunov", "lyapunov.h5", self.grid))
+        if self.records_inputs:
+            out.append(("record_inputs", "inputs.h5", self.correlation_grid))
+        return out
 
 
 # ---- per-point specs of the run-status table ----------------------------------------

@@ -13,7 +13,6 @@ import sys
 import numba
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from stdnet.files.progress import format_duration  # noqa: F401  (the scripts' progress lines)
 from stdnet.model.params import ModelParams, RunParams
 
 

@@ -23,7 +23,7 @@ from stdnet.files.errors import InputFileError
 from stdnet.files.io import check_h5
 from stdnet.workflow.benchmarks import read_benchmarks, summarise_benchmarks
 from stdnet.workflow.config import load_config_files, schema_dir
-from stdnet.workflow.plan import SweepPlan, by_J0, point_spec, run_dir
+from stdnet.workflow.plan import SweepPlan, point_spec, run_dir
 
 #: exit code of `stdnet status` when some grid point is not done (errors.EXIT_CODES)
 NOT_DONE = 9
@@ -91,21 +91,6 @@ def run_status(grid, specs) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def stage_outputs(plan: SweepPlan, results) -> list[tuple[list, dict]]:
-    """(points, status spec) of every per-point output that the config's stages make:
-    simulation.h5 at the grid and the correlation recordings' points, lyapunov.h5 at the
-    grid (stages lyapunov, onset, transition), inputs.h5 at the recordings' points (stages
-    correlations, dmf). Onset probes off the grid are their searches' business."""
-    recordings = plan.stages & {"correlations", "dmf"}
-    sims = sorted(set(plan.grid) | set(plan.correlation_grid), key=by_J0) if recordings else plan.grid
-    out = [(sims, point_spec(results, "simulate", "simulation.h5"))]
-    if plan.stages & {"lyapunov", "onset", "transition"}:
-        out.append((plan.grid, point_spec(results, "lyapunov", "lyapunov.h5")))
-    if recordings:
-        out.append((plan.correlation_grid, point_spec(results, "record_inputs", "inputs.h5")))
-    return out
-
-
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Arguments of `stdnet status`."""
     p.add_argument("configfiles", nargs="+", metavar="CONFIGFILE",
@@ -117,7 +102,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    """Print the status of every per-point output of the config (stage_outputs); exit 9
+    """Print the status of every per-point output of the config (SweepPlan.point_outputs); exit 9
     (NOT_DONE) unless all are done."""
     cfg = load_config_files(args.configfiles, schema_dir())
     results = args.results or cfg["results"]
@@ -132,8 +117,8 @@ def run(args) -> int:
         with pd.option_context("display.max_rows", None, "display.width", 160):
             print(summarise_benchmarks(table).to_string(index=False))
         return 0
-    table = pd.concat([run_status(points, [spec])
-                       for points, spec in stage_outputs(SweepPlan(cfg), results)],
+    table = pd.concat([run_status(points, [point_spec(results, rule, name)])
+                       for rule, name, points in SweepPlan(cfg).point_outputs()],
                       ignore_index=True)
     shown = table.astype(object).where(table.notna(), "-")  # no time or memory yet: '-'
     with pd.option_context("display.max_rows", None, "display.width", 160):
