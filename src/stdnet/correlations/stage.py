@@ -21,7 +21,7 @@ import pandas as pd
 from stdnet.correlations.asynchrony import asynchrony_fits, recording_asynchrony, verdict
 from stdnet.correlations.cancellation import analyse_recording, fit_terms, per_N_terms
 from stdnet.correlations.recording import read_inputs, recording_params
-from stdnet.files.io import atomic_path
+from stdnet.files.io import write_text
 from stdnet.files.tables import write_table
 
 log = logging.getLogger(__name__)
@@ -92,5 +92,4 @@ def write_tables(paths, res: dict) -> None:
     paths: a mapping (or Snakemake's output) with the names of TABLES and "verdict"."""
     for name in TABLES:
         write_table(res[name], paths[name])
-    with atomic_path(paths["verdict"]) as tmp:
-        tmp.write_text(res["verdict"])
+    write_text(paths["verdict"], res["verdict"])

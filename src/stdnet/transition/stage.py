@@ -22,7 +22,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from stdnet.files.io import atomic_path
+from stdnet.files.io import write_text
 from stdnet.files.tables import write_table
 from stdnet.model.params import ModelParams
 from stdnet.transition import width as widthstats
@@ -75,8 +75,7 @@ def write_results(paths, res: dict) -> None:
         if key in paths.keys() and df is not None:
             write_table(df, paths[key])
     if "verdict" in paths.keys():
-        with atomic_path(paths["verdict"]) as tmp:
-            tmp.write_text(res["verdict"] + "\n")
+        write_text(paths["verdict"], res["verdict"] + "\n")
 
 
 def read_results(paths) -> dict:

@@ -4,7 +4,7 @@ Input: one row per realization (N, seed) with J_FP, J_ch and width = J_ch - J_FP
 NaN where an end was not found). Everything works on the widths themselves: no logarithm of
 a width (or of J) is ever taken, so zero and negative widths are ordinary data.
 
-* `per_N_table` (here): per N, n / mean / sd / standard error / 95 % t-interval of the width,
+* `per_N_table` (stdnet.transition.width_models, importable here): per N, n / mean / sd / standard error / 95 % t-interval of the width,
   J_FP and J_ch, with the realizations that have no width counted in `n_missing`.
 * `fit_models`, `bootstrap_fits`, `lrt_table`, `fit_limit`, `model_curve`
   (stdnet.transition.width_models): the per-N means fitted by a constant, a pure power law and an
