@@ -17,6 +17,7 @@ include: "workflow/rules/onset.smk"
 include: "workflow/rules/transition.smk"
 include: "workflow/rules/correlations.smk"
 include: "workflow/rules/dmf.smk"
+include: "workflow/rules/heterogeneity.smk"
 include: "workflow/rules/workflow.smk"
 
 

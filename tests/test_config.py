@@ -108,7 +108,7 @@ def test_model_and_simulation_defaults_have_one_source():
     import yaml
 
     from stdnet.workflow.config import load_schema
-    from stdnet.model.params import ModelParams, RunParams
+    from stdnet.model.params import HETEROGENEITY_DEFAULTS, ModelParams, RunParams
 
     root = Path(__file__).resolve().parents[1]
     schema = load_schema(root / "config" / "schema")
@@ -119,6 +119,11 @@ def test_model_and_simulation_defaults_have_one_source():
                   if f.default is not dataclasses.MISSING}
         assert set(props) <= set(fields), section
         for key in props:
+            if section == "model" and key in HETEROGENEITY_DEFAULTS:
+                # never filled in: configs without them keep their model section
+                assert "default" not in props[key] and key not in params_yaml[section]
+                assert HETEROGENEITY_DEFAULTS[key] == fields[key], key
+                continue
             assert props[key]["default"] == fields[key], (section, key)
             assert params_yaml[section][key] == fields[key], (section, key)
 

@@ -186,30 +186,36 @@ def test_divergence_reports_step_and_keeps_last_finite_state():
     assert np.all(np.isfinite(y))
 
 
-def _naive_network_rows(uniforms, n_pool, k, exclude):
+def _naive_network_rows(uniforms, ks, n_pool, exclude):
     """Floyd's algorithm in plain Python with a sort: the specification of floyd_rows."""
-    out = []
-    for r in range(uniforms.shape[0]):
+    out, base = [], 0
+    for r, k in enumerate(ks):
         n = n_pool - 1 if exclude[r] >= 0 else n_pool
         chosen = set()
         for slot, j in enumerate(range(n - k, n)):
-            t = min(int(uniforms[r, slot] * (j + 1)), j)
+            t = min(int(uniforms[base + slot] * (j + 1)), j)
             chosen.add(j if t in chosen else t)
-        row = sorted(v + 1 if 0 <= exclude[r] <= v else v for v in chosen)
-        out.append(row)
+        out += sorted(v + 1 if 0 <= exclude[r] <= v else v for v in chosen)
+        base += k
     return np.array(out)
 
 
-def test_network_draw_matches_naive_floyd():
-    from stdnet.model.network import floyd_rows
+@pytest.mark.parametrize("ragged", [False, True])
+def test_network_draw_matches_naive_floyd(ragged):
+    """Rows of one length (fixed in-degree) and of lengths 0..n_pool-1 (ragged)."""
+    from stdnet.model.network import floyd_rows, row_bounds
 
     g = np.random.default_rng(7)
-    n_pool, k, rows = 500, 60, 40
-    u = g.random((rows, k))
+    n_pool, rows = 500, 40
+    ks = g.integers(0, n_pool, rows) if ragged else np.full(rows, 60)
+    ks[:2] = (0, n_pool - 1) if ragged else ks[:2]  # an empty row and a full one
+    ptr = row_bounds(ks)
+    u = g.random(ptr[-1])
     exclude = np.where(np.arange(rows) % 3 == 0, g.integers(0, n_pool, rows), -1)
-    out = np.empty((rows, k), dtype=np.uint16)
-    floyd_rows(u, n_pool, k, exclude.astype(np.int64), out)
-    assert np.array_equal(out, _naive_network_rows(u, n_pool, k, exclude))
+    exclude[1] = 17  # the full row excludes one neuron
+    out = np.empty(ptr[-1], dtype=np.uint16)
+    floyd_rows(u, ptr, n_pool, exclude.astype(np.int64), out)
+    assert np.array_equal(out, _naive_network_rows(u, ks, n_pool, exclude))
 
 
 def test_network_structure():

@@ -23,7 +23,7 @@ from stdnet import __version__
 from stdnet.files import io
 from stdnet.files.errors import EXIT_CODES, InputError, OutputError, ResourceError, StdnetError
 from stdnet.kernels.hardware import mem_available
-from stdnet.model.params import ModelParams, RunParams
+from stdnet.model.params import CONNECTIVITIES, ModelParams, RunParams
 from stdnet.simulation.simulate import simulate, write_simulation
 from stdnet.theory.homogeneous import homogeneous_eigenvalues
 from stdnet.theory.meanfield import balanced_limit, homogeneous_fixed_point
@@ -64,12 +64,15 @@ def _model_arguments(p: argparse.ArgumentParser, need_n: bool = True) -> None:
                    help="number of neurons")
     g.add_argument("--J0", type=float, required=True, help="coupling strength")
     for key in ModelParams.constant_names():
-        if key == "transfer":
+        if key in ("transfer", "connectivity"):
             continue
         g.add_argument(*_spellings(key), type=float, default=getattr(d, key),
                        help=f"(default {getattr(d, key)})")
     g.add_argument("--transfer", default=d.transfer,
                    help="softplus, relu, sigmoid or tanh (default softplus)")
+    g.add_argument("--connectivity", default=d.connectivity,
+                   help=f"{', '.join(CONNECTIVITIES)} (default {d.connectivity}; "
+                        "docs/heterogeneity.md)")
 
 
 def _model_from(args) -> ModelParams:

@@ -180,6 +180,7 @@ def get_stage_outputs():
         ],
         "dmf": lambda: [rules.dmf_compare.output.table, rules.dmf_compare.output.fits],
         "correlations": lambda: [rules.correlations.output.terms],
+        "heterogeneity": lambda: [rules.heterogeneity.output.verdict],
     }
     return [f for stage, files in outputs.items() if stage in STAGES for f in files()]
 
@@ -196,6 +197,10 @@ def missing_point_files():
     ]
     if STAGES & {"stability", "transition"}:
         wanted += [f"{run}/jfp.h5" for run in STAB_RUNS]
+    wanted += [
+        f"{heterogeneity_dir(e, N, s)}/point.h5"
+        for e, N, s in PLAN.heterogeneity_points
+    ]
     missing = sorted({f for f in wanted if not os.path.exists(f)})
     for f in missing:
         logger.warning(
@@ -221,11 +226,17 @@ wildcard_constraints:
     N=r"\d+",
     J0=r"\d+(\.\d+)?",
     seed=r"\d+",
+    ensemble=r"[A-Za-z0-9._-]+",
 
 
 def run_dir(N, J0, seed):
     """The run folder of one grid point (layout: stdnet.workflow.plan.RUN_DIR)."""
     return plan.run_dir(RESULTS, N, J0, seed)
+
+
+def heterogeneity_dir(ensemble, N, seed):
+    """The folder of one network of the heterogeneity stage (stdnet.workflow.plan)."""
+    return plan.heterogeneity_dir(RESULTS, ensemble, N, seed)
 
 
 def grid_files(name, grid=None):

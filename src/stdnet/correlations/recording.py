@@ -171,6 +171,8 @@ def record_inputs(params: ModelParams, y0, seed: int, run: RunParams, *,
         raise ValueError(f"correlations: {e}") from None
     sim = Simulator(params, run, seed, y0=np.asarray(y0, dtype=float))
     net = sim.net
+    # the cancellation decomposition takes one in-degree (docs/correlations.md)
+    net.require_homogeneous("the correlations stage's input recording")
     spr = run.steps_per_record
     n_t = run.n_samples
     if n_t < 4:

@@ -35,6 +35,7 @@ from numba import njit, prange, types
 from numba.extending import overload
 
 from stdnet.kernels import hardware
+from stdnet.kernels.rows import n_rows, row_of, value_at
 from stdnet.model.transfer import phi_scalar
 
 
@@ -148,7 +149,7 @@ def vector_field(y, dy, pre_E, pre_I, N_E, code, Jc, g_EE, g_EI, g_IE, g_II,
     E rows gather depressed inputs s_j = x_j nu_j, I rows plain rates nu_j; both
     gather inhibitory rates. One pass over the index rows: cost N*(K_E + K_I).
     """
-    N = pre_E.shape[0]
+    N = n_rows(pre_E)
     rk_rates(y, N, N_E, code, nu, s)
     # the first RK stage leaves its slope k = F(y) in acc = dy; out is not needed
     rk_stage(y, y, np.empty_like(y), dy, 0, 0.0, pre_E, pre_I, N_E, Jc, g_EE, g_EI, g_IE,
@@ -164,11 +165,13 @@ def rk_stage(z, y, out, acc, mode, c, pre_E, pre_I, N_E, Jc, g_EE, g_EI, g_IE, g
         mode 1: acc += 2 k,   out = y + c k
         mode 2:               out = y + c (acc + k)
 
-    Row i reads z, y, acc only at its own elements, so out may alias z. The
+    pre_E/pre_I, u and tau_D take every form of stdnet.kernels.rows (fixed or variable
+    in-degree, one or per-neuron STD constants). Row i reads z, y, acc only at its own
+    elements, so out may alias z. The
     rates of `out` are left to `rk_rates`: evaluating phi inside this loop (a libm
     call per row) slowed the gather measurably, a separate O(N) pass does not.
     """
-    N = pre_E.shape[0]
+    N = n_rows(pre_E)
     nu_I = nu[N_E:]
     a_E = Jc * g_EE
     b_E = Jc * g_EI
@@ -178,17 +181,17 @@ def rk_stage(z, y, out, acc, mode, c, pre_E, pre_I, N_E, Jc, g_EE, g_EI, g_IE, g
     inv_I = 1.0 / tau_I
     inv_D = 1.0 / tau_D
     for i in prange(N):
-        inh = row_sum(nu_I, pre_I[i])
+        inh = row_sum(nu_I, row_of(pre_I, i))
         if i < N_E:  # E rows: depressed E inputs
-            exc = row_sum(s, pre_E[i])
+            exc = row_sum(s, row_of(pre_E, i))
             k = input_slope(z[i], exc, inh, a_E, b_E, I0, inv_E)
         else:  # I rows: plain E rates
-            exc = row_sum(nu, pre_E[i])
+            exc = row_sum(nu, row_of(pre_E, i))
             k = input_slope(z[i], exc, inh, a_I, b_I, I0, inv_I)
         acc[i], out[i] = rk_combine(mode, c, y[i], k, acc[i])
         if i < N_E:  # the efficacy x_i of an E neuron
             j = N + i
-            kx = efficacy_slope(z[j], nu[i], inv_D, u)
+            kx = efficacy_slope(z[j], nu[i], value_at(inv_D, i), value_at(u, i))
             acc[j], out[j] = rk_combine(mode, c, y[j], kx, acc[j])
 
 
@@ -211,7 +214,7 @@ def advance(y, n_steps, method, dt, pre_E, pre_I, N_E, code, Jc, g_EE, g_EI, g_I
     on success, or the index (0-based, within this call) of the first step after
     which y is not finite; y then holds the last finite state.
     """
-    N = pre_E.shape[0]
+    N = n_rows(pre_E)
     tmp = work[0]
     acc = work[1]
     nu = work[2][:N]
@@ -253,14 +256,14 @@ def kernel_args(params, net, packed=None, dtype=np.float64):
     `packing_pays` for a state of `dtype` (None). Kernels that index single synapses
     (the tangent gather) need packed=False.
     """
-    pre_E, pre_I = net.pre_E, net.pre_I
+    pre_E, pre_I = net.rows_E, net.rows_I
     if packed is None:
         packed = packing_pays(params.N_E, dtype)
-    if packed:
+    if packed and net.fixed_indegree:  # variable rows do not start on 8-byte words
         pre_E, pre_I = packed_rows(pre_E), packed_rows(pre_I)
     return (pre_E, pre_I, params.N_E, params.transfer_code, params.coupling,
             params.g_EE, params.g_EI, params.g_IE, params.g_II, params.I0,
-            params.tau_E, params.tau_I, params.tau_D, params.u)
+            params.tau_E, params.tau_I, net.tau_D_of(params), net.u_of(params))
 
 
 def network_vector_field(params, net, y) -> np.ndarray:

@@ -47,13 +47,13 @@ def weight_matrix(params, net, kind: str = "csr"):
     p = params
     N, N_E = p.N, p.N_E
     Jc = p.coupling
-    rows = np.repeat(np.arange(N), net.K_E + net.K_I)
-    cols = np.concatenate([net.pre_E.astype(np.int64),
-                           net.pre_I.astype(np.int64) + N_E], axis=1).ravel()
+    deg_E, deg_I = net.in_degree_E, net.in_degree_I  # every ensemble, fixed or not
+    rows = np.concatenate([np.repeat(np.arange(N), deg_E), np.repeat(np.arange(N), deg_I)])
+    cols = np.concatenate([net.pre_E.astype(np.int64).ravel(),
+                           net.pre_I.astype(np.int64).ravel() + N_E])
     w_exc = np.where(np.arange(N) < N_E, Jc * p.g_EE, Jc * p.g_IE)
     w_inh = np.where(np.arange(N) < N_E, -Jc * p.g_EI, -Jc * p.g_II)
-    vals = np.concatenate([np.repeat(w_exc[:, None], net.K_E, axis=1),
-                           np.repeat(w_inh[:, None], net.K_I, axis=1)], axis=1).ravel()
+    vals = np.concatenate([np.repeat(w_exc, deg_E), np.repeat(w_inh, deg_I)])
     if kind == "csr":
         return sp.csr_matrix((vals, (rows, cols)), shape=(N, N))
     W = np.zeros((N, N))
@@ -72,6 +72,9 @@ class ReferenceModel:
         self.W_I = W[N_E:]
         tau = np.where(np.arange(params.N) < N_E, params.tau_E, params.tau_I)
         self.inv_tau = 1.0 / tau
+        # STD constants of the E neurons: the model's, or the network's per-neuron values
+        self.u = np.broadcast_to(net.u_of(params), (N_E,))
+        self.tau_D = np.broadcast_to(net.tau_D_of(params), (N_E,))
 
     @property
     def nbytes(self) -> int:
@@ -88,7 +91,7 @@ class ReferenceModel:
         v_E = np.concatenate([x * nu[:N_E], nu[N_E:]])  # what E rows see
         syn = np.concatenate([self.W_E @ v_E, self.W_I @ nu])
         dh = (-h + p.I0 + syn) * self.inv_tau
-        dx = (1.0 - x) / p.tau_D - p.u * x * nu[:N_E]
+        dx = (1.0 - x) / self.tau_D - self.u * x * nu[:N_E]
         return np.concatenate([dh, dx])
 
     def step(self, y: np.ndarray, dt: float, method: str = "rk4") -> np.ndarray:

@@ -14,6 +14,7 @@ import numpy as np
 from numba import njit, prange
 
 from stdnet.kernels.cpu import row_sum
+from stdnet.kernels.rows import n_rows, row_of, value_at
 from stdnet.model.transfer import dphi_scalar, phi_scalar
 
 W = 8  # tangent vectors gathered together: one 512-bit register of float64
@@ -89,7 +90,7 @@ def field_tangent(y, V, dy, dV, pre_E, pre_I, N_E, code, Jc, g_EE, g_EI, g_IE, g
     single pass over the connectivity, for larger m one pass per chunk of 8 over
     the row's (cached) index list. Padding columns hold zeros.
     """
-    N = pre_E.shape[0]
+    N = n_rows(pre_E)
     m = V.shape[1]
     nc = dnu.shape[0]
     for j in prange(N):
@@ -116,28 +117,30 @@ def field_tangent(y, V, dy, dV, pre_E, pre_I, N_E, code, Jc, g_EE, g_EI, g_IE, g
     nu_I = nu[N_E:]
     for i in prange(N):
         # the trajectory: kernels.cpu.row_sum's fixed order, so bit-identical to advance
-        inh = row_sum(nu_I, pre_I[i])
+        inh = row_sum(nu_I, row_of(pre_I, i))
         if i < N_E:
-            exc = row_sum(s, pre_E[i])
+            exc = row_sum(s, row_of(pre_E, i))
             dy[i] = (-y[i] + I0 + a_E * exc - b_E * inh) * inv_E
             a, b, inv = a_E, b_E, inv_E
             srcE = ds
         else:
-            exc = row_sum(nu, pre_E[i])
+            exc = row_sum(nu, row_of(pre_E, i))
             dy[i] = (-y[i] + I0 + a_I * exc - b_I * inh) * inv_I
             a, b, inv = a_I, b_I, inv_I
             srcE = dnu
         for c in range(nc):
-            E = _gather_block(srcE[c], pre_E[i], np.uint64(0))
-            I = _gather_block(dnu[c], pre_I[i], off_I)
+            E = _gather_block(srcE[c], row_of(pre_E, i), np.uint64(0))
+            I = _gather_block(dnu[c], row_of(pre_I, i), off_I)
             base = c * W
             for k in range(min(W, m - base)):
                 dV[i, base + k] = (-V[i, base + k] + a * E[k] - b * I[k]) * inv
     for j in prange(N_E):
         x = y[N + j]
-        dy[N + j] = (1.0 - x) * inv_D - u * x * nu[j]
-        damp = inv_D + u * nu[j]
-        cross = u * x
+        inv_Dj = value_at(inv_D, j)  # the model's, or this neuron's own
+        u_j = value_at(u, j)
+        dy[N + j] = (1.0 - x) * inv_Dj - u_j * x * nu[j]
+        damp = inv_Dj + u_j * nu[j]
+        cross = u_j * x
         for c in range(nc):
             for k in range(min(W, m - c * W)):
                 col = c * W + k

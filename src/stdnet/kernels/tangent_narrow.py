@@ -25,6 +25,7 @@ from numba import njit, prange
 from numba.extending import overload
 
 from stdnet.kernels.cpu import all_finite, efficacy_slope, input_slope, rk_combine
+from stdnet.kernels.rows import n_rows, row_of, value_at
 from stdnet.model.transfer import dphi_scalar, phi_scalar
 
 #: the largest tangent block the fused step takes (3 tangents + the trajectory in 4 slots)
@@ -190,7 +191,7 @@ def fused_stage(z, y, out, acc, Z, Y, OUT, ACC, mode, c, pre_E, pre_I, N_E, Jc, 
     Row i reads only its own elements of z, y, acc, Z, Y, ACC: out may alias z, OUT may
     alias Z or Y. The records (SE, NE, NI) must be those of (z, Z) (fused_rates).
     """
-    N = pre_E.shape[0]
+    N = n_rows(pre_E)
     m = Z.shape[1]
     a_E = Jc * g_EE
     b_E = Jc * g_EI
@@ -200,12 +201,12 @@ def fused_stage(z, y, out, acc, Z, Y, OUT, ACC, mode, c, pre_E, pre_I, N_E, Jc, 
     inv_I = 1.0 / tau_I
     inv_D = 1.0 / tau_D
     for i in prange(N):
-        inh = _gather_fused(NI, pre_I[i], zeros)
+        inh = _gather_fused(NI, row_of(pre_I, i), zeros)
         if i < N_E:
-            exc = _gather_fused(SE, pre_E[i], zeros)
+            exc = _gather_fused(SE, row_of(pre_E, i), zeros)
             a, b, inv = a_E, b_E, inv_E
         else:
-            exc = _gather_fused(NE, pre_E[i], zeros)
+            exc = _gather_fused(NE, row_of(pre_E, i), zeros)
             a, b, inv = a_I, b_I, inv_I
         # the same expression as kernels.cpu.rk_stage: bit-identical trajectory
         k = input_slope(z[i], exc[0], inh[0], a, b, I0, inv)
@@ -217,10 +218,12 @@ def fused_stage(z, y, out, acc, Z, Y, OUT, ACC, mode, c, pre_E, pre_I, N_E, Jc, 
             j = N + i
             x = z[j]
             nu = NE[i, 0]
-            kx = efficacy_slope(x, nu, inv_D, u)
+            inv_Di = value_at(inv_D, i)  # the model's, or this neuron's own
+            u_i = value_at(u, i)
+            kx = efficacy_slope(x, nu, inv_Di, u_i)
             acc[j], out[j] = rk_combine(mode, c, y[j], kx, acc[j])
-            damp = inv_D + u * nu
-            cross = u * x
+            damp = inv_Di + u_i * nu
+            cross = u_i * x
             for q in range(m):
                 kq = -damp * Z[j, q] - cross * NE[i, q + 1]
                 ACC[j, q], OUT[j, q] = rk_combine(mode, c, Y[j, q], kq, ACC[j, q])
@@ -237,7 +240,7 @@ def advance_fused(y, Q, n_steps, method, dt, pre_E, pre_I, N_E, code, Jc, g_EE, 
     finite (y then holds the last finite state), or n_steps - 1 when only Q is not finite
     at the end of the call.
     """
-    N = pre_E.shape[0]
+    N = n_rows(pre_E)
     tmp = work[0]
     acc = work[1]
     T = twork[0]

@@ -39,6 +39,7 @@ from numba import njit
 
 from stdnet.kernels import etd4 as expint
 from stdnet.kernels.cpu import METHOD_CODES, all_finite, kernel_args, packing_pays
+from stdnet.kernels.rows import n_rows
 from stdnet.kernels.tangent_block import W, aligned_zeros, field_tangent
 from stdnet.kernels.tangent_narrow import NARROW_MAX, advance_fused, fused_scratch, record_width
 from stdnet.model.transfer import phi
@@ -86,7 +87,7 @@ def advance_tangent(y, Q, n_steps, method, dt, pre_E, pre_I, N_E, code, Jc, g_EE
     Q is not finite at the end of the call.
     """
     n = y.shape[0]
-    N = pre_E.shape[0]
+    N = n_rows(pre_E)
     k1, k2, k3, k4, tmp = work[0], work[1], work[2], work[3], work[4]
     nu = work[5][:N]
     s = work[5][N:]
@@ -181,6 +182,8 @@ class TangentStepper:
             raise ValueError(f"m: invalid value {m}; allowed: an integer in [1, dim={params.dim}]")
         if not dt > 0:
             raise ValueError(f"dt: invalid value {dt!r}; allowed: a number > 0")
+        if method == expint.METHOD:  # its mean-mode coupling assumes one in-degree
+            net.require_homogeneous("the ETD4 tangent step (lyapunov.method etd4)")
         self.params, self.net, self.m, self.dt, self.method = params, net, m, float(dt), method
         self.dim = params.dim
         self._code = METHOD_CODES.get(method, expint.METHOD_CODE)
@@ -256,15 +259,20 @@ class TangentStepper:
 
     def divergence(self, y) -> float:
         """Trace of DF(y): the phase-space contraction rate of the vector field."""
-        return network_divergence(self.params, y)
+        return network_divergence(self.params, y, self.net)
 
 
-def network_divergence(params, y) -> float:
-    """div F(y) = -N_E/tau_E - N_I/tau_I - sum_j (1/tau_D + u nu_j) over E neurons.
+def network_divergence(params, y, net=None) -> float:
+    """div F(y) = -N_E/tau_E - N_I/tau_I - sum_j (1/tau_D,j + u_j nu_j) over E neurons.
 
     The h rows have no self-coupling (no autapses), so their diagonal is -1/tau_a;
-    the x rows contribute -(1/tau_D + u phi(h_j)).
+    the x rows contribute -(1/tau_D,j + u_j phi(h_j)), with the network's per-neuron STD
+    constants where it has them (net), else the model's.
     """
     p = params
     nu_E = phi(p.transfer, np.asarray(y[:p.N_E], dtype=float))
-    return float(-p.N_E / p.tau_E - p.N_I / p.tau_I - p.N_E / p.tau_D - p.u * nu_E.sum())
+    u, tau_D = (p.u, p.tau_D) if net is None else (net.u_of(p), net.tau_D_of(p))
+    if np.ndim(u) == 0 and np.ndim(tau_D) == 0:  # the paper's: the same sum as always
+        return float(-p.N_E / p.tau_E - p.N_I / p.tau_I - p.N_E / tau_D - u * nu_E.sum())
+    return float(-p.N_E / p.tau_E - p.N_I / p.tau_I
+                 - np.sum(1.0 / np.broadcast_to(tau_D, nu_E.shape)) - np.sum(u * nu_E))

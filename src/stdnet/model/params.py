@@ -10,6 +10,7 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 
+from stdnet.model import ensembles
 from stdnet.model.transfer import TRANSFER_NAMES, transfer_code
 
 #: steps of one run beyond which a step size is a typo: 1e12 steps are years at 1e4 steps/s
@@ -17,6 +18,14 @@ MAX_STEPS = 10 ** 12
 METHODS = ("rk4", "euler", "etd4")  # etd4: stdnet.kernels.etd4
 #: where the kernels run (stdnet.kernels.cuda.device checks that a GPU is there)
 BACKENDS = ("cpu", "cuda")
+#: network ensembles (stdnet.model.ensembles): every neuron K_E and K_I inputs (the paper's),
+#: each pair connected with probability c, or gamma-distributed in-degrees with a given CV
+CONNECTIVITIES = ("fixed_indegree", "erdos_renyi", "indegree_cv")
+#: the keys of quenched heterogeneity; at their defaults the model is the paper's, and they
+#: are left out of to_dict (file attributes, checkpoints) and of the filled-in config, so
+#: every file and job of a homogeneous network is what it was before they existed
+HETEROGENEITY_DEFAULTS = {"connectivity": "fixed_indegree", "indegree_cv": 0.0,
+                          "indegree_rho": 0.0, "u_cv": 0.0, "tau_D_cv": 0.0}
 
 
 def _require(ok: bool, key: str, value, allowed: str) -> None:
@@ -42,6 +51,12 @@ class ModelParams:
     tau_I: float = 1.0
     I0: float = 0.0
     transfer: str = "softplus"
+    # quenched heterogeneity (docs/heterogeneity.md); the defaults give the paper's network
+    connectivity: str = "fixed_indegree"
+    indegree_cv: float = 0.0  # CV of the gamma in-degrees (connectivity indegree_cv)
+    indegree_rho: float = 0.0  # correlation of a neuron's E and I in-degrees (indegree_cv)
+    u_cv: float = 0.0  # CV of the lognormal u_j of the E neurons (mean u)
+    tau_D_cv: float = 0.0  # CV of the lognormal tau_D,j of the E neurons (mean tau_D)
 
     def __post_init__(self):
         _require(isinstance(self.N, int) and not isinstance(self.N, bool) and self.N >= 4,
@@ -65,6 +80,37 @@ class ModelParams:
                  f"a connection probability giving 1 <= K_E <= N_E-1 (N_E={self.N_E}, K_E={self.K_E})")
         _require(1 <= self.K_I <= self.N_I - 1, "c", self.c,
                  f"a connection probability giving 1 <= K_I <= N_I-1 (N_I={self.N_I}, K_I={self.K_I})")
+        self._check_heterogeneity()
+
+    def _check_heterogeneity(self) -> None:
+        _require(self.connectivity in CONNECTIVITIES, "connectivity", self.connectivity,
+                 ", ".join(CONNECTIVITIES))
+        for key in ("indegree_cv", "u_cv", "tau_D_cv"):
+            v = getattr(self, key)
+            _require(_is_number(v) and v >= 0, key, v, "a number >= 0")
+        _require(_is_number(self.indegree_rho) and -1 <= self.indegree_rho <= 1,
+                 "indegree_rho", self.indegree_rho, "a number in [-1, 1]")
+        if self.connectivity != "indegree_cv":
+            for key in ("indegree_cv", "indegree_rho"):
+                _require(getattr(self, key) == 0, key, getattr(self, key),
+                         f"0 unless connectivity is indegree_cv (it is {self.connectivity})")
+            return
+        lo, _ = ensembles.rho_range(self.indegree_cv)
+        _require(self.indegree_rho >= lo - 1e-12, "indegree_rho", self.indegree_rho,
+                 f"a correlation that gamma in-degrees of CV {self.indegree_cv:g} can have, "
+                 f"[{lo:.4f}, 1] (skewed marginals cannot be fully anticorrelated)")
+        over = ensembles.overflow_expected(self.N, self.N_E, self.K_E, self.K_I,
+                                           self.indegree_cv)
+        _require(over < ensembles.OVERFLOW_EXPECTED_MAX, "indegree_cv", self.indegree_cv,
+                 f"a CV whose in-degrees stay within the population: at N={self.N} a neuron "
+                 f"receives at most N_E-1={self.N_E - 1} E and N_I-1={self.N_I - 1} I "
+                 f"inputs, which this CV exceeds for an expected {over:.3g} of the "
+                 f"{self.N} neurons (at most {ensembles.OVERFLOW_EXPECTED_MAX} allowed)")
+
+    @property
+    def heterogeneous(self) -> bool:
+        """Whether any quenched heterogeneity key is away from the paper's network."""
+        return any(getattr(self, k) != v for k, v in HETEROGENEITY_DEFAULTS.items())
 
     # ---- derived quantities -------------------------------------------------
     @property
@@ -77,12 +123,13 @@ class ModelParams:
 
     @property
     def K_E(self) -> int:
-        """Number of excitatory inputs of every neuron (fixed in-degree)."""
+        """Excitatory inputs of every neuron (fixed in-degree); the mean in-degree and the K
+        of the coupling scale J0/sqrt(K) of the other ensembles (stdnet.model.ensembles)."""
         return int(round(self.c * self.N_E))
 
     @property
     def K_I(self) -> int:
-        """Number of inhibitory inputs of every neuron (fixed in-degree)."""
+        """Inhibitory inputs of every neuron (fixed in-degree), else their mean."""
         return int(round(self.c * self.N_I))
 
     @property
@@ -116,7 +163,12 @@ class ModelParams:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        """All fields, the heterogeneity keys only where they differ from the paper's."""
+        d = dataclasses.asdict(self)
+        for k, v in HETEROGENEITY_DEFAULTS.items():
+            if d[k] == v:
+                del d[k]
+        return d
 
     @classmethod
     def constant_names(cls) -> tuple[str, ...]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 STREAMS = ("network", "initial_state", "tangent_basis", "dmf", "perturbed_trajectory",
-           "surrogates")
+           "surrogates", "indegree", "std_parameters")
 
 
 def seed_sequences(seed: int) -> dict[str, np.random.SeedSequence]:

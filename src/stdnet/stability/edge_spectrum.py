@@ -118,6 +118,7 @@ class HomogeneousJacobian:
     @classmethod
     def build(cls, params: ModelParams, net: Network) -> "HomogeneousJacobian":
         p = params
+        net.require_homogeneous("the homogeneous-point edge spectrum")
         if net.N != p.N or net.N_E != p.N_E or net.K_E != p.K_E or net.K_I != p.K_I:
             raise ValueError(f"network: shape (N={net.N}, N_E={net.N_E}, K_E={net.K_E}, "
                              f"K_I={net.K_I}) does not match params (N={p.N}, N_E={p.N_E}, "

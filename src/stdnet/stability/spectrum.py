@@ -95,16 +95,18 @@ def jacobian_blocks(params: ModelParams, net: Network, y: np.ndarray | None = No
                     ) -> JacobianBlocks:
     """Jacobian blocks of the network vector field at state y (default: the homogeneous FP)."""
     p = params
-    if net.N != p.N or net.N_E != p.N_E or net.K_E != p.K_E or net.K_I != p.K_I:
-        raise ValueError(f"network: shape (N={net.N}, N_E={net.N_E}, K_E={net.K_E}, "
-                         f"K_I={net.K_I}) does not match params (N={p.N}, N_E={p.N_E}, "
-                         f"K_E={p.K_E}, K_I={p.K_I})")
+    fixed_shape = (not net.fixed_indegree
+                   or (net.pre_E.shape[1], net.pre_I.shape[1]) == (p.K_E, p.K_I))
+    if net.N != p.N or net.N_E != p.N_E or not fixed_shape:
+        raise ValueError(f"network: shape (N={net.N}, N_E={net.N_E}, in-degrees "
+                         f"{net.in_degree_E.mean():g}, {net.in_degree_I.mean():g}) does not "
+                         f"match params (N={p.N}, N_E={p.N_E}, K_E={p.K_E}, K_I={p.K_I})")
     if y is None:
         y = homogeneous_fixed_point(p).state(p)
     y = np.asarray(y, dtype=np.float64)
     if y.shape != (p.dim,):
         raise ValueError(f"y: wrong shape {y.shape}; allowed: ({p.dim},)")
-    N, N_E, K_E, K_I = p.N, p.N_E, p.K_E, p.K_I
+    N, N_E = p.N, p.N_E
     h, x = y[:N], y[N:]
     nu = phi(p.transfer, h)
     dnu = dphi(p.transfer, h)
@@ -114,23 +116,30 @@ def jacobian_blocks(params: ModelParams, net: Network, y: np.ndarray | None = No
     g_exc = np.where(rows_E, p.g_EE, p.g_IE) * Jc * inv_tau  # per row
     g_inh = np.where(rows_E, p.g_EI, p.g_II) * Jc * inv_tau
 
-    colE = net.pre_E.astype(np.int64)
-    colI = net.pre_I.astype(np.int64) + N_E
+    # one entry per synapse, flat over the rows (fixed or variable in-degree)
+    deg_E, deg_I = net.in_degree_E, net.in_degree_I
+    rowE, rowI = np.repeat(np.arange(N), deg_E), np.repeat(np.arange(N), deg_I)
+    colE = net.pre_E.astype(np.int64).ravel()
+    colI = net.pre_I.astype(np.int64).ravel() + N_E
     # d(input_i)/dh_j: E columns carry x_j phi'_j for E rows (depressed), phi'_j for I rows
-    valE = g_exc[:, None] * dnu[colE] * np.where(rows_E[:, None], x[colE], 1.0)
-    valI = -g_inh[:, None] * dnu[colI]
-    rows = np.repeat(np.arange(N), K_E + K_I)
-    cols = np.concatenate([colE, colI], axis=1).ravel()
-    vals = np.concatenate([valE, valI], axis=1).ravel()
+    valE = g_exc[rowE] * dnu[colE] * np.where(rows_E[rowE], x[colE], 1.0)
+    valI = -g_inh[rowI] * dnu[colI]
+    # each row's E entries, then its I entries: the storage order, hence the summation
+    # order of every product with this matrix, is that of the fixed-in-degree layout
+    order = np.argsort(np.concatenate([rowE, rowI]), kind="stable")
+    rows = np.concatenate([rowE, rowI])[order]
+    cols = np.concatenate([colE, colI])[order]
+    vals = np.concatenate([valE, valI])[order]
     hh = sp.csr_matrix((vals, (rows, cols)), shape=(N, N))
     hh = hh - sp.diags(inv_tau)
-    # d(input_i)/dx_j for E rows: g_EE Jc nu_j / tau_E
-    rx = np.repeat(np.arange(N_E), K_E)
-    cx = colE[:N_E].ravel()
-    vx = (g_exc[:N_E, None] * nu[colE[:N_E]]).ravel()
+    # d(input_i)/dx_j for E rows: g_EE Jc nu_j / tau_E (the E rows' synapses come first)
+    n_EE = int(deg_E[:N_E].sum())
+    rx, cx = rowE[:n_EE], colE[:n_EE]
+    vx = g_exc[rx] * nu[cx]
     hx = sp.csr_matrix((vx, (rx, cx)), shape=(N, N_E))
-    q = -p.u * x * dnu[:N_E]
-    d = -1.0 / p.tau_D - p.u * nu[:N_E]
+    u, tau_D = net.u_of(p), net.tau_D_of(p)  # scalars, or one per E neuron
+    q = -u * x * dnu[:N_E]
+    d = -1.0 / tau_D - u * nu[:N_E]
     return JacobianBlocks(hh=hh.tocsr(), hx=hx, q=q, d=d, N=N, N_E=N_E)
 
 

@@ -22,7 +22,13 @@ from jsonschema import Draft202012Validator, validators
 from stdnet.dmf.settings import solver_config_problems
 from stdnet.files.errors import InputError, InputFileError
 from stdnet.lyapunov.run import LyapunovSettings
-from stdnet.model.params import J0_DECIMALS, ModelParams, RunParams, format_J0
+from stdnet.model.params import (
+    HETEROGENEITY_DEFAULTS,
+    J0_DECIMALS,
+    ModelParams,
+    RunParams,
+    format_J0,
+)
 from stdnet.workflow.preflight import auto_dt, dt_config_problems
 
 #: src/stdnet, and the checkout it was installed from (pip install -e .)
@@ -189,10 +195,14 @@ def load_schema(schema_dir) -> dict:
 
 def _defaults_from_dataclasses(schema: dict) -> None:
     """The defaults of `model` and `simulation` are the dataclasses' (one source): the
-    schema fragments describe types and ranges only."""
+    schema fragments describe types and ranges only. The heterogeneity keys are not filled
+    in: a config without them keeps the `model` section it had before they existed, so the
+    jobs of existing results folders stay up to date (their params are unchanged)."""
     for section, cls in (("model", ModelParams), ("simulation", RunParams)):
         props = schema["properties"].get(section, {}).get("properties", {})
         for f in dataclasses.fields(cls):
+            if section == "model" and f.name in HETEROGENEITY_DEFAULTS:
+                continue
             if f.name in props:
                 if "default" in props[f.name]:
                     raise ValueError(f"schema: {section}.{f.name} has a default; it belongs to "
@@ -340,6 +350,31 @@ def _resolve_auto_dt(cfg: dict) -> list[str]:
     return []
 
 
+#: stages whose analysis assumes the paper's network (one in-degree: the homogeneous fixed
+#: point, its bulk theory, the DMF's balance, the covariance cancellation)
+FIXED_INDEGREE_STAGES = ("stability", "transition", "dmf", "correlations")
+
+
+def _heterogeneity_problems(cfg: dict) -> list[str]:
+    """A heterogeneous `model` only where every selected stage takes it; ETD4 never."""
+    model = cfg.get("model", {})
+    keys = sorted(k for k, v in HETEROGENEITY_DEFAULTS.items() if model.get(k, v) != v)
+    if not keys:
+        return []
+    out = []
+    stages = [s for s in cfg.get("stages", []) if s in FIXED_INDEGREE_STAGES]
+    if stages:
+        out.append(f"config key 'model.{keys[0]}': value {model[keys[0]]!r} is not allowed with "
+                   f"the stages {stages}, which assume the paper's fixed in-degree; allowed: "
+                   "the defaults there, or stages simulate, figures, lyapunov, onset, "
+                   "heterogeneity (the heterogeneity stage's ensembles take these keys)")
+    if cfg.get("simulation", {}).get("method") == "etd4":
+        out.append(f"config key 'simulation.method': value 'etd4' is not allowed with "
+                   f"model.{keys[0]} = {model[keys[0]]!r}; allowed: rk4 or euler (ETD4's exact "
+                   "mean mode is that of one in-degree)")
+    return out
+
+
 def _semantic_problems(cfg: dict, check_dt: bool = True) -> list[str]:
     """Checks a schema cannot express: every grid point gives a valid network; with
     check_dt, simulation.dt inside the method's stability region at every simulated point."""
@@ -350,7 +385,7 @@ def _semantic_problems(cfg: dict, check_dt: bool = True) -> list[str]:
         key, sep, rest = str(e).partition(": ")
         problems.append(f"config key 'simulation.{key}': {rest}" if sep and " " not in key
                         else f"config key 'simulation': {e}")
-    problems += _lyapunov_problems(cfg) + _range_problems(cfg)
+    problems += _lyapunov_problems(cfg) + _range_problems(cfg) + _heterogeneity_problems(cfg)
     for N in cfg["grid"]["N"]:
         try:
             ModelParams.from_config(cfg.get("model", {}), N=N, J0=1.0)

@@ -114,6 +114,13 @@ DENSE_EIG_S_PER_GDIM3 = 1.5
 #: hetfp_compare: Newton polish, eigenvalues and theory curves at N = 1000 per J0 (s)
 #: (default run: 34 s for three J0 on shared cores)
 HETFP_EXTRA_S = 5.0
+#: one Newton solve of a stationary state with its rightmost eigenvalue at N = 1000, ~N^3
+#: (dense LU of the N x N Schur complement): 4 s at N = 2000 measured (cv0.1, 17 solves in
+#: 68 s, the machine shared)
+HET_NEWTON_S = 0.5
+#: one solve of the quenched stationary theory (gamma in-degrees on 24 x 24 nodes, 48 noise
+#: nodes: 0.07 s measured; 280 phase-diagram solves took 18 s with the machine shared)
+HET_THEORY_S = 0.1
 #: dmf_solve: path samples per second (2 populations x paths x embedding length per
 #: iteration: FFT synthesis, unit traces, mean-equation Newton, autocovariances); default
 #: run: 0.16-0.3 s per iteration of 2 x 500 x 2048 samples on shared cores; paper size
@@ -174,7 +181,8 @@ MEM_GROWTH = 1.5
 
 #: the rules the model knows; the others are seconds of work and run on the submit host
 RULES = ("simulate", "lyapunov", "record_inputs", "jfp_search", "jacobian_spectrum",
-         "stability_routes", "hetfp_compare", "dmf_solve", "correlations", "dmf_compare")
+         "stability_routes", "hetfp_compare", "dmf_solve", "correlations", "dmf_compare",
+         "heterogeneity_point", "heterogeneity")
 
 
 @dataclass(frozen=True)
@@ -273,7 +281,9 @@ class CostModel:
                        "jacobian_spectrum": self._jacobian_spectrum,
                        "stability_routes": self._stability_routes, "hetfp_compare": self._hetfp_compare,
                        "dmf_solve": self._dmf_solve, "correlations": self._correlations,
-                       "dmf_compare": self._dmf_compare}
+                       "dmf_compare": self._dmf_compare,
+                       "heterogeneity_point": self._heterogeneity_point,
+                       "heterogeneity": self._heterogeneity}
 
     # -- public ---------------------------------------------------------------------
     def job(self, rule: str, **wildcards) -> JobCost:
@@ -439,6 +449,38 @@ class CostModel:
         arrays = DMF_ARRAYS * 2 * st.n_paths * size * 8 / 1e6
         return JobCost(s, worst, BASE_MB + arrays)
 
+    def _heterogeneity_point(self, N, **_) -> JobCost:
+        """RK4 to settle, Newton solves (dense LU of the Schur complement, HET_NEWTON_S at
+        N = 1000, ~N^3) at J0_stationary and along the J_FP search, the chaotic run and its
+        lambda_max (one tangent vector). Variable in-degrees have the mean of the fixed ones,
+        so the fixed network's pattern prices them."""
+        h = self.config["heterogeneity"]
+        p, K, pattern = self._network(N)
+
+        def rk4(t):
+            return synapse_seconds(p.N, K, t / h["dt"], pattern, cache=self.cache)
+
+        jfp = h["jfp"]
+        solves = 0
+        if p.N <= jfp["N_max"]:
+            steps = math.ceil(max(0.0, jfp["J0_max"] - h["J0_stationary"]) / jfp["step"])
+            solves = steps + math.ceil(math.log2(max(jfp["step"] / jfp["tol"], 1.0)))
+        newton = HET_NEWTON_S * (p.N / 1000) ** 3
+        lyap = rk4(20.0 + h["lyapunov_t_average"]) * tangent_cost(1, pattern, self.cache)
+        s = (EXPECTED_STARTUP_S + HET_THEORY_S + rk4(h["t_settle"]) + newton * (1 + solves)
+             + rk4(h["t_transient"] + h["t_record"]) + lyap)
+        dense = 16 * p.N ** 2 * 3 / 1e6
+        return JobCost(s, s, self._run_mem(N) + dense, threaded=True)
+
+    def _heterogeneity(self, **_) -> JobCost:
+        h = self.config["heterogeneity"]
+        ph = h["phase"]
+        solves = (len(h["ensembles"]) * len(h["theory_N"])
+                  + len(ph["cv"]) * len(ph["J0"]) * len(ph["N"]))
+        files = len(self.plan.heterogeneity_points)
+        s = EXPECTED_STARTUP_S + solves * HET_THEORY_S + files * COMPARE_S_PER_FILE
+        return JobCost(s, s, BASE_MB + FIGURE_MB)
+
     def recording_mb(self) -> float:
         """One input recording (record_inputs): E, I and h of the sampled targets."""
         c = self.config["correlations"]
@@ -493,6 +535,9 @@ def stage_jobs(model: CostModel, probes: int) -> list[tuple]:
     if "dmf" in stages:
         jobs += [("dmf_solve", {"N": N}) for N, _, _ in plan.dmf.points]
         jobs += [("dmf_compare", {})]
+    if plan.heterogeneity_points:
+        jobs += [("heterogeneity_point", {"N": N}) for _, N, _ in plan.heterogeneity_points]
+        jobs += [("heterogeneity", {})]
     return jobs
 
 

@@ -21,6 +21,8 @@ two of them can disagree on which jobs a sweep has:
                        check: grid, recordings, the heterogeneous fixed point's runs)
     point_outputs      (rule, file, points) of every per-point output the selected stages
                        write into run folders (`stdnet status`, missing files redone)
+    heterogeneity_points  (ensemble, N, seed) of the heterogeneity stage's networks, each
+                       in its folder HETEROGENEITY_DIR
 
 J0 (and I0) are the canonical strings of the file names (stdnet.model.params.format_J0).
 The run-folder layout is defined here too: RUN_DIR (one point's per-point outputs) and
@@ -46,6 +48,15 @@ from stdnet.stability.spectrum import DENSE_N_MAX
 RUN_DIR = "{results}/N~{N}/J0~{J0}/seed~{seed}"
 #: a grid point's name in the file names of per-point logs and benchmarks
 POINT = "N~{N}_J0~{J0}_seed~{seed}"
+
+
+#: the folder of one network of the heterogeneity stage (outside the grid's run folders:
+#: its networks are named by ensemble, and each job measures several J0)
+HETEROGENEITY_DIR = "{results}/heterogeneity/{ensemble}/N~{N}/seed~{seed}"
+
+
+def heterogeneity_dir(results, ensemble, N, seed) -> str:
+    return HETEROGENEITY_DIR.format(results=results, ensemble=ensemble, N=N, seed=seed)
 
 
 def run_dir(results, N, J0, seed) -> str:
@@ -153,6 +164,14 @@ class SweepPlan:
         if "stability" in self.stages and het is not None:
             pts.setdefault(int(het["N"]), set()).update(float(j) for j in het["J0"])
         return pts
+
+    @cached_property
+    def heterogeneity_points(self) -> list[tuple[str, int, int]]:
+        """(ensemble, N, seed) of the heterogeneity stage's networks (none unless selected)."""
+        if "heterogeneity" not in self.stages:
+            return []
+        h = self.config["heterogeneity"]
+        return list(itertools.product(h["ensembles"], h["N"], h["seeds"]))
 
     def point_outputs(self) -> list[tuple[str, str, list]]:
         """(rule, file name, points) of every per-point output that the selected stages

@@ -1,0 +1,49 @@
+"""The heterogeneity stage's settings (config section `heterogeneity`, schema
+config/schema/heterogeneity.yaml) and the model of each named ensemble."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from stdnet.model.params import ModelParams
+
+
+@dataclass(frozen=True)
+class HeterogeneitySettings:
+    """What one point job measures (times in tau)."""
+
+    J0_stationary: float = 0.5
+    J0_chaos: float = 1.5
+    silent_rate: float = 0.05
+    dt: float = 0.05
+    t_settle: float = 400.0
+    t_transient: float = 200.0
+    t_record: float = 200.0
+    lyapunov_t_average: float = 200.0
+    jfp_N_max: int = 2000
+    jfp_step: float = 0.05
+    jfp_J0_max: float = 1.5
+    jfp_tol: float = 0.005
+
+    @classmethod
+    def from_config(cls, section: dict) -> "HeterogeneitySettings":
+        jfp = section.get("jfp", {})
+        keys = {k: section[k] for k in ("J0_stationary", "J0_chaos", "silent_rate", "dt",
+                                        "t_settle", "t_transient", "t_record",
+                                        "lyapunov_t_average") if k in section}
+        keys.update({f"jfp_{k}": v for k, v in jfp.items()})
+        return cls(**keys)
+
+
+def ensemble_model(model: dict, section: dict, ensemble: str) -> dict:
+    """The `model` config of one named ensemble: its keys laid over the config's model."""
+    ensembles = section["ensembles"]
+    if ensemble not in ensembles:
+        raise ValueError(f"heterogeneity.ensembles: no ensemble {ensemble!r}; allowed: "
+                         f"{', '.join(ensembles)}")
+    return {**model, **ensembles[ensemble]}
+
+
+def ensemble_params(model: dict, section: dict, ensemble: str, N: int, J0: float
+                    ) -> ModelParams:
+    return ModelParams.from_config(ensemble_model(model, section, ensemble), N=int(N),
+                                   J0=float(J0))

@@ -1,0 +1,77 @@
+# heterogeneity stage (docs/heterogeneity.md): networks of each named ensemble (Erdos-Renyi,
+# gamma in-degrees with a CV and an E-I correlation, per-neuron STD constants) measured one
+# by one (heterogeneity_point: the stationary state against the theory, J_FP of its branch,
+# Rate Chaos with lambda_max), then gathered with the theory's lines vs K and its (CV, J0)
+# phase diagram (heterogeneity).
+HET = config["heterogeneity"]
+# the folder of one network: heterogeneity/<ensemble>/N~<N>/seed~<seed>
+HET_POINT = heterogeneity_dir("{ensemble}", "{N}", "{seed}")
+HET_NAME = "{ensemble}_N~{N}_seed~{seed}"
+
+
+rule heterogeneity_point:
+    output:
+        h5=f"{HET_POINT}/point.h5",
+    log:
+        f"{RESULTS}/logs/heterogeneity_point/{HET_NAME}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/heterogeneity_point/{HET_NAME}.tsv"
+    conda:
+        CONDA_ENV
+    threads: cost_threads("heterogeneity_point")
+    resources:
+        mem_mb=cost_mem_mb("heterogeneity_point"),
+        runtime=cost_runtime("heterogeneity_point"),
+    params:
+        model=config["model"],
+        heterogeneity=HET,
+        seed=lambda wc: int(wc.seed),
+    script:
+        "../../scripts/heterogeneity/heterogeneity_point.py"
+
+
+rule heterogeneity:
+    input:
+        points=[
+            f"{heterogeneity_dir(e, N, s)}/point.h5"
+            for e, N, s in PLAN.heterogeneity_points
+        ],
+    output:
+        points=kept(f"{RESULTS}/tables/heterogeneity_points.csv"),
+        theory=kept(f"{RESULTS}/tables/heterogeneity_theory.csv"),
+        phase=kept(f"{RESULTS}/tables/heterogeneity_phase.csv"),
+        growth=kept(f"{RESULTS}/tables/heterogeneity_growth.csv"),
+        deviation=kept(f"{RESULTS}/tables/heterogeneity_theory_check.csv"),
+        verdict=kept(f"{RESULTS}/tables/heterogeneity_verdict.txt"),
+        rates_png=report(
+            kept(f"{RESULTS}/figures/heterogeneity_rates.png"),
+            caption="../report/heterogeneity.rst",
+            category="7. Heterogeneity",
+        ),
+        rates_pdf=kept(f"{RESULTS}/figures/heterogeneity_rates.pdf"),
+        scaling_png=report(
+            kept(f"{RESULTS}/figures/heterogeneity_scaling.png"),
+            caption="../report/heterogeneity.rst",
+            category="7. Heterogeneity",
+        ),
+        scaling_pdf=kept(f"{RESULTS}/figures/heterogeneity_scaling.pdf"),
+        phase_png=report(
+            kept(f"{RESULTS}/figures/heterogeneity_phase.png"),
+            caption="../report/heterogeneity.rst",
+            category="7. Heterogeneity",
+        ),
+        phase_pdf=kept(f"{RESULTS}/figures/heterogeneity_phase.pdf"),
+    log:
+        f"{RESULTS}/logs/heterogeneity.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/heterogeneity.tsv"
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=cost_mem_mb("heterogeneity"),
+        runtime=cost_runtime("heterogeneity"),
+    params:
+        model=config["model"],
+        heterogeneity=HET,
+    script:
+        "../../scripts/heterogeneity/heterogeneity.py"
