@@ -22,6 +22,7 @@ import traceback
 from stdnet import __version__
 from stdnet.files import io
 from stdnet.files.errors import EXIT_CODES, InputError, OutputError, ResourceError, StdnetError
+from stdnet.files.terminal import BAR_EVERY_S, console_handler, is_terminal
 from stdnet.kernels.hardware import mem_available
 from stdnet.model.params import CONNECTIVITIES, ModelParams, RunParams
 from stdnet.simulation.simulate import simulate, write_simulation
@@ -103,8 +104,9 @@ def _add_simulate(p):
     g.add_argument("--threads", type=int, default=1, help="numba threads (default 1)")
     g.add_argument("--checkpoint", default=None,
                    help="checkpoint file: resumed if it exists, removed at the end")
-    g.add_argument(*_spellings("progress-every"), type=float, default=5.0,
-                   help="seconds between progress lines on stderr (default 5)")
+    g.add_argument(*_spellings("progress-every"), type=float, default=None,
+                   help="seconds between progress lines on stderr (default 5; on a terminal "
+                        f"a bar, redrawn every {BAR_EVERY_S:g} s)")
     p.add_argument("-o", "--output", required=True, help="HDF5 file to write")
 
 
@@ -162,13 +164,21 @@ def _run_simulate(args) -> int:
             claims.enter_context(io.claim_output(path))
         set_threads(args.threads)
         result = simulate(model, run, args.seed, checkpoint_path=args.checkpoint,
-                          progress_every_s=args.progress_every)
+                          progress_every_s=_progress_every(args.progress_every))
         write_simulation(args.output, result, model, run, args.seed,
                          checkpoint_path=args.checkpoint)
     pop = result["population"]
     print(json.dumps({"output": args.output, "wall_time_s": round(result["wall_time_s"], 3),
                       "final_nu_E": float(pop["nu_E"][-1]), "final_nu_I": float(pop["nu_I"][-1])}))
     return 0
+
+
+def _progress_every(option: float | None) -> float:
+    """Seconds between progress lines: the option's, else a bar's redraw on a terminal
+    (stdnet.files.terminal) and a plain line every 5 s elsewhere."""
+    if option is not None:
+        return option
+    return BAR_EVERY_S if is_terminal(sys.stderr) else 5.0
 
 
 # ---- fixed-point --------------------------------------------------------------
@@ -267,24 +277,32 @@ def _join_negative_values(argv: list[str]) -> list[str]:
 
 
 def main(argv=None) -> int:
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+    console = console_handler(sys.stderr)  # progress as a bar on a terminal
+    logging.basicConfig(level=logging.INFO, handlers=[console],
                         format="%(asctime)s %(name)s: %(message)s")
     argv = _join_negative_values(list(sys.argv[1:] if argv is None else argv))
     args = build_parser().parse_args(argv)
 
     exit_cleanly_on_sigterm()
     try:
-        if args.command in _LOCAL:
-            return _LOCAL[args.command][1](args)
-        if getattr(args, "_missing", None):
-            print(f"stdnet {args.command}: module {args._missing} is not available",
-                  file=sys.stderr)
-            return 2
-        return importlib.import_module(COMMANDS[args.command][0]).run(args)
-    except KeyboardInterrupt:
-        return _fail(args, "interrupted", 130)
+        return _run_command(args)
+    except KeyboardInterrupt as e:
+        error, (message, code) = e, ("interrupted", 130)
     except Exception as e:  # noqa: BLE001 - every failure ends as one line and a code
-        return _fail(args, *_classify(e))
+        error, (message, code) = e, _classify(e)
+    finally:
+        console.end_line()  # what follows (an error, the shell's prompt) on a line of its own
+    return _fail(args, message, code, error)
+
+
+def _run_command(args) -> int:
+    if args.command in _LOCAL:
+        return _LOCAL[args.command][1](args)
+    if getattr(args, "_missing", None):
+        print(f"stdnet {args.command}: module {args._missing} is not available",
+              file=sys.stderr)
+        return 2
+    return importlib.import_module(COMMANDS[args.command][0]).run(args)
 
 
 def _classify(e: BaseException) -> tuple[str, int]:
@@ -303,9 +321,9 @@ def _classify(e: BaseException) -> tuple[str, int]:
             "the traceback)", 1)
 
 
-def _fail(args, message: str, code: int) -> int:
+def _fail(args, message: str, code: int, error: BaseException) -> int:
     if getattr(args, "debug", False):
-        traceback.print_exc()
+        traceback.print_exception(error)
     print(f"stdnet {args.command}: error: {message}", file=sys.stderr)
     return code
 

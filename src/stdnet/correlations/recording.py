@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import time
 
 import h5py
 import numpy as np
 from numba import njit
 
 from stdnet.files import io
-from stdnet.files.progress import format_duration
+from stdnet.files.progress import ProgressMeter
 from stdnet.model.params import ModelParams, RunParams
 from stdnet.model.seeding import rng as seeded_rng
 from stdnet.model.transfer import phi_scalar
@@ -197,7 +196,8 @@ def record_inputs(params: ModelParams, y0, seed: int, run: RunParams, *,
     nu = np.empty(params.N)
     s = np.empty(params.N_E)
     code = params.transfer_code
-    t0 = last = time.perf_counter()
+    # the first sample compiles the kernels (numba): the meter's rate counts from its end
+    meter = ProgressMeter(log, n_t * spr, tau_per_unit=run.dt, every_s=progress_every_s)
     for k in range(n_t):
         sim.advance_to((k + 1) * spr, progress_every_s=1e9)
         y = sim.y  # every neuron's state (from the GPU with simulation.backend: cuda)
@@ -214,12 +214,7 @@ def record_inputs(params: ModelParams, y0, seed: int, run: RunParams, *,
             signals[k] = np.concatenate([s, nu])
         h[k] = y[idx]
         pop_x[k] = y[params.N:].mean()
-        now = time.perf_counter()
-        if now - last >= progress_every_s:
-            last = now
-            log.info("sample %d/%d, t = %.1f/%.1f tau, ETA %s", k + 1, n_t,
-                     (k + 1) * sample_interval, t_measure,
-                     format_duration((now - t0) / (k + 1) * (n_t - k - 1)))
+        meter.update((k + 1) * spr)
     # per-neuron temporal mean and variance (ddof = 1) from the shifted sums
     mean = shift + acc1 / n_t
     var = np.maximum(acc2 - acc1 ** 2 / n_t, 0.0) / (n_t - 1)

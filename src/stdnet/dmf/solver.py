@@ -40,7 +40,7 @@ from stdnet.dmf.settings import (
     resolve_solver_config,
     solver_config_problems,
 )
-from stdnet.files.progress import format_duration
+from stdnet.files.progress import ProgressMeter
 from stdnet.model.seeding import rng as seeded_rng
 from stdnet.stats import decorrelation_time
 from stdnet.stats.gaussian_paths import (
@@ -239,7 +239,10 @@ def solve_dmf(prob: DMFProblem, st: DMFSettings, progress_every_s: float = 10.0)
     sampler = _Sampler(prob, st)
     residuals, mu_hist, d0_hist = [], [], []
     converged = False
-    last = time.perf_counter()
+    # the first iteration compiles the path kernels (numba): the rate counts from its end;
+    # the ETA is a bound (max_iter), the iteration stops once converged
+    meter = ProgressMeter(log, st.max_iter, unit="iterations", every_s=progress_every_s,
+                          eta_bound=True)
     out = None
     for it in range(1, st.max_iter + 1):
         mu_new, d_xi, acov, means, x_mean, fluct, traces, clipped = _iterate_once(
@@ -261,14 +264,9 @@ def solve_dmf(prob: DMFProblem, st: DMFSettings, progress_every_s: float = 10.0)
         mu = mu_new
         d_h = d_h + st.damping * (new_d - d_h)
         q = q + st.damping * (new_q - q)
-        now = time.perf_counter()
-        if now - last >= progress_every_s or it == 1:
-            last = now
-            eta = (now - t0) / it * (st.max_iter - it)
-            log.info("DMF iteration %d/%d: residual %.3g (tol %g), Delta(0) = %s, mu = %s, "
-                     "ETA <= %s", it, st.max_iter, res, st.tol,
-                     np.array2string(new_full[:, 0], precision=4),
-                     np.array2string(mu, precision=4), format_duration(eta))
+        meter.update(it, lambda: f"residual {res:.3g} (tol {st.tol:g}), Delta(0) = "
+                     f"{np.array2string(new_full[:, 0], precision=4)}, mu = "
+                     f"{np.array2string(mu, precision=4)}", force=it == 1)
         if res < st.tol:
             converged = True
             break

@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from stdnet.files.progress import format_duration
+from stdnet.files.progress import ProgressMeter
 from stdnet.lyapunov.qr import reorthonormalise
 from stdnet.stats import batch_means_ci, block_ci
 
@@ -218,8 +218,10 @@ class IntervalRunner:
 
     def run_to(self, n_target: int) -> None:
         st = self.st
-        start, start_step = time.perf_counter(), self.step
-        last = start
+        # the first call compiles the tangent kernels (numba): the rate counts from its end
+        meter = ProgressMeter(log, n_target * self.n_step,
+                              tau_per_unit=self.delta_t / self.n_step, t_offset=self.t_offset,
+                              every_s=self.progress_every_s)
         while st.interval < n_target:
             t_call = time.perf_counter()
             n = self._call_steps()
@@ -234,9 +236,7 @@ class IntervalRunner:
                                                                               1e-9))))
                 self.checkpoints.after_call(st, self.step)
                 st.wall_time_s += time.perf_counter() - now
-            if now - last >= self.progress_every_s:
-                last = now
-                self._report(n_target, (self.step - start_step) / max(now - start, 1e-9))
+            meter.update(self.step, self._running_lambda)
 
     def _call_steps(self) -> int:
         n = min(self.n_step - self.st.sub_step, self._pace)
@@ -254,14 +254,11 @@ class IntervalRunner:
         st.interval += 1
         st.sub_step = 0
 
-    def _report(self, n_target: int, steps_per_s: float) -> None:
-        st, k = self.st, self.st.interval
-        left_s = (n_target * self.n_step - self.step) / max(steps_per_s, 1e-9)
-        log.info("interval %d/%d  t = %.1f/%.1f tau  lambda_1 (running) = %.4f  ETA %s",
-                 k, n_target, self.t_offset + self.step / self.n_step * self.delta_t,
-                 self.t_offset + n_target * self.delta_t,
-                 st.local[self.n_skip:k, 0].mean() if k > self.n_skip else float("nan"),
-                 format_duration(left_s))
+    def _running_lambda(self) -> str:
+        """The running mean of the largest local exponent after the alignment."""
+        k = self.st.interval
+        mean = self.st.local[self.n_skip:k, 0].mean() if k > self.n_skip else float("nan")
+        return f"lambda_1 (running) = {mean:.4f}"
 
 
 def _run_intervals(system, y, Q, n_step: int, delta_t: float, n: int, divergence,

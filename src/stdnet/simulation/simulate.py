@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import os
 import time
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from stdnet.files.errors import (  # DivergenceError: re-exported
     DivergenceError,
     InputFileError,
 )
-from stdnet.files.progress import format_duration
+from stdnet.files.progress import ProgressMeter
 from stdnet.kernels import etd4 as expint
 from stdnet.kernels.cpu import METHOD_CODES, PRECISIONS, advance, kernel_args, make_work
 from stdnet.model.network import Network, build_network
@@ -254,10 +253,9 @@ class Simulator:
         ckpt_every = (int(round(run.checkpoint_interval / run.dt))
                       if run.checkpoint_interval > 0 else 0)
         next_ckpt = ((st.step // ckpt_every) + 1) * ckpt_every if ckpt_every else None
-        start_wall = time.perf_counter()
-        start_step = st.step
-        last_report = start_wall
-        first_call = True
+        # the first call compiles the kernels (numba): the meter's rate counts from its end
+        meter = ProgressMeter(log, run.total_steps, tau_per_unit=run.dt,
+                              every_s=progress_every_s)
         while st.step < target:
             # never step past the next sample time, so recording sees the same states
             next_sample = (st.step // spr + 1) * spr
@@ -272,27 +270,13 @@ class Simulator:
                     f"dt={run.dt}, method={run.method}; parameters: {p.to_dict()}. "
                     "Try a smaller dt (the fast homogeneous eigenvalue grows like sqrt(K) J0).")
             st.step += n
-            if first_call:  # it compiled the kernels (numba): speed and ETA count from here
-                first_call = False
-                start_wall, start_step = time.perf_counter(), st.step
             if st.step % spr == 0:
                 self._record()
             if checkpoint_path is not None and next_ckpt is not None and st.step >= next_ckpt:
                 self._engine.sync(st)
                 st.save(checkpoint_path, self.fingerprint())
                 next_ckpt += ckpt_every
-            now = time.perf_counter()
-            if now - last_report >= progress_every_s:
-                last_report = now
-                self._report(start_step, start_wall, now)
-
-    def _report(self, start_step, start_wall, now) -> None:
-        done = self.state.step - start_step
-        rate = done / max(now - start_wall, 1e-9) if done > 0 else math.nan
-        left = (self.run.total_steps - self.state.step) / rate if done > 0 else math.inf
-        log.info("step %d/%d  t = %.1f/%.1f tau  %.0f steps/s  ETA %s",
-                 self.state.step, self.run.total_steps, self.t,
-                 self.run.total_steps * self.run.dt, rate, format_duration(left))
+            meter.update(st.step)
 
     def result(self) -> dict:
         """Observables of the finished (or partial) run as arrays."""

@@ -7,7 +7,9 @@ running) or not run (no trace: not started yet, or not requested by the config).
 time, also while a workflow runs or after it failed: `stdnet status config/params.yaml`.
 Rule run_status writes the same table for every per-point output of the workflow's rules
 (stdnet.workflow.plan.point_specs); the command lists the per-point outputs of the config's
-stages at the points stdnet.workflow.plan expands.
+stages at the points stdnet.workflow.plan expands, and below the table each incomplete job's
+last progress line with its ETA, and the ETA of the per-point jobs left by the cost model
+(stdnet.workflow.remaining: what it counts and assumes).
 """
 from __future__ import annotations
 
@@ -19,11 +21,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from stdnet.files.errors import InputFileError
+from stdnet.files.errors import InputError, InputFileError
 from stdnet.files.io import check_h5
 from stdnet.workflow.benchmarks import read_benchmarks, summarise_benchmarks
 from stdnet.workflow.config import load_config_files, schema_dir
+from stdnet.workflow.costmodel import CostModel
+from stdnet.workflow.joblog import last_progress_record
 from stdnet.workflow.plan import SweepPlan, point_spec, run_dir
+from stdnet.workflow.remaining import remaining_work, running_jobs, summary_lines
 
 #: exit code of `stdnet status` when some grid point is not done (errors.EXIT_CODES)
 NOT_DONE = 9
@@ -53,12 +58,9 @@ def point_status(run_dir, name: str, log_path=None) -> str:
 
 
 def last_progress(log_path) -> str:
-    """The last progress line ('step ... ETA ...') of a log, or ''."""
-    if log_path is None or not Path(log_path).exists():
-        return ""
-    lines = [ln for ln in Path(log_path).read_text(errors="replace").splitlines()
-             if "ETA" in ln or "finished" in ln]
-    return lines[-1].split(": ", 1)[-1].strip() if lines else ""
+    """The last progress line ('... ETA ...', 'finished ...') of a log, or ''."""
+    record = last_progress_record(log_path)
+    return record.line if record else ""
 
 
 def run_status(grid, specs) -> pd.DataFrame:
@@ -99,11 +101,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--results", default=None, help="results folder (default: from the config)")
     p.add_argument("--benchmarks", action="store_true",
                    help="print the benchmark summary per rule and N instead")
+    p.add_argument("--cores", type=int, default=None,
+                   help="cores the workflow runs on: the ETA of the jobs left is divided by "
+                        "them (default: the ETA on one core)")
 
 
 def run(args) -> int:
     """Print the status of every per-point output of the config (SweepPlan.point_outputs); exit 9
     (NOT_DONE) unless all are done."""
+    if args.cores is not None and args.cores < 1:
+        raise InputError(f"--cores: value {args.cores} is not allowed; allowed: an integer >= 1")
     cfg = load_config_files(args.configfiles, schema_dir())
     results = args.results or cfg["results"]
     if os.path.exists(results) and not os.path.isdir(results):
@@ -127,6 +134,11 @@ def run(args) -> int:
     print("\n" + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
     if set(counts) <= {"done"}:
         return 0
+    model = CostModel(cfg)
+    running = running_jobs(table, results)
+    for line in summary_lines(running, remaining_work(table, model, running), args.cores,
+                              model.speed):
+        print(line)
     problems = [f"{r.output} of N={r.N}, J0={r.J0}, seed={r.seed} is corrupt: "
                 f"{check_h5(Path(run_dir(results, r.N, r.J0, r.seed)) / r.output)}"
                 for r in table.itertuples() if r.status == "corrupt"]
