@@ -32,7 +32,7 @@ from numba import njit, prange
 
 from stdnet.bench.timing import best_of, calibrate, kicked_state
 from stdnet.kernels.cpu import METHOD_CODES, PRECISIONS, advance, kernel_args, make_work
-from stdnet.model.network import index_dtype
+from stdnet.model.network import Network, index_dtype
 from stdnet.model.params import ModelParams, RunParams
 from stdnet.workflow.preflight import max_stable_dt
 
@@ -77,7 +77,7 @@ def _random_sorted_rows(out, n_pool, seed):
             out[i, k] = min(v, span - 1) + k
 
 
-def timing_pattern(params, seed: int = 1) -> SimpleNamespace:
+def timing_pattern(params, seed: int = 1) -> Network:
     """pre_E (N, K_E), pre_I (N, K_I): every row a sorted random subset of its source
     population (uniform order statistics, as stdnet.model.network's rows), in the index type
     stdnet.model.network would use, drawn in parallel from a counter hash: seconds at N = 10^6.
@@ -99,7 +99,8 @@ def timing_pattern(params, seed: int = 1) -> SimpleNamespace:
             rows[name] = a
     finally:
         numba.set_num_threads(threads)
-    return SimpleNamespace(**rows, nbytes=rows["pre_E"].nbytes + rows["pre_I"].nbytes)
+    return Network(pre_E=rows["pre_E"], pre_I=rows["pre_I"], N_E=params.N_E, N_I=params.N_I,
+                   seed=int(seed))
 
 
 def stable_dt(params, dt: float) -> float:

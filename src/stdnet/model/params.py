@@ -176,6 +176,15 @@ class ModelParams:
         return tuple(f.name for f in dataclasses.fields(cls) if f.name not in ("N", "J0"))
 
     @classmethod
+    def from_attrs(cls, attrs) -> "ModelParams":
+        """The model of a result file's /params attributes: every constant is required but
+        the heterogeneity keys, which files of the paper's network do not carry."""
+        kw = {k: attrs[k] for k in cls.constant_names()
+              if k not in HETEROGENEITY_DEFAULTS or k in attrs}
+        kw = {k: v.item() if hasattr(v, "item") else v for k, v in kw.items()}
+        return cls(N=int(attrs["N"]), J0=float(attrs["J0"]), **kw)
+
+    @classmethod
     def from_config(cls, model: dict, N: int, J0: float) -> "ModelParams":
         known = set(cls.constant_names())
         unknown = set(model) - known

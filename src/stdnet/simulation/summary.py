@@ -21,9 +21,7 @@ from stdnet.theory.meanfield import homogeneous_fixed_point
 
 
 def params_from_file(sim: dict) -> ModelParams:
-    p = sim["params"]
-    return ModelParams(N=int(p["N"]), J0=float(p["J0"]),
-                       **{k: p[k] for k in ModelParams.constant_names()})
+    return ModelParams.from_attrs(sim["params"])
 
 
 def synchrony_chi(pop_mean, single_var: float) -> float:

@@ -25,7 +25,6 @@ from stdnet.kernels.cuda.layout import (
     row_splits,
     tile_rows,
 )
-from stdnet.model.network import Network
 from stdnet.model.transfer import phi
 
 #: rows packed and copied to the device at a time (bounds the host memory of the upload)
@@ -74,8 +73,7 @@ class CudaEngine:
         # lazy: numba-cuda is optional; only the CUDA backend loads it
         from numba import cuda
 
-        if isinstance(net, Network):  # (the bench passes a stand-in fixed-width pattern)
-            net.require_homogeneous("simulation.backend cuda")  # fixed-width row layout
+        net.require_homogeneous("simulation.backend cuda")  # fixed-width row layout
         require_cuda()
         self.device = describe()["name"]
         p = self.p = params
