@@ -141,8 +141,13 @@ GRID = PLAN.grid
 RUN = plan.run_dir(RESULTS, "{N}", "{J0}", "{seed}")
 POINT = plan.point_name("{N}", "{J0}", "{seed}")
 
-# the software of every rule, for `--sdm conda` (plain runs use the active environment)
+# the software of every rule, for `--sdm conda` (plain runs use the active environment). The
+# env file installs stdnet from ${STDNET_SOURCE}, which pip expands when conda creates the
+# environment from Snakemake's copy of the file: this workflow's own directory, whatever the
+# working directory and whatever stdnet the Python running Snakemake imports. (Set here, not
+# read: the `envvars` directive is for variables a user has to provide.)
 CONDA_ENV = "../../envs/stdnet.yaml"
+os.environ.update(STDNET_SOURCE=str(Path(workflow.basedir).resolve()))
 
 STAGES = set(config["stages"])
 

@@ -1,6 +1,6 @@
 """Is there a GPU the CUDA backend can use, which one, and how much memory it has.
 
-numba-cuda is an optional dependency (`pip install -e ".[cuda]"`): nothing here imports
+numba-cuda is an optional dependency (the extra `gpu`, docs/gpu.md): nothing here imports
 it before it is asked for, so the CPU pipeline never needs it. NUMBA_ENABLE_CUDASIM=1
 runs the CUDA kernels in numba-cuda's simulator on the CPU (the tests do): that counts as
 available, and slow.
@@ -24,8 +24,8 @@ def cuda_problem() -> str | None:
         from numba import cuda
     except ImportError as e:  # numba without numba-cuda, or a broken install
         return (f"numba-cuda is not installed ({e}); install it with "
-                "pip install -e \".[cuda]\" plus the toolkit wheels of your driver "
-                "(\"numba-cuda[cu12]\" or \"numba-cuda[cu13]\")")
+                "pip install -c requirements/test.txt -e \".[gpu]\" (CUDA 13 driver) or "
+                "pip install \"numba-cuda[cu12]\" (CUDA 12 driver)")
     if simulated():
         return None
     try:
