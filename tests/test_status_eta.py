@@ -8,8 +8,8 @@ import pytest
 from stdnet.cli import main
 from stdnet.workflow.config import load_config_files, schema_dir
 from stdnet.workflow.costmodel import PARALLEL_EFFICIENCY, CostModel
-from stdnet.workflow.joblog import last_progress_record, record_time
 from stdnet.workflow.plan import SweepPlan, point_spec
+from stdnet.workflow.progress_log import last_progress_record, record_time
 from stdnet.workflow.remaining import Remaining, remaining_work, running_jobs, summary_lines
 from stdnet.workflow.status import run_status
 

@@ -2,7 +2,7 @@
 the per-point jobs not done, for `stdnet status`.
 
 Running jobs: the per-point outputs that are `incomplete` (a log, no output: running, or
-killed) whose log has a progress line (stdnet.workflow.joblog). Each shows that line, how
+killed) whose log has a progress line (stdnet.workflow.progress_log). Each shows that line, how
 long ago it was written, and its ETA less that age (never below 0). A line much older than
 the jobs' progress interval (10 s) means the job was killed rather than running.
 
@@ -28,8 +28,8 @@ import pandas as pd
 
 from stdnet.files.progress import format_duration, parse_eta
 from stdnet.workflow.costmodel import PARALLEL_EFFICIENCY, CostModel
-from stdnet.workflow.joblog import last_progress_record
 from stdnet.workflow.plan import point_spec
+from stdnet.workflow.progress_log import last_progress_record
 
 #: statuses of an output whose job is still to run (or running)
 NOT_DONE = ("not run", "failed", "corrupt", "incomplete")

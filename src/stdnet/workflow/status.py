@@ -26,8 +26,8 @@ from stdnet.files.io import check_h5
 from stdnet.workflow.benchmarks import read_benchmarks, summarise_benchmarks
 from stdnet.workflow.config import load_config_files, schema_dir
 from stdnet.workflow.costmodel import CostModel
-from stdnet.workflow.joblog import last_progress_record
 from stdnet.workflow.plan import SweepPlan, point_spec, run_dir
+from stdnet.workflow.progress_log import last_progress_record
 from stdnet.workflow.remaining import remaining_work, running_jobs, summary_lines
 
 #: exit code of `stdnet status` when some grid point is not done (errors.EXIT_CODES)
