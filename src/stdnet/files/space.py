@@ -10,14 +10,20 @@ import shutil
 from pathlib import Path
 
 
-def free_bytes(path) -> int | None:
-    """Bytes free for this user on the file system of `path`, or of its nearest existing
-    folder (the path itself may not exist yet); None where that cannot be read."""
+def nearest_existing(path) -> Path:
+    """`path` made absolute, or its nearest folder that exists (a path not written yet
+    lies on that folder's file system)."""
     p = Path(os.path.abspath(path))
     while not p.exists() and p != p.parent:
         p = p.parent
+    return p
+
+
+def free_bytes(path) -> int | None:
+    """Bytes free for this user on the file system of `path` (nearest_existing); None
+    where that cannot be read."""
     try:
-        return int(shutil.disk_usage(p).free)
+        return int(shutil.disk_usage(nearest_existing(path)).free)
     except OSError:
         return None
 
