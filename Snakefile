@@ -26,6 +26,7 @@ keep_previous_version_on_failure(workflow.rules)
 
 onstart:
     refuse_jobs_larger_than_this_machine()
+    refuse_a_run_without_room_for_backups()
     claim_results()
     remember_tables()
 

@@ -52,7 +52,7 @@ def test_short_continuation_records_consistent_data():
         record_inputs(p, y0, 1, RunParams(dt=0.05), t_measure=0.0, sample_interval=0.5, n_sample=5)
     with pytest.raises(ValueError, match="t_measure"):
         record_inputs(p, y0, 1, RunParams(dt=0.05), t_measure=1.0, sample_interval=0.5, n_sample=5)
-    with pytest.raises(ValueError, match="record_interval"):
+    with pytest.raises(ValueError, match="correlations.sample_interval: invalid value 0.07"):
         record_inputs(p, y0, 1, RunParams(dt=0.05), t_measure=5.0, sample_interval=0.07, n_sample=5)
 
 

@@ -66,7 +66,8 @@ CONFIG_CASES = [
      "figures: {fig1: {N: 2000, seed: 1, J0: [200.0]}}\n",
      ["simulation.dt", "0.5", "use dt <="], 2),
     ("network too large for this machine", "grid: {N: [1000000000], J0: [1.0], seeds: [1]}\n"
-     "figures: {fig1: {N: 1000000000, seed: 1, J0: [1.0]}}\nsimulation: {dt: 0.0004}\n",
+     "figures: {fig1: {N: 1000000000, seed: 1, J0: [1.0]}}\nsimulation: {dt: 0.0004}\n"
+     "stages: [simulate]\n",  # (the stability stage's dense spectra refuse that N first)
      ["grid.N", "1000000000", "MB"], 5),
     ("alias bomb under an unknown key", "foo:\n  a0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1]\n" + "".join(
         f"  a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 10)),
@@ -87,6 +88,48 @@ CONFIG_CASES = [
     ("fig1 without J0", "figures: {fig1: {J0: []}}\n", ["figures.fig1.J0", "at least 1"], 2),
     ("results inside the package", f"results: {ROOT / 'src' / 'stdnet' / 'out'}\n",
      ["'results'", "outside the stdnet package"], 2),
+    # what a job would refuse, refused before any job (stdnet.workflow.jobconfig)
+    ("J_FP tolerance not below its step", "stability: {jfp: {tol: 0.1, step: 0.05}}\n",
+     ["'stability.jfp.tol'", "0.1", "< step (0.05)"], 2),
+    ("J_FP search of a network without I inputs", "stability: {jfp: {N: [10]}}\n",
+     ["'model' with stability.jfp.N = 10", "K_I=0"], 2),
+    ("homogeneous modes of a network without I inputs",
+     "stability: {homogeneous: {N: [10, 1000]}}\n",
+     ["'model' with stability.homogeneous.N = 10", "K_I=0"], 2),
+    ("map of a network without I inputs", "stability: {homogeneous: {map_N: 10}}\n",
+     ["'model' with stability.homogeneous.map_N = 10"], 2),
+    ("routes of a network without I inputs", "stability: {routes: {N: 10}}\n",
+     ["'model' with stability.routes.N = 10"], 2),
+    ("heterogeneous FP of a network without I inputs", "stability: {hetfp: {N: 10}}\n",
+     ["'model' with stability.hetfp.N = 10"], 2),
+    ("recording of a network without I inputs", "correlations: {runs: [{N: [10], seeds: [1]}]}\n",
+     ["'model' with correlations.runs N = 10"], 2),
+    ("theory curves through networks without I inputs",
+     "figures: {fig2: {N_theory: [10, 100000]}}\n",
+     ["'model' with figures.fig2.N_theory = 10", "more of its sizes"], 2),
+    ("dense J_FP solver above its largest N", "stability: {jfp: {method: dense, N: [5000]}}\n",
+     ["'stability.jfp.method'", "N=5000", "N <= 1500"], 2),
+    ("dense J_FP solver that takes no grid N", "stability: {jfp: {method: dense}}\n"
+     "grid: {N: [2000], J0: [1.0], seeds: [1]}\nfigures: {fig1: {N: 2000, seed: 1, J0: [1.0]}}\n",
+     ["'stability.jfp.method'", "takes none of grid.N [2000]"], 2),
+    ("more J_FP eigenvalues than the Jacobian holds", "stability: {jfp: {k: 1000}}\n",
+     ["'stability.jfp.k'", "1000", "at most 897 at N=1000"], 2),
+    ("dense eig asked for above its largest N", "stability: {jfp: {dense_max_N: 100000}}\n",
+     ["'stability.jfp.dense_max_N'", "100000", "at most 1500"], 2),
+    ("routes beyond the dense spectra", "stability: {routes: {N: 5000}}\n",
+     ["'stability.routes.N'", "5000", "at most 4000"], 2),
+    ("heterogeneous-FP runs of 1e12 tau", "stability: {hetfp: {t_sim: 1.0e+12}}\n",
+     ["'stability.hetfp.t_sim'", "simulation.dt = 0.05", "1e+12 steps"], 2),
+    ("model without a balanced limit", "model: {u: 0.0}\n",
+     ["'model.u'", "0.0", "a number > 0", "stage figures"], 2),
+    ("input sampling off the step", "correlations: {sample_interval: 0.33}\n",
+     ["'correlations.sample_interval'", "0.33", "multiple of simulation.dt (0.05)"], 2),
+    ("input recording of 2 samples", "correlations: {t_measure: 1.0}\n",
+     ["'correlations.t_measure'", "gives 2 samples", "at least 4"], 2),
+    ("QR interval below the step", "lyapunov: {delta_t: 1.0e-12, t_align: 0.0}\n",
+     ["'lyapunov.delta_t'", "1e-12", "at least one step"], 2),
+    ("looks closer than the QR interval", "lyapunov: {look_every: 1.0e-12}\n",
+     ["'lyapunov.look_every'", "1e-12", "at least one"], 2),
 ]
 
 
@@ -97,6 +140,18 @@ def test_config_case(tmp_path, capsys, name, overlay, fragments, code):
     path.write_text(overlay)
     (tmp_path / "existing_file").write_text("x")
     _expect(capsys, ["check", str(PARAMS), str(path)], fragments, code)
+
+
+@pytest.mark.parametrize("overlay,fragments", [
+    ("dmf: {figure_N: 1234}\n", ["'dmf.figure_N'", "1234", "a simulated N [1000, 2000]"]),
+    ("stability: {jfp: {method: dense, N: [5000]}}\n", ["'stability.jfp.method'", "N=5000"]),
+], ids=["Fig 5 at an N not simulated", "dense J_FP solver above its largest N"])
+def test_refused_without_the_memory_comparison(tmp_path, capsys, overlay, fragments):
+    """Refused by the config check itself: before, only the memory comparison (which builds
+    the jobs) caught these, and the workflow's start stopped with a Python traceback."""
+    path = tmp_path / "overlay.yaml"
+    path.write_text(overlay)
+    _expect(capsys, ["check", "--no-memory", str(PARAMS), str(path)], fragments, 2)
 
 
 def test_results_an_existing_file(tmp_path, capsys, monkeypatch):
@@ -387,11 +442,15 @@ WORKFLOW_OVERLAYS = {
     "twice.yaml": "simulation:\n  dt: 0.01\n  dt: 0.02\n",
     "huge.yaml": "grid: {N: [1000000000], J0: [0.5], seeds: [1]}\n"
                  "figures: {fig1: {N: 1000000000, seed: 1, J0: [0.5]}}\nsimulation: {dt: 0.0004}\n",
+    # checked while Snakemake parsed stability.smk: a Python traceback before
+    "dense.yaml": "stability: {jfp: {method: dense, N: [5000]}}\n",
 }
 WORKFLOW_CASES = [
     ("misspelt.yaml", ["-n"], ["stdnet: invalid configuration", "did you mean 'simulation'"], 2),
     ("twice.yaml", ["-n"], ["twice.yaml:3:3", "written twice"], 2),
     ("huge.yaml", ["--cores", "1"], ["grid.N = 1000000000", "MB", "this machine has"], 5),
+    ("dense.yaml", ["-n"], ["stdnet: invalid configuration", "'stability.jfp.method'",
+                            "N=5000"], 2),
 ]
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stdnet.heterogeneity.branch import find_jfp, stationary_state
+from stdnet.heterogeneity.branch import branch_jfp, find_jfp, stationary_state
 from stdnet.model.network import build_network
 from stdnet.model.params import ModelParams
 from stdnet.stability import jfp as stability_jfp
@@ -15,18 +15,21 @@ from stdnet.stability import jfp as stability_jfp
 @pytest.mark.parametrize("N,seed", [(200, 1), (400, 2)])
 def test_branch_jfp_of_the_paper_network_is_the_stability_stages(N, seed):
     """For fixed in-degree the stationary branch is the homogeneous fixed point, so the
-    continuation's J_FP (Newton, then every eigenvalue at N = 200, ARPACK's rightmost at
-    N = 400; bisection to 0.002) must be the J_FP of stability.jfp (dense eig at 200, its
-    matrix-free Krylov-Schur at 400; bisection or secant to 0.002) within the two
-    brackets."""
+    continuation's J_FP (branch_jfp: Newton, then every eigenvalue at N = 200, ARPACK's
+    rightmost at N = 400; bisection to 0.002), which the heterogeneous networks get, must be
+    the J_FP of stability.jfp (dense eig at 200, its matrix-free Krylov-Schur at 400;
+    bisection or secant to 0.002) within the two brackets; find_jfp hands the paper's
+    network to the latter."""
     p = ModelParams(N=N, J0=0.5)
     net = build_network(p, seed)
     st = stationary_state(p, net, t_settle=50.0, dt=0.05)
     assert st["converged"] and st["lam"].real < 0
-    ours = find_jfp(p, net, st["y"], step=0.05, J0_max=2.0, tol=0.002)
+    ours = branch_jfp(p, net, st["y"], step=0.05, J0_max=2.0, tol=0.002)
     ref = stability_jfp.find_jfp(p, net, J0_start=0.5, J0_range=(0.3, 2.0), tol=0.002)
     assert abs(ours["J_FP"] - ref.J_FP) < 0.004
     assert ours["route"] == ref.crossing
+    handed = find_jfp(p, net, st["y"], step=0.05, J0_max=2.0, tol=0.002)
+    assert abs(handed["J_FP"] - ref.J_FP) < 0.004 and handed["route"] == ref.crossing
 
 
 def test_branch_of_a_heterogeneous_network_is_followed():

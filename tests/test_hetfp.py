@@ -45,6 +45,9 @@ def test_theory_solves_its_equations_and_is_nontrivial():
         heterogeneous_fixed_point(p.replace(J0=0.5))
     branch = heterogeneous_branch(p, [0.5, 1.0, 1.2])
     assert branch[0] is None and branch[2].sigma_E > branch[1].sigma_E
+    # a theory curve from J0 = 0 (stability.hetfp.theory_J0: [0, ...]): no solution there,
+    # not a refused job
+    assert heterogeneous_branch(p, [0.0, 1.2])[0] is None
 
 
 @pytest.mark.parametrize("J0", [0.95, 1.0])

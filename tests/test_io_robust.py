@@ -6,12 +6,13 @@ import os
 import subprocess
 import sys
 import textwrap
+from types import SimpleNamespace
 
 import h5py
 import numpy as np
 import pytest
 
-from stdnet.files import io
+from stdnet.files import io, space
 from stdnet.files.errors import CheckpointError, InputFileError, OutputError
 from stdnet.simulation.simulate import SimState
 
@@ -46,6 +47,8 @@ def test_h5_roundtrip_has_marker(tmp_path):
 def test_disk_full_keeps_previous_file(tmp_path, monkeypatch, kind):
     path = tmp_path / f"out.{kind}"
     path.write_bytes(b"previous")
+    # the free space the message reports, as the file system would give it
+    monkeypatch.setattr(space.shutil, "disk_usage", lambda p: SimpleNamespace(free=48_000))
     with monkeypatch.context() as mp, pytest.raises(OutputError) as e:
         if kind == "h5":
             mp.setattr(os, "write", _enospc)
@@ -54,8 +57,8 @@ def test_disk_full_keeps_previous_file(tmp_path, monkeypatch, kind):
             with io.atomic_path(path) as tmp:
                 tmp.write_text("partial")
                 _enospc()
-    assert str(e.value) == (f"cannot write {path}: No space left on device; "
-                            "free space and rerun")
+    assert str(e.value) == (f"cannot write {path}: No space left on device (48 kB free on "
+                            f"the file system of {tmp_path}); free space and rerun")
     assert path.read_bytes() == b"previous"
     assert [p.name for p in tmp_path.iterdir()] == [path.name]
 
@@ -86,7 +89,7 @@ def test_file_size_limit_in_subprocess(tmp_path):
     code = textwrap.dedent(f"""
         import resource, signal, sys
         import numpy as np
-        from stdnet.files import io
+        from stdnet.files import io, space
         from stdnet.files.errors import OutputError
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))

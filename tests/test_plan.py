@@ -54,11 +54,14 @@ def test_jfp_sizes_follow_the_solver_and_its_check_names_the_key():
     assert plan.jfp_seeds == plan.grid_seeds
     assert plan.spectrum_sizes == [200]
     plan.check_jfp_methods()
-    forced = SweepPlan(_config(grid={"N": [200, 5000]},
-                               stability={"jfp": {**base, "N": [5000], "seeds": [7]}}))
+    stab = plan.config["stability"]
+    forced = SweepPlan({**plan.config, "stability": {
+        **stab, "jfp": {**stab["jfp"], "N": [5000], "seeds": [7]}}})
     assert forced.jfp_sizes == [5000] and forced.jfp_seeds == [7]
     with pytest.raises(ValueError, match="config key 'stability.jfp.method'"):
         forced.check_jfp_methods()
+    with pytest.raises(ValueError, match="config key 'stability.jfp.method'"):  # at the start
+        _config(grid={"N": [200, 5000]}, stability={"jfp": {**base, "N": [5000]}})
 
 
 def test_simulated_points_of_the_selected_stages():

@@ -122,3 +122,8 @@ def test_check_covers_refuses_a_table_older_than_the_grid():
     check_covers(reg, old, "tables/jfp.csv", "jfp_table", [1000])
     check_covers(reg, reg, "tables/onset.csv", "onset_table")
     check_covers(reg, None, "tables/onset.csv", "onset_table")
+    # stability.jfp.seeds: [1] searches J_FP of seed 1 only; seed 2 keeps the grid value
+    seed_1 = pd.DataFrame({"N": [1000, 4000], "seed": [1, 1]})
+    check_covers(reg, seed_1, "tables/jfp.csv", "jfp_table", [1000, 4000], [1])
+    with pytest.raises(InputFileError, match=r"no row for 2 realization.*\(N=1000, seed=2\)"):
+        check_covers(reg, seed_1, "tables/jfp.csv", "jfp_table", [1000, 4000])

@@ -277,6 +277,12 @@ def test_jfp_and_spectrum_files_make_their_tables(tmp_path):
     spec = spectrum_table([tmp_path / "spectrum.h5"])
     assert list(spec.J0) == [0.9, 1.1] and np.allclose(spec.lam_re, [spectra[0.9][0].real,
                                                                      spectra[1.1][0].real])
+    # no J_FP size small enough for the dense spectra: a table with its columns and no rows,
+    # which the figure reads back (an empty CSV, as before, failed rule stability_jfp)
+    from stdnet.files.tables import read_table, write_table
+
+    write_table(spectrum_table([]), tmp_path / "spectrum_edge.csv")
+    assert list(read_table(tmp_path / "spectrum_edge.csv").columns) == list(spec.columns)
 
 
 def test_bulk_edge_curves_follow_bulk_edge():

@@ -15,7 +15,8 @@ jfp = pd.read_csv(inp.jfp) if "jfp" in inp.keys() else None
 onset = pd.read_csv(inp.onset) if "onset" in inp.keys() else None
 log.info("J_FP from %s; J_ch from %s", "the stability stage" if jfp is not None else
          "the regimes (grid)", "the onset search" if onset is not None else "the J0 grid")
-check_covers(regimes, jfp, inp.get("jfp", "jfp.csv"), "jfp_table", p.jfp_N)  # no silent grid values
+# no silent grid values: every realization the stability stage computes must be there
+check_covers(regimes, jfp, inp.get("jfp", "jfp.csv"), "jfp_table", p.jfp_N, p.get("jfp_seeds"))
 check_covers(regimes, onset, inp.get("onset", "onset.csv"), "onset_table")
 trans = transition_table(regimes, jfp, onset)
 res = analyse_transition(trans, p.model, p.J0_range, p.transition["width"])

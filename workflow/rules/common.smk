@@ -9,7 +9,7 @@ from snakemake.logging import logger
 
 from stdnet.workflow.config import check_config_files, validate_config
 from stdnet.workflow.costmodel import CostModel
-from stdnet.files.errors import InputError, ResourceError, StdnetError
+from stdnet.files.errors import InputError, OutputError, ResourceError, StdnetError
 from stdnet.files.io import remove_stale_temporaries
 from stdnet.workflow.preflight import (
     backend_problems,
@@ -18,6 +18,7 @@ from stdnet.workflow.preflight import (
     memory_problems,
 )
 from stdnet.workflow.ownership import claim, ownership_problem
+from stdnet.workflow.backups import backup_space_problem
 from stdnet.workflow.recovery import restore_times, set_damaged_aside, snapshot
 from stdnet.model.params import format_J0
 import stdnet.workflow.plan as plan
@@ -87,6 +88,25 @@ def refuse_jobs_larger_than_this_machine():
         if problems:
             logger.error("stdnet: " + "\n".join(problems))
             sys.exit(ResourceError.exit_code)
+
+
+def refuse_a_run_without_room_for_backups():
+    """Called by `onstart`: a run whose disk cannot take the copies Snakemake makes of the
+    tables and figures it redoes (kept) stops before the first job, with the numbers,
+    instead of in Snakemake's own traceback (stdnet.workflow.backups). `--touch` copies
+    nothing."""
+    if workflow.touch:
+        return
+    kept_outputs = [
+        str(f)
+        for job in workflow.dag.needrun_jobs()
+        for f in job.output
+        if is_flagged(f, "update")
+    ]
+    problem = backup_space_problem(kept_outputs, workflow.persistence.path / "backups")
+    if problem:
+        logger.error(f"stdnet: {problem}")
+        sys.exit(OutputError.exit_code)
 
 
 def kept(path):

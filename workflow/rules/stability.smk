@@ -8,8 +8,8 @@ STAB = config["stability"]
 # solver takes (the dense ones stop at JFP_DENSE_N_MAX; matrix_free takes any N)
 PLAN.check_jfp_methods()
 JFP_N, JFP_SEEDS = PLAN.jfp_sizes, PLAN.jfp_seeds
-ROUTES_N = int(STAB["routes"]["N"] or min(JFP_N, default=min(GRID_N)))
-MAP_N = int(STAB["homogeneous"]["map_N"] or max(GRID_N))
+ROUTES_N = PLAN.routes_size
+MAP_N = PLAN.map_size
 STAB_RUNS = [f"{RESULTS}/stability/N~{N}/seed~{s}" for N in JFP_N for s in JFP_SEEDS]
 # the fixed-J0 spectra (scripts/stability/jacobian_spectrum.py) still use the dense shift-invert
 # solver: only the sizes it can take (PLAN.spectrum_sizes)

@@ -12,6 +12,13 @@ TRANS_JFP = (
     else {}
 )
 TRANS_ONSET = {"onset": rules.onset_table.output.table} if ONSET["search"] else {}
+# the seeds of the J_FP table where stability.jfp.seeds chooses some (else the grid's): only
+# then a param, so that the rule's params of earlier results stay the same
+TRANS_JFP_SEEDS = (
+    {"jfp_seeds": JFP_SEEDS}
+    if TRANS_JFP and config["stability"]["jfp"]["seeds"]
+    else {}
+)
 TRANS_NOTE = (
     f"Chaos when the lower {config['lyapunov']['confidence']:.0%} confidence bound of "
     f"lambda_max exceeds zero_tol = {TRANS['zero_tol']} (batch means, runs extended while "
@@ -72,6 +79,7 @@ rule transition:
     conda:
         CONDA_ENV
     params:
+        **TRANS_JFP_SEEDS,
         transition=TRANS,
         model=config["model"],
         J0_range=config["stability"]["jfp"]["J0_range"],

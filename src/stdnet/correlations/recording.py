@@ -28,7 +28,7 @@ from numba import njit
 
 from stdnet.files import io
 from stdnet.files.progress import ProgressMeter
-from stdnet.model.params import ModelParams, RunParams
+from stdnet.model.params import MAX_STEPS, ModelParams, RunParams
 from stdnet.model.seeding import rng as seeded_rng
 from stdnet.model.transfer import phi_scalar
 from stdnet.simulation.simulate import Simulator
@@ -147,6 +147,38 @@ def segment_length(sample_interval: float, n_t: int, segment_tau: float = SEGMEN
     return int(min(max(1, round(segment_tau / sample_interval)), n_t))
 
 
+#: what the continuation's RunParams call the settings of config section `correlations`
+_RUN_KEYS = {"t_record": "correlations.t_measure", "dt": "correlations.t_measure",
+             "record_interval": "correlations.sample_interval"}
+
+
+def recording_run(run: RunParams, t_measure: float, sample_interval: float) -> RunParams:
+    """The RunParams of a continuation of t_measure sampled every sample_interval, with the
+    integrator of `run` (the simulation's). ValueError naming the correlations key where
+    it cannot run: not a whole number of steps of simulation.dt per sample, or fewer than
+    4 samples. The check of record_inputs, which the config check makes too."""
+    if not t_measure > 0:
+        raise ValueError(f"correlations.t_measure: invalid value {t_measure!r}; allowed: a "
+                         "number > 0")
+    try:
+        run = dataclasses.replace(run, t_transient=0.0, t_record=float(t_measure),
+                                  record_interval=float(sample_interval), n_record=0,
+                                  perturbation=0.0, checkpoint_interval=0.0)
+    except ValueError as e:  # "record_interval: invalid value ..." of RunParams
+        key, _, why = str(e).partition(": ")
+        why = why.replace("record_interval (", "correlations.sample_interval (").replace(
+            " dt (", " simulation.dt (")
+        if key == "dt":  # the step bound: too many steps of simulation.dt
+            why = (f"invalid value {t_measure!r}; allowed: at most {MAX_STEPS:.0e} steps of "
+                   f"simulation.dt ({run.dt})")
+        raise ValueError(f"{_RUN_KEYS.get(key, 'correlations')}: {why}") from None
+    if run.n_samples < 4:
+        raise ValueError(f"correlations.t_measure: value {t_measure!r} gives {run.n_samples} "
+                         "samples; allowed: at least 4 samples (t_measure >= 4 "
+                         "sample_interval)")
+    return run
+
+
 def record_inputs(params: ModelParams, y0, seed: int, run: RunParams, *,
                   t_measure: float, sample_interval: float, n_sample: int,
                   progress_every_s: float = 10.0, keep_signals: bool = False,
@@ -160,23 +192,13 @@ def record_inputs(params: ModelParams, y0, seed: int, run: RunParams, *,
     presynaptic moments ("presyn_seg1", "presyn_seg2": sum over the segment's samples of
     r - shift and (r - shift)^2, n_seg x (2 N_E + N_I); "presyn_shift"; "seg_length" samples
     per segment; a remainder of fewer samples at the end forms no segment)."""
-    if not t_measure > 0:
-        raise ValueError(f"t_measure: invalid value {t_measure!r}; allowed: a number > 0")
-    try:
-        run = dataclasses.replace(run, t_transient=0.0, t_record=float(t_measure),
-                                  record_interval=float(sample_interval), n_record=0,
-                                  perturbation=0.0, checkpoint_interval=0.0)
-    except ValueError as e:
-        raise ValueError(f"correlations: {e}") from None
+    run = recording_run(run, t_measure, sample_interval)
     sim = Simulator(params, run, seed, y0=np.asarray(y0, dtype=float))
     net = sim.net
     # the cancellation decomposition takes one in-degree (docs/correlations.md)
     net.require_homogeneous("the correlations stage's input recording")
     spr = run.steps_per_record
     n_t = run.n_samples
-    if n_t < 4:
-        raise ValueError(f"correlations.t_measure: value {t_measure!r} gives {n_t} samples; "
-                         "allowed: at least 4 samples (t_measure >= 4 sample_interval)")
     idx_E, idx_I = sample_neurons(params, n_sample, seed)
     idx = np.concatenate([idx_E, idx_I]).astype(np.int64)
     counts = presynaptic_counts(net, params, idx_E, idx_I)

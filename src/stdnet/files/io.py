@@ -35,6 +35,7 @@ import numpy as np
 import scipy
 
 from stdnet.files.errors import InputFileError, OutputError, StdnetError
+from stdnet.files.space import free_space_text
 
 #: 2: root attributes stdnet_complete / stdnet_format_version (files of 1 have neither)
 FORMAT_VERSION = 2
@@ -54,13 +55,19 @@ _HINTS = {errno.ENOSPC: "free space and rerun",
           errno.EIO: "the storage reported an I/O error; check it and rerun"}
 
 
-def _write_failure(path, e: OSError) -> str:
+def write_failure(path, e: OSError) -> str:
+    """'cannot write <path>: <reason>; <what to do>' for an OSError met writing `path`."""
     reason = e.strerror or str(e) or type(e).__name__
+    if e.errno == errno.ENOSPC:  # how much room is left is the first thing to know
+        room = free_space_text(path)
+        reason += f" ({room})" if room else ""
     hint = _HINTS.get(e.errno, "check the destination and rerun")
     return f"cannot write {path}: {reason}; {hint}"
 
 
-def _temporary(path: Path) -> Path:
+def temporary_name(path: Path) -> Path:
+    """`.<name>.tmp-<host>-<pid>` next to `path`: this process's temporary for it, which
+    remove_stale_temporaries removes once the process is gone."""
     # the host in the name: on a cluster's shared file system pids of two hosts can collide
     return path.with_name(f".{path.name}.tmp-{_HOST}-{os.getpid()}")
 
@@ -125,12 +132,12 @@ def check_writable(path) -> None:
     except OSError as e:
         raise OutputError(f"cannot write {path}: its folder {path.parent} cannot be created "
                           f"({e.strerror or e}); choose another output path") from e
-    probe = _temporary(path)  # the name atomic_path uses, so a leftover is cleaned up
+    probe = temporary_name(path)  # the name atomic_path uses, so a leftover is cleaned up
     try:
         os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644))
         os.unlink(probe)
     except OSError as e:
-        raise OutputError(_write_failure(path, e)) from e
+        raise OutputError(write_failure(path, e)) from e
 
 
 def _concerns(e: OSError, *paths) -> bool:
@@ -160,7 +167,7 @@ def atomic_path(path):
     check_writable(path)
     _remove(p for p in path.parent.glob(f".{glob.escape(path.name)}.tmp-*")
             if _is_stale(p, path.name))
-    tmp = _temporary(path)
+    tmp = temporary_name(path)
     try:
         yield tmp
         _fsync(tmp)
@@ -169,7 +176,7 @@ def atomic_path(path):
         with contextlib.suppress(OSError):
             tmp.unlink()
         if isinstance(e, OSError) and not isinstance(e, StdnetError) and _concerns(e, tmp, path):
-            raise OutputError(_write_failure(path, e)) from e
+            raise OutputError(write_failure(path, e)) from e
         raise
     with contextlib.suppress(OSError):  # make the rename itself durable
         fd = os.open(path.parent, os.O_RDONLY)
@@ -231,7 +238,7 @@ def claim_output(path):
         try:
             fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as e:
-            raise OutputError(_write_failure(lock, e)) from e
+            raise OutputError(write_failure(lock, e)) from e
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -241,7 +248,7 @@ def claim_output(path):
                               f"for it to end (or stop it) and rerun") from None
         except OSError as e:
             os.close(fd)
-            raise OutputError(_write_failure(lock, e)) from e
+            raise OutputError(write_failure(lock, e)) from e
         # the previous holder removes the file on release: if ours was removed (or
         # replaced) between open and flock, our lock guards nothing; take the new one
         try:
@@ -256,7 +263,7 @@ def claim_output(path):
             os.ftruncate(fd, 0)
             os.write(fd, f"host {_HOST}, pid {os.getpid()}\n".encode())
         except OSError as e:
-            raise OutputError(_write_failure(lock, e)) from e
+            raise OutputError(write_failure(lock, e)) from e
         yield lock
     finally:
         with contextlib.suppress(OSError):

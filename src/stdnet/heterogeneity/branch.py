@@ -22,6 +22,7 @@ import scipy.sparse.linalg as spla
 from stdnet.files.progress import format_duration
 from stdnet.kernels.cpu import advance, kernel_args, make_work
 from stdnet.model.params import ModelParams
+from stdnet.stability import jfp as stability_jfp
 from stdnet.stability.spectrum import jacobian_blocks, polish_fixed_point
 from stdnet.theory.meanfield import homogeneous_fixed_point
 
@@ -91,6 +92,18 @@ def stationary_state(params: ModelParams, net, t_settle: float, dt: float) -> di
     return {"y": y, "residual": res, "converged": True, "lam": rightmost(params, net, y)}
 
 
+def _homogeneous_jfp(params: ModelParams, net, *, step: float, J0_max: float, tol: float
+                     ) -> dict:
+    res = stability_jfp.find_jfp(params, net, J0_start=params.J0,
+                                 J0_range=(params.J0, J0_max), step=step, tol=tol)
+    route = res.crossing if res.crossing in ("real", "hopf") else "censored"
+    log.info("J_FP = %.4f (%s; the homogeneous point, stability.jfp.find_jfp)", res.J_FP, route)
+    return {"J_FP": res.J_FP if route != "censored" else math.nan, "route": route,
+            "lam_re": complex(res.lam_hi).real, "lam_im": complex(res.lam_hi).imag,
+            "J0_stable": res.J0_lo, "J0_unstable": res.J0_hi,
+            "evaluations": len(res.evaluations)}
+
+
 def _state_at(params: ModelParams, net, y_guess):
     """(y, lam) at params.J0 by Newton from y_guess, or None where Newton fails."""
     try:
@@ -106,7 +119,20 @@ def find_jfp(params: ModelParams, net, y0: np.ndarray, *, step: float, J0_max: f
 
     Returns {J_FP, route, lam_re, lam_im, J0_stable, J0_unstable, evaluations}: route
     'real' or 'hopf' by the crossing eigenvalue, 'fold' where Newton lost the branch, and
-    'censored' (J_FP nan) where the branch is still stable at J0_max."""
+    'censored' (J_FP nan) where the branch is still stable at J0_max.
+
+    The paper's network (net.homogeneous) is handed to the stability stage's search
+    (stability.jfp.find_jfp, matrix-free above N = 300): its branch is the homogeneous
+    point, and the exactly degenerate depression modes there make ARPACK's largest-real-
+    part mode crawl (minutes a J0 at N = 2000)."""
+    if net.homogeneous:
+        return _homogeneous_jfp(params, net, step=step, J0_max=J0_max, tol=tol)
+    return branch_jfp(params, net, y0, step=step, J0_max=J0_max, tol=tol)
+
+
+def branch_jfp(params: ModelParams, net, y0: np.ndarray, *, step: float, J0_max: float,
+               tol: float) -> dict:
+    """find_jfp's continuation and bisection, for any network (find_jfp's return)."""
     J_lo, y_lo = params.J0, y0
     n_eval = 0
     J_hi, route, lam_hi = math.nan, "censored", complex(math.nan)

@@ -103,12 +103,16 @@ class LyapunovSettings:
             if not (r >= 0 and abs(r - round(r)) < 1e-9 * max(1.0, r)):
                 raise ValueError(f"lyapunov.{key}: invalid value {t}; allowed: a whole multiple "
                                  f"of {name} ({unit})")
+        if round(self.delta_t / self.dt) < 1:  # 1e-12 is a "whole multiple" of dt: 0 steps
+            raise ValueError(f"lyapunov.delta_t: invalid value {self.delta_t}; allowed: a whole "
+                             f"multiple of simulation.dt ({self.dt}), at least one step")
         lv = self.look_every
         if not (isinstance(lv, (int, float)) and not isinstance(lv, bool) and lv >= 0
-                and abs(lv / self.delta_t - round(lv / self.delta_t)) < 1e-9 * max(1.0, lv)):
+                and abs(lv / self.delta_t - round(lv / self.delta_t)) < 1e-9 * max(1.0, lv)
+                and (lv == 0 or round(lv / self.delta_t) >= 1)):
             raise ValueError(f"lyapunov.look_every: invalid value {lv!r}; allowed: 0 (look "
                              f"after each t_average) or a whole multiple of lyapunov.delta_t "
-                             f"({self.delta_t})")
+                             f"({self.delta_t}), at least one")
         a = self.sequential_alpha
         if a is not None and not (isinstance(a, (int, float)) and not isinstance(a, bool)
                                   and 0 < a < 1):

@@ -61,8 +61,13 @@ def write_spectrum_file(path, params: ModelParams, seed: int, attrs: dict, spect
     write_eigen_file(path, last, seed, attrs, spectra)
 
 
+#: the columns of tables/spectrum_edge.csv
+SPECTRUM_COLUMNS = ("N", "seed", "J0", "lam_re", "lam_im", "edge_re", "edge_im")
+
+
 def spectrum_table(paths) -> pd.DataFrame:
-    """tables/spectrum_edge.csv from spectrum.h5 files: one row per (N, seed, J0)."""
+    """tables/spectrum_edge.csv from spectrum.h5 files: one row per (N, seed, J0); no rows,
+    but the columns, where no J_FP size is small enough for the fixed-J0 spectra."""
     rows = []
     for path in paths:
         a = read_eigen_file(path)["attrs"]
@@ -70,4 +75,4 @@ def spectrum_table(paths) -> pd.DataFrame:
             rows.append({"N": a["N"], "seed": a["seed"], "J0": a[f"J0_{i}"],
                          "lam_re": a[f"lam_re_{i}"], "lam_im": a[f"lam_im_{i}"],
                          "edge_re": a[f"edge_re_{i}"], "edge_im": a[f"edge_im_{i}"]})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=list(SPECTRUM_COLUMNS))

@@ -244,6 +244,19 @@ def _complete_pairs(order, theta, count):
     return chosen
 
 
+def krylov_basis_size(k: int, m: int, n: int) -> int:
+    """The basis krylov_schur builds for k wanted eigenvalues of an operator of dimension n
+    (m asked for): room for the kept Ritz vectors plus new directions at every restart.
+    ValueError naming k where n leaves no such room."""
+    if k < 1:
+        raise ValueError(f"k: invalid value {k}; allowed: an integer >= 1")
+    size = int(min(max(m, 2 * k + 4), n - 1))
+    if size < k + 4:
+        raise ValueError(f"k: {k} too large for an operator of dimension {n}; "
+                         f"allowed: k <= {n - 5}")
+    return size
+
+
 def krylov_schur(matvec, v0: np.ndarray, k: int = 6, m: int = 60, tol: float = 1e-9,
                  max_matvecs: int = 20000, exclude=None, project=None):
     """Eigenvalues of largest real part of a real operator by Krylov-Schur.
@@ -257,13 +270,7 @@ def krylov_schur(matvec, v0: np.ndarray, k: int = 6, m: int = 60, tol: float = 1
     Returns (theta, X, residuals, converged, matvecs, restarts).
     """
     n = v0.shape[0]
-    if k < 1:
-        raise ValueError(f"k: invalid value {k}; allowed: an integer >= 1")
-    # room for the kept Ritz vectors plus new directions at every restart
-    m = int(min(max(m, 2 * k + 4), n - 1))
-    if m < k + 4:
-        raise ValueError(f"k: {k} too large for an operator of dimension {n}; "
-                         f"allowed: k <= {n - 5}")
+    m = krylov_basis_size(k, m, n)
     project = project or (lambda x: x)
     exclude = exclude or (lambda th: np.zeros(th.shape, dtype=bool))
     rng = np.random.default_rng(12345)

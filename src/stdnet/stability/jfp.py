@@ -50,7 +50,13 @@ def jfp_method(method: str, N: int, dense_max_N: int = AUTO_DENSE_N_MAX) -> str:
     if method not in JFP_METHODS:
         raise InputError(f"method: invalid value {method!r}; allowed: {', '.join(JFP_METHODS)}")
     if method == "auto":
-        return "dense" if N <= dense_max_N else "matrix_free"
+        if N > dense_max_N:
+            return "matrix_free"
+        if N > JFP_DENSE_N_MAX["dense"]:
+            raise InputError(f"dense_max_N: invalid value {dense_max_N}; it asks for the dense "
+                             f"eig of the full Jacobian at N={N}; allowed: at most "
+                             f"{JFP_DENSE_N_MAX['dense']}")
+        return "dense"
     limit = JFP_DENSE_N_MAX.get(method)
     if limit is not None and N > limit:
         raise InputError(f"method: {method!r} is not allowed for N={N} (dense matrices of "
@@ -200,6 +206,17 @@ def find_jfp(params: ModelParams, net, J0_start: float, J0_range=(0.3, 2.0),
     return res
 
 
+def check_search_settings(J0_range, step: float, tol: float) -> None:
+    """InputError naming the setting where the J_FP search cannot run with it: the check
+    of search_realization, which the config check makes before any job."""
+    if not J0_range[0] < J0_range[1]:
+        raise InputError(f"J0_range: invalid value {list(J0_range)}; allowed: [start, end] "
+                         "with start < end")
+    if not tol < step:
+        raise InputError(f"tol: invalid value {tol}; allowed: a number < step ({step}), the "
+                         "bracket's width before the bisection")
+
+
 def search_realization(params: ModelParams, seed: int, *, J0_range, J0_start, step: float,
                        tol: float, method: str, targets_re: float, targets_im, k: int,
                        maxiter: int, dense_max_N: int, freq_tol: float
@@ -215,10 +232,7 @@ def search_realization(params: ModelParams, seed: int, *, J0_range, J0_start, st
     """
     N, seed = params.N, int(seed)
     lo, hi = J0_range
-    if not lo < hi:
-        raise InputError(f"J0_range: {list(J0_range)} must be increasing")
-    if not tol < step:
-        raise InputError(f"tol: {tol} must be smaller than step ({step})")
+    check_search_settings(J0_range, step, tol)
     solver = jfp_method(method, N, dense_max_N)  # the dense solvers refuse large N
     t0 = time.perf_counter()
     J_bulk, w_bulk = bulk_jfp(params, N, J0_range=(lo, hi))

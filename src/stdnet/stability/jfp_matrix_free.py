@@ -10,7 +10,7 @@ import logging
 import numpy as np
 
 from stdnet.model.params import ModelParams
-from stdnet.stability.edge_spectrum import KRYLOV_DIM, edge_eigenvalues
+from stdnet.stability.edge_spectrum import KRYLOV_DIM, edge_eigenvalues, krylov_basis_size
 from stdnet.stability.jfp_result import JFPResult
 
 log = logging.getLogger("stdnet.stability.jfp")
@@ -110,6 +110,19 @@ def secant_refine(evaluate, lo, hi, lam_lo, lam_hi, tol):
     return lo, hi, lam_lo, lam_hi
 
 
+def check_eigen_count(params: ModelParams, k: int, krylov_dim: int | None = None) -> None:
+    """ValueError naming k where the search's largest solve, 2k eigenvalues (the re-check
+    of a stable end), does not fit the (N + N_E)-dimensional Jacobian: checked before the
+    search, and by the config check before any job."""
+    m = KRYLOV_DIM if krylov_dim is None else int(krylov_dim)
+    try:
+        krylov_basis_size(2 * int(k), m, params.dim)
+    except ValueError:
+        raise ValueError(f"k: invalid value {k}; allowed: at most {(params.dim - 5) // 2} at "
+                         f"N={params.N} (the re-check of a stable end converges 2k "
+                         f"eigenvalues of the {params.dim}-dimensional Jacobian)") from None
+
+
 def find_jfp_matrix_free(params: ModelParams, net, J0_start: float, J0_range, step: float,
                          tol: float, k: int = 4, freq_tol: float = 1e-6,
                          max_restarts: int = 4, eig_tol: float = 1e-8,
@@ -123,6 +136,7 @@ def find_jfp_matrix_free(params: ModelParams, net, J0_start: float, J0_range, st
     stable end is re-checked by a full solve (random start, 2k eigenvalues); if that
     finds it unstable, the search restarts below it, as in the dense path.
     """
+    check_eigen_count(params, k, krylov_dim)
     res = JFPResult(np.nan, "none", np.nan, np.nan, np.nan, np.nan + 0j, np.nan + 0j)
     evaluate = _EdgeTracker(params, net, res, k, eig_tol, krylov_dim)
     found = _walk_to_bracket(evaluate, J0_start, J0_range, step)

@@ -17,7 +17,12 @@ from stdnet.files.io import atomic_h5, open_h5, read_attrs, write_attrs
 from stdnet.model.network import build_network
 from stdnet.model.params import ModelParams
 from stdnet.stability.runs import short_run
-from stdnet.stability.spectrum import DENSE_EIG_N_MAX, jacobian_blocks, rightmost_eigenvalues
+from stdnet.stability.spectrum import (
+    DENSE_EIG_N_MAX,
+    DENSE_N_MAX,
+    jacobian_blocks,
+    rightmost_eigenvalues,
+)
 
 log = logging.getLogger("stdnet.stability.routes")
 
@@ -26,12 +31,23 @@ _ATTRS = ("seed", "J_FP", "J_lo", "J_hi", "n_E")
 _DATA = ("ev_lo", "ev_hi", "t", "nu")
 
 
+def route_eigen_method(N: int) -> str:
+    """The eigen-solver of the routes' spectra at size N: dense eig up to DENSE_EIG_N_MAX,
+    shift-invert (a dense N x N Schur complement) up to DENSE_N_MAX; ValueError naming N
+    above (route_cases' check, which the config check makes before any job)."""
+    if N > DENSE_N_MAX:
+        raise ValueError(f"N: invalid value {N}; allowed: at most {DENSE_N_MAX} (the spectra "
+                         "around J_FP are dense solves)")
+    return "dense" if N <= DENSE_EIG_N_MAX else "shift_invert"
+
+
 def route_cases(params: ModelParams, jfp, dJ: float, t_sim: float, dt: float,
                 method: str = "rk4") -> list[dict]:
     """One case per crossing kind found at N = params.N in the J_FP table `jfp`: its
     realization's rightmost eigenvalues at J_FP -+ dJ (dense eig up to DENSE_EIG_N_MAX,
     shift-invert above) and a run of t_sim at J_FP + dJ (time step dt, `method`)."""
     N = params.N
+    eig = route_eigen_method(N)
     cases = []
     for kind in KINDS:
         g = jfp[(jfp.N == N) & (jfp.crossing == kind)].sort_values("seed")
@@ -43,7 +59,6 @@ def route_cases(params: ModelParams, jfp, dJ: float, t_sim: float, dt: float,
         J_lo, J_hi = float(row.J_FP) - dJ, float(row.J_FP) + dJ
         base = params.replace(J0=J_lo)
         net = build_network(base, seed)
-        eig = "dense" if N <= DENSE_EIG_N_MAX else "shift_invert"
         ev = {J: rightmost_eigenvalues(jacobian_blocks(base.replace(J0=J), net), method=eig)
               for J in (J_lo, J_hi)}
         sim = short_run(base.replace(J0=J_hi), seed, t_sim, dt=dt, network=net, method=method)

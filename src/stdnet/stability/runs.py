@@ -18,15 +18,23 @@ from stdnet.theory.meanfield import GAUSS_NODES, heterogeneous_fixed_point
 log = logging.getLogger("stdnet.stability.runs")
 
 
+def short_run_params(t_sim: float, dt: float, method: str = RunParams.method,
+                     perturbation: float = RunParams.perturbation,
+                     n_record: int = RunParams.n_record, record_every: float = 1.0) -> RunParams:
+    """The RunParams of a short run of t_sim (tau), recorded about every record_every;
+    ValueError from RunParams where they cannot run (the config check builds them too)."""
+    rec = dt * max(1, int(round(record_every / dt)))
+    n_rec = max(1, int(np.ceil(t_sim / rec)))
+    return RunParams(dt=dt, t_transient=0.0, t_record=n_rec * rec, record_interval=rec,
+                     n_record=n_record, perturbation=perturbation, method=method)
+
+
 def short_run(params: ModelParams, seed: int, t_sim: float, dt: float = RunParams.dt,
               perturbation: float = RunParams.perturbation, n_record: int = RunParams.n_record,
               record_every: float = 1.0, network=None, method: str = RunParams.method):
     """A Simulator run of t_sim (tau) from the kicked homogeneous state; returns the
     finished Simulator (its .y is the end state, .result() the traces)."""
-    rec = dt * max(1, int(round(record_every / dt)))
-    n_rec = max(1, int(np.ceil(t_sim / rec)))
-    run = RunParams(dt=dt, t_transient=0.0, t_record=n_rec * rec, record_interval=rec,
-                    n_record=n_record, perturbation=perturbation, method=method)
+    run = short_run_params(t_sim, dt, method, perturbation, n_record, record_every)
     sim = Simulator(params, run, seed, network=network)
     sim.advance_to(run.total_steps)
     return sim

@@ -30,6 +30,17 @@ def n_list(N_range) -> list[int]:
     return [int(round(10 ** e)) for e in np.linspace(lo, hi, 4)]
 
 
+def n_curve(N_range) -> list[int]:
+    """The sizes of the curve vs N: N_POINTS log-spaced over N_range (distinct integers)."""
+    return [int(n) for n in np.unique(np.geomspace(N_range[0], N_range[1], N_POINTS).astype(int))]
+
+
+def theory_sizes(N_range) -> list[int]:
+    """Every N the table solves at besides heat_N (the config check builds the model at
+    each: a small N may leave a population without inputs)."""
+    return sorted(set(n_curve(N_range)) | set(n_list(N_range)))
+
+
 def _rows(curve: str, params: ModelParams, key: str, values, fps) -> list[dict]:
     return [{"curve": curve, "N": params.N, "J0": params.J0, "I0": params.I0, key: v,
              **fp.to_dict()} for v, fp in zip(values, fps)]
@@ -39,8 +50,8 @@ def fixed_point_theory(base: ModelParams, *, N_range, J0_cut: float, I0_cut: flo
                        J0_range, heat_N: int, resolution: int = RESOLUTION) -> pd.DataFrame:
     """The table of the module docstring (base: the model constants; its N and J0 unused)."""
     rows = []
-    for n in np.unique(np.geomspace(N_range[0], N_range[1], N_POINTS).astype(int)):
-        p = base.replace(N=int(n), J0=J0_cut)
+    for n in n_curve(N_range):
+        p = base.replace(N=n, J0=J0_cut)
         rows += _rows("N", p, "N", [p.N], [homogeneous_fixed_point(p)])
     I0s = np.linspace(*I0_range, resolution)
     J0s = np.linspace(*J0_range, resolution)

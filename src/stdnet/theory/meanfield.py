@@ -52,18 +52,28 @@ def balanced_limit(params: ModelParams) -> FixedPoint:
     nu_E = (1/x - 1) / (u tau_D). Needs g_EE g_II > g_EI g_IE and u > 0.
     """
     p = params
-    if not p.g_EE * p.g_II > p.g_EI * p.g_IE:
-        raise ValueError(
-            "balanced limit needs g_EE*g_II > g_EI*g_IE (got "
-            f"{p.g_EE * p.g_II} <= {p.g_EI * p.g_IE})")
-    if p.u <= 0:
-        raise ValueError("balanced limit with depression needs u > 0")
+    problem = balanced_limit_problem(p)
+    if problem:
+        raise ValueError(problem)
     x = p.g_EI * p.g_IE / (p.g_EE * p.g_II)
     nu_E = (1.0 / x - 1.0) / (p.u * p.tau_D)
     nu_I = p.g_IE * nu_E / (p.gamma * p.g_II)
     h_E = _inverse_or_nan(p.transfer, nu_E)
     h_I = _inverse_or_nan(p.transfer, nu_I)
     return FixedPoint(h_E=h_E, h_I=h_I, nu_E=nu_E, nu_I=nu_I, x=x, residual=0.0)
+
+
+def balanced_limit_problem(params: ModelParams) -> str | None:
+    """Why the model has no balanced limit ('<key>: invalid value ...; allowed: ...'),
+    or None: the one check of balanced_limit, which the config check runs too."""
+    p = params
+    if not p.g_EE * p.g_II > p.g_EI * p.g_IE:
+        return (f"g_EE: invalid value {p.g_EE!r}; allowed: g_EE*g_II > g_EI*g_IE (the balanced "
+                f"limit; got {p.g_EE * p.g_II:g} <= {p.g_EI * p.g_IE:g})")
+    if p.u <= 0:
+        return (f"u: invalid value {p.u!r}; allowed: a number > 0 (the balanced limit with "
+                "depression)")
+    return None
 
 
 def _inverse_or_nan(name, nu):
@@ -276,10 +286,14 @@ def heterogeneous_fixed_point(params: ModelParams, guess: HetFixedPoint | None =
 def heterogeneous_branch(params: ModelParams, J0_values, n_nodes: int = GAUSS_NODES
                          ) -> list:
     """The theory's branch over J0 values, followed by continuation from the largest J0
-    down; entries are None where no nontrivial solution exists."""
+    down; entries are None where no nontrivial solution exists (J0 = 0 among them: without
+    coupling every neuron sits at the homogeneous state)."""
     out: dict = {}
     guess = None
     for J0 in sorted(J0_values, reverse=True):
+        if J0 <= 0:
+            out[float(J0)] = None
+            continue
         try:
             hp = heterogeneous_fixed_point(params.replace(J0=float(J0)), guess, n_nodes)
             guess = hp

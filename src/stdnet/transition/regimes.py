@@ -131,10 +131,10 @@ def fp_loss(J0, regimes) -> float:
 
 
 def check_covers(regimes: pd.DataFrame, table: pd.DataFrame | None, name: str,
-                 rule: str, N_values=None) -> None:
+                 rule: str, N_values=None, seeds=None) -> None:
     """InputFileError unless `table` (the stage's per-realization table, e.g. jfp.csv) has a
-    row for every realization (N, seed) of `regimes` (with N in N_values, if given: the
-    sizes that stage computes). Why: transition_table falls back to
+    row for every realization (N, seed) of `regimes` (with N in N_values and seed in
+    seeds, if given: the realizations that stage computes). Why: transition_table falls back to
     the J0 grid for a missing realization, which is right for a partial table by design
     but silently wrong for a table older than the grid (seen: jfp.csv without N = 4000 after
     the grid grew, and J_FP = 0.9 from the grid at every seed)."""
@@ -144,6 +144,8 @@ def check_covers(regimes: pd.DataFrame, table: pd.DataFrame | None, name: str,
     want = sorted(set(zip(regimes["N"].astype(int), regimes["seed"].astype(int))))
     if N_values is not None:
         want = [k for k in want if k[0] in {int(n) for n in N_values}]
+    if seeds is not None:
+        want = [k for k in want if k[1] in {int(s) for s in seeds}]
     missing = [k for k in want if k not in have]
     if missing:
         shown = ", ".join(f"(N={N}, seed={s})" for N, s in missing[:8])

@@ -29,6 +29,7 @@ from stdnet.model.params import (
     RunParams,
     format_J0,
 )
+from stdnet.workflow.jobconfig import job_config_problems
 from stdnet.workflow.preflight import auto_dt, dt_config_problems
 
 #: src/stdnet, and the checkout it was installed from (pip install -e .)
@@ -376,8 +377,9 @@ def _heterogeneity_problems(cfg: dict) -> list[str]:
 
 
 def _semantic_problems(cfg: dict, check_dt: bool = True) -> list[str]:
-    """Checks a schema cannot express: every grid point gives a valid network; with
-    check_dt, simulation.dt inside the method's stability region at every simulated point."""
+    """Checks a schema cannot express: every grid point gives a valid network; every value
+    the jobs check (stdnet.workflow.jobconfig); with check_dt, simulation.dt inside the
+    method's stability region at every simulated point."""
     problems = _results_problems(cfg["results"]) + _grid_problems(cfg)
     try:
         RunParams.from_config(cfg.get("simulation", {}))
@@ -403,8 +405,9 @@ def _semantic_problems(cfg: dict, check_dt: bool = True) -> list[str]:
         problems.append(f"config key 'figures.fig1.seed': value {fig1['seed']} is not allowed; "
                         f"allowed: values of grid.seeds {cfg['grid']['seeds']}")
     problems += _dmf_problems(cfg)
-    if not problems and check_dt:  # needs a valid model and run
-
+    if not problems:  # needs a valid model and run: what the jobs would refuse
+        problems += job_config_problems(cfg)
+    if not problems and check_dt:
         problems += dt_config_problems(cfg)
     return problems
 

@@ -417,7 +417,7 @@ class CostModel:
 
     def routes_N(self) -> int:
         """N of stability_routes: stability.routes.N, else the smallest J_FP size."""
-        return int(self.config["stability"]["routes"]["N"] or min(self.plan.jfp_sizes))
+        return self.plan.routes_size
 
     def _stability_routes(self, **_) -> JobCost:
         r = self.config["stability"]["routes"]

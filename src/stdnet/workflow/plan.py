@@ -11,6 +11,7 @@ two of them can disagree on which jobs a sweep has:
                        solver stability.jfp.method takes (the dense ones stop at
                        JFP_DENSE_N_MAX); jfp_seeds: stability.jfp.seeds, else grid.seeds
     spectrum_sizes     the J_FP sizes that the dense fixed-J0 spectra take (<= DENSE_N_MAX)
+    routes_size, map_size  N of the routes figure and of the homogeneous modes' map
     correlation_grid   (N, J0, seed) of the input recordings: correlations.J0 (else the
                        grid J0 >= correlations.J0_min) at the (N, seeds) blocks of
                        correlations.runs (else the grid's)
@@ -105,16 +106,45 @@ class SweepPlan:
     def spectrum_sizes(self) -> list:
         return [N for N in self.jfp_sizes if N <= DENSE_N_MAX]
 
+    @property
+    def runs_jfp_search(self) -> bool:
+        """Whether the selected stages search J_FP (stability; transition with
+        jfp_source auto, which reads the stability stage's table)."""
+        return "stability" in self.stages or (
+            "transition" in self.stages
+            and self.config.get("transition", {}).get("jfp_source") == "auto")
+
+    @property
+    def routes_size(self) -> int:
+        """N of the routes figure: stability.routes.N, else the smallest J_FP size."""
+        n = self.config["stability"]["routes"]["N"]
+        return int(n or min(self.jfp_sizes, default=min(self.grid_N)))
+
+    @property
+    def map_size(self) -> int:
+        """N of the (J0, I0) map of the homogeneous modes: stability.homogeneous.map_N,
+        else the largest grid N."""
+        return int(self.config["stability"]["homogeneous"]["map_N"] or max(self.grid_N))
+
     def check_jfp_methods(self) -> None:
-        """ValueError naming stability.jfp.method where it cannot take one of the J_FP
-        sizes (a dense solver above its largest N)."""
+        """ValueError naming stability.jfp.method or dense_max_N where the J_FP searches or
+        the fixed-J0 spectra cannot take one of their sizes (a dense solver above its
+        largest N), or where the dense solver takes no grid N at all (nothing to search)."""
         jfp = self.config["stability"]["jfp"]
-        for N in self.jfp_sizes:
+        if not self.jfp_sizes:
+            raise ValueError(f"config key 'stability.jfp.method': value {jfp['method']!r} takes "
+                             f"none of grid.N {self.grid_N} (dense matrices up to N = "
+                             f"{JFP_DENSE_N_MAX[jfp['method']]}); allowed: 'auto' or "
+                             "'matrix_free', or stability.jfp.N")
+        jobs = [(jfp["method"], N) for N in self.jfp_sizes]
+        jobs += [("auto", N) for N in self.spectrum_sizes]  # jacobian_spectrum's choice
+        for method, N in jobs:
             try:
-                jfp_method(jfp["method"], N, jfp["dense_max_N"])
+                jfp_method(method, N, jfp["dense_max_N"])
             except ValueError as err:
-                raise ValueError(f"config key 'stability.jfp.method' (with stability.jfp.N = "
-                                 f"{self.jfp_sizes}): {err}") from None
+                key, _, why = str(err).partition(": ")
+                raise ValueError(f"config key 'stability.jfp.{key}' (J_FP sizes "
+                                 f"{self.jfp_sizes}): {why}") from None
 
     # -- correlations and DMF -------------------------------------------------------------
     @cached_property

@@ -1,8 +1,9 @@
 """Plumbing shared by the workflow's scripts: logging to the rule's log, threads.
 
 A rule's script calls `setup(snakemake)` first: log records and uncaught
-exceptions go to snakemake.log[0] (so a failed job explains itself in its log),
-and numba uses exactly the threads the rule was given.
+exceptions go to snakemake.log[0] (so a failed job explains itself in its log, on a
+full disk too: stdnet.workflow.joblog), and numba uses exactly the threads the rule
+was given.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import numba
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from stdnet.model.params import ModelParams, RunParams
+from stdnet.workflow.joblog import JobLog
 
 
 def set_threads(n: int) -> None:
@@ -54,7 +56,8 @@ def setup(snakemake) -> logging.Logger:
     log_path = snakemake.log[0] if len(snakemake.log) else None
     handlers = [logging.StreamHandler(sys.stderr)]
     if log_path:
-        stream = open(log_path, "a", buffering=1)
+        # room kept for the last lines: on a full disk the traceback still gets in (JobLog)
+        stream = JobLog(log_path, fallback=sys.stderr)
         sys.stderr = stream  # warnings and tracebacks end up in the rule's log too
         handlers = [logging.StreamHandler(stream)]
     logging.basicConfig(level=logging.INFO, handlers=handlers, force=True,
