@@ -21,6 +21,8 @@ from stdnet.theory.quenched import QuenchedTheory, moments_of
 log = logging.getLogger("stdnet.heterogeneity.stage")
 
 _PATH = re.compile(r"heterogeneity/(?P<ensemble>[^/]+)/N~(?P<N>\d+)/seed~(?P<seed>\d+)/")
+#: a variance below this is round-off, not a spread of inputs
+ROUND_OFF_VARIANCE = 1e-20
 #: theory statistics tabulated per ensemble and N (QuenchedState fields and silent fractions)
 THEORY_KEYS = ("nu_E", "nu_I", "var_h_E", "var_h_I", "var_h_degree_E", "var_h_degree_I")
 
@@ -102,7 +104,8 @@ def growth_exponents(points: pd.DataFrame, keys) -> pd.DataFrame:
     rows = []
     for ens, g in points.groupby("ensemble"):
         for key in keys:
-            v = g[np.isfinite(g[key]) & (g[key] > 0)]
+            # values at round-off (the paper's network's homogeneous state) carry no exponent
+            v = g[np.isfinite(g[key]) & (g[key] > ROUND_OFF_VARIANCE)]
             per = v.groupby("K_E")[key].agg(["mean", "std", "count"]).reset_index()
             se = (per["std"] / np.sqrt(per["count"])).to_numpy(float)
             se = se if np.all(per["count"] >= 2) and np.all(se > 0) else None
