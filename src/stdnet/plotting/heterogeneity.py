@@ -6,6 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from stdnet.heterogeneity.measure import POPULATIONS, QUANTILE_PROBS
+from stdnet.heterogeneity.stage import ROUND_OFF_VARIANCE
 from stdnet.plotting import OKABE_ITO, caption, model_caption, use_style
 
 PALETTE = [OKABE_ITO[k] for k in ("grey", "blue", "vermillion", "green", "purple", "orange",
@@ -76,8 +77,10 @@ def rate_distribution_figure(files: dict, section: dict, model: dict):
     return fig
 
 
-def _measured(ax, points, key, styles, filled=True):
+def _measured(ax, points, key, styles, filled=True, floor=None):
     for ens, g in points.groupby("ensemble", sort=False):
+        if floor is not None:  # a log axis: values at round-off are not drawn
+            g = g[g[key] > floor]
         per = g.groupby("K_E")[key].agg(["mean", "std", "count"]).reset_index()
         color, marker = styles[ens]
         err = np.where(per["count"] > 1, per["std"] / np.sqrt(per["count"]), np.nan)
@@ -96,11 +99,13 @@ def scaling_figure(points, theory, section: dict, model: dict):
         for i, (stat, label, log) in enumerate(((f"var_h_{a}", f"Var over {a} neurons of h", True),
                                                 (f"silent_{a}", f"near-silent fraction of {a}", False))):
             ax = axes[i, j]
+            floor = ROUND_OFF_VARIANCE if log else None
             for ens, g in theory.groupby("ensemble", sort=False):
                 if stat in g:
+                    g = g[g[stat] > floor] if log else g
                     ax.plot(g.K, g[stat], "-", color=styles[ens][0], lw=1)
-            _measured(ax, points, f"stat_{stat}", styles, filled=True)
-            _measured(ax, points, f"chaos_{stat}", styles, filled=False)
+            _measured(ax, points, f"stat_{stat}", styles, filled=True, floor=floor)
+            _measured(ax, points, f"chaos_{stat}", styles, filled=False, floor=floor)
             ax.set_xscale("log")
             if log:
                 ax.set_yscale("log")
@@ -114,7 +119,8 @@ def scaling_figure(points, theory, section: dict, model: dict):
     fig.tight_layout()
     caption(fig, "Filled: stationary state at J0 = {:g} (mean ± s.e. over realizations); open: "
                  "time averages in Rate Chaos; lines: the stationary theory of the ensemble at "
-                 "J0 = {:g}. {}".format(section["J0_stationary"], section["J0_stationary"],
+                 "J0 = {:g}. The paper's network (fixed) has no spread of inputs in its "
+                 "stationary state: not drawn on the log axes. {}".format(section["J0_stationary"], section["J0_stationary"],
                                         _settings_text(section, model)))
     return fig
 
