@@ -194,9 +194,10 @@ def test_step_size_limits(tmp_path):
     assert max(etd) - min(etd) < 1e-12 and 0.5 < etd[0] < 0.7
     assert rk4[0] > 0.2 and rk4[2] < 0.01
     with pytest.raises(Exception, match=r"(?s)simulation\.dt.*outside the ETD4 stability region"):
+        # (correlations.sample_interval must then be a whole number of steps too)
         load_config_files([PARAMS, _overlay(tmp_path, {"simulation": {
-            "method": "etd4", "dt": 1.0, "record_interval": 1.0}})],
-                          schema_dir())
+            "method": "etd4", "dt": 1.0, "record_interval": 1.0},
+            "correlations": {"sample_interval": 1.0}})], schema_dir())
 
 
 def test_dt_auto(tmp_path):
