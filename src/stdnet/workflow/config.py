@@ -240,6 +240,8 @@ def _allowed(err) -> str:
     if v == "maxItems":
         return f"a list of at most {val} item(s)"
     if v == "additionalProperties":
+        if not err.schema.get("properties") and err.schema.get("patternProperties"):
+            return "names matching " + " or ".join(err.schema["patternProperties"])
         return "only the keys " + ", ".join(sorted(err.schema.get("properties", {})))
     if v == "uniqueItems":
         return "distinct values"
