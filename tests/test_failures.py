@@ -128,6 +128,9 @@ CONFIG_CASES = [
      ["'correlations.t_measure'", "gives 2 samples", "at least 4"], 2),
     ("QR interval below the step", "lyapunov: {delta_t: 1.0e-12, t_align: 0.0}\n",
      ["'lyapunov.delta_t'", "1e-12", "at least one step"], 2),
+    ("DMF lag window below 4 path steps",
+     "dmf: {solver: {dt: 1.0, max_lag: 3.0, t_path: 200.0}}\nmodel: {tau_D: 1.0}\n",
+     ["'dmf.solver.max_lag'", "3.0", "[4 dt, t_path / 2] = [4.0, 100.0]"], 2),
     ("looks closer than the QR interval", "lyapunov: {look_every: 1.0e-12}\n",
      ["'lyapunov.look_every'", "1e-12", "at least one"], 2),
 ]

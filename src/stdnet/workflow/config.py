@@ -19,7 +19,6 @@ from pathlib import Path
 import yaml
 from jsonschema import Draft202012Validator, validators
 
-from stdnet.dmf.settings import solver_config_problems
 from stdnet.files.errors import InputError, InputFileError
 from stdnet.lyapunov.run import LyapunovSettings
 from stdnet.model.params import (
@@ -406,7 +405,6 @@ def _semantic_problems(cfg: dict, check_dt: bool = True) -> list[str]:
     if "seed" in fig1 and fig1["seed"] not in cfg["grid"]["seeds"]:
         problems.append(f"config key 'figures.fig1.seed': value {fig1['seed']} is not allowed; "
                         f"allowed: values of grid.seeds {cfg['grid']['seeds']}")
-    problems += _dmf_problems(cfg)
     if not problems:  # needs a valid model and run: what the jobs would refuse
         problems += job_config_problems(cfg)
     if not problems and check_dt:
@@ -526,14 +524,6 @@ def _grid_problems(cfg: dict) -> list[str]:
             out.append(f"config key 'correlations.J0': value {j} is not allowed; "
                        f"allowed: values of grid.J0 {cfg['grid']['J0']}")
     return out
-
-
-def _dmf_problems(cfg: dict) -> list[str]:
-    """dmf.solver against model.tau_D: the DMF's lag window must be >= 2 tau_D."""
-    if "dmf" not in cfg or "model" not in cfg:
-        return []
-
-    return solver_config_problems(cfg["dmf"].get("solver", {}), cfg["model"]["tau_D"])
 
 
 def load_config_file(path, schema_dir) -> dict:

@@ -10,6 +10,7 @@ with the key named (stdnet.workflow.config.validate_config runs them).
 from __future__ import annotations
 
 from stdnet.correlations.recording import recording_run
+from stdnet.dmf.settings import DMFSettings, solver_config_problems
 from stdnet.model.params import ModelParams, RunParams
 from stdnet.stability.jfp import check_search_settings, jfp_method
 from stdnet.stability.jfp_matrix_free import check_eigen_count
@@ -31,7 +32,8 @@ def job_config_problems(cfg: dict) -> list[str]:
     if problems:  # the rest builds the model
         return problems
     return (_jfp_problems(cfg, plan) + _stability_problems(cfg, plan)
-            + _balanced_limit_problems(cfg, plan) + _recording_problems(cfg, plan))
+            + _balanced_limit_problems(cfg, plan) + _recording_problems(cfg, plan)
+            + _dmf_problems(cfg, plan))
 
 
 def _plan_problems(plan: SweepPlan) -> list[str]:
@@ -150,6 +152,22 @@ def _recording_problems(cfg: dict, plan: SweepPlan) -> list[str]:
     except ValueError as e:  # "correlations.<key>: ..."
         key, _, why = str(e).partition(": ")
         return [f"config key '{key}': {why}"]
+    return []
+
+
+def _dmf_problems(cfg: dict, plan: SweepPlan) -> list[str]:
+    """dmf.solver as the dmf_solve jobs read it (DMFSettings.from_config): the lag window at
+    least 2 model.tau_D, within [4 dt, t_path / 2] (stage dmf)."""
+    if "dmf" not in plan.stages:
+        return []
+    solver, tau_D = cfg["dmf"]["solver"], cfg["model"]["tau_D"]
+    problems = solver_config_problems(solver, tau_D)  # each names its key
+    if problems:
+        return problems
+    try:
+        DMFSettings.from_config(solver, tau_D=tau_D)
+    except ValueError as e:  # "config key 'dmf.solver.<key>': ..."
+        return [str(e)]
     return []
 
 
