@@ -22,7 +22,7 @@ log = logging.getLogger("stdnet.heterogeneity.stage")
 
 _PATH = re.compile(r"heterogeneity/(?P<ensemble>[^/]+)/N~(?P<N>\d+)/seed~(?P<seed>\d+)/")
 #: a variance below this is round-off, not a spread of inputs
-ROUND_OFF_VARIANCE = 1e-20
+ROUND_OFF_VARIANCE = 1e-12
 #: theory statistics tabulated per ensemble and N (QuenchedState fields and silent fractions)
 THEORY_KEYS = ("nu_E", "nu_I", "var_h_E", "var_h_I", "var_h_degree_E", "var_h_degree_I")
 
