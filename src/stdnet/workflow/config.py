@@ -405,10 +405,9 @@ def _semantic_problems(cfg: dict, check_dt: bool = True) -> list[str]:
     if "seed" in fig1 and fig1["seed"] not in cfg["grid"]["seeds"]:
         problems.append(f"config key 'figures.fig1.seed': value {fig1['seed']} is not allowed; "
                         f"allowed: values of grid.seeds {cfg['grid']['seeds']}")
-    if not problems:  # needs a valid model and run: what the jobs would refuse
-        problems += job_config_problems(cfg)
-    if not problems and check_dt:
-        problems += dt_config_problems(cfg)
+    if not problems:  # both need a valid model and run
+        problems += dt_config_problems(cfg) if check_dt else []
+        problems += job_config_problems(cfg)  # what the jobs would refuse
     return problems
 
 
