@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 
 import numpy as np
 import scipy.sparse.linalg as spla
 
-from stdnet.files.progress import format_duration
+from stdnet.files.errors import DivergenceError
+from stdnet.files.progress import ProgressMeter
 from stdnet.kernels.cpu import advance, kernel_args, make_work
 from stdnet.model.params import ModelParams
 from stdnet.stability import jfp as stability_jfp
@@ -45,20 +45,18 @@ def settle(params: ModelParams, net, t_settle: float, dt: float) -> np.ndarray:
     y = homogeneous_fixed_point(params).state(params)
     n = int(round(t_settle / dt))
     args, work = kernel_args(params, net), make_work(params)
-    t0 = time.perf_counter()
+    # the jobs' one progress line (files.progress); the rate counts after the compiling call
+    meter = ProgressMeter(log, n, tau_per_unit=dt)
     for start in range(0, n, SETTLE_CHUNK):
         k = min(SETTLE_CHUNK, n - start)
         bad = advance(y, k, 0, dt, *args, work)
         if bad >= 0:
             step = start + bad + 1
-            raise FloatingPointError(
-                f"settling diverged at step {step} (t = {step * dt:g} tau) for N={params.N}, "
-                f"J0={params.J0}, connectivity={params.connectivity}; lower "
+            raise DivergenceError(
+                f"settling diverged (non-finite state) at step {step}, t = {step * dt:g}, for "
+                f"N={params.N}, J0={params.J0}, connectivity={params.connectivity}; lower "
                 "heterogeneity.dt")
-        done = start + k
-        elapsed = time.perf_counter() - t0
-        log.info("settle: step %d/%d, t = %g tau, %.0f steps/s, ETA %s", done, n, done * dt,
-                 done / max(elapsed, 1e-9), format_duration(elapsed * (n - done) / done))
+        meter.update(start + k, force=start + k == n)
     return y
 
 
