@@ -187,9 +187,9 @@ def test_sweep_tables_share_one_total(paper):
 
     by_N, by_rule = sweep_cost(paper.config, 4), sweep_by_rule(paper.config, 4)
     assert by_N["N"].tolist() == ["1000", "2000", "4000", "10000", "20000", "40000", "-"]
-    # 3559 jobs of the paper's stages + 7 of the heterogeneity stage at its defaults (3
-    # ensembles x N 1000, 2000 x 1 seed, and the gathering job)
-    assert by_N["jobs"].sum() == by_rule["jobs"].sum() == 3566
+    # 3559 jobs of the paper's stages + 11 of the heterogeneity stage at its defaults (3
+    # ensembles x N 1000, 2000 x 1 seed, the onset searches of 2 of them, the gathering)
+    assert by_N["jobs"].sum() == by_rule["jobs"].sum() == 3570
     for col in ("core_h", "worst_core_h"):
         assert by_N[col].sum() == pytest.approx(by_rule[col].sum(), rel=1e-12)
     parts = by_N[["simulate_core_h", "lyapunov_core_h", "other_core_h"]].sum(axis=1)

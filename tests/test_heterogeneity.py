@@ -1,6 +1,7 @@
 """Quenched heterogeneity: the network ensembles (stdnet.model.ensembles), the kernels on
 variable in-degrees and per-neuron STD constants, and the stationary theory
 (stdnet.theory.quenched) against a brute-force N-dimensional fixed point."""
+import dataclasses
 import hashlib
 import math
 
@@ -15,7 +16,7 @@ from stdnet.model import ensembles
 from stdnet.model.network import build_network
 from stdnet.model.params import ModelParams, RunParams
 from stdnet.model.transfer import phi
-from stdnet.simulation.simulate import Simulator
+from stdnet.simulation.simulate import Simulator, simulate
 from stdnet.stability.spectrum import jacobian_blocks, polish_fixed_point
 from stdnet.theory.meanfield import homogeneous_fixed_point
 from stdnet.theory.quenched import QuenchedTheory, moments_of, realization
@@ -264,3 +265,82 @@ def test_stages_that_assume_fixed_indegree_refuse_a_heterogeneous_model(extra, m
         validate_config(cfg, schema_dir())
     ok = {"grid": cfg["grid"], "model": cfg["model"], "stages": ["simulate", "heterogeneity"]}
     validate_config(ok, schema_dir())
+
+
+# ---- chunks and checkpoints on variable rows ------------------------------------------
+HETERO = dict(connectivity="indegree_cv", indegree_cv=0.2, indegree_rho=0.5, u_cv=0.2,
+              tau_D_cv=0.2)
+
+
+class _Killed(BaseException):
+    """Stands for SIGKILL right after a checkpoint: nothing after it survives."""
+
+
+def _kill_after(monkeypatch, target, name, n):
+    real, count = getattr(target, name), [0]
+
+    def save(*a, **k):
+        real(*a, **k)
+        count[0] += 1
+        if count[0] == n:
+            raise _Killed
+
+    monkeypatch.setattr(target, name, save)
+    return count
+
+
+def test_heterogeneous_run_in_chunks_and_resumed_from_a_checkpoint_is_one_run(
+        tmp_path, monkeypatch, caplog):
+    """Gamma in-degrees with per-neuron u and tau_D (N = 300, J0 = 1.5): chunk_steps 37
+    (chunks ending mid-record) and a run killed after its second checkpoint, then resumed,
+    give the bytes of one uninterrupted run (final state, population series, records)."""
+    from stdnet.simulation import simulate as sim_mod
+
+    p = ModelParams(N=300, J0=1.5, **HETERO)
+    net = build_network(p, 3)
+    run = RunParams(dt=0.05, t_transient=5.0, t_record=10.0, record_interval=0.5, n_record=3)
+    ref = sim_mod.simulate(p, run, 3, network=net, progress_every_s=1e9)
+    chunked = sim_mod.simulate(p, dataclasses.replace(run, chunk_steps=37), 3, network=net,
+                               progress_every_s=1e9)
+    ck = tmp_path / "sim.ckpt.h5"
+    run_ck = dataclasses.replace(run, checkpoint_interval=4.0)
+    _kill_after(monkeypatch, sim_mod.SimState, "save", 2)
+    with pytest.raises(_Killed):
+        sim_mod.simulate(p, run_ck, 3, network=net, checkpoint_path=ck, progress_every_s=1e9)
+    monkeypatch.undo()
+    with caplog.at_level("INFO", logger="stdnet"):
+        resumed = sim_mod.simulate(p, run_ck, 3, network=net, checkpoint_path=ck,
+                                   progress_every_s=1e9)
+    assert "resuming from checkpoint" in caplog.text  # not a fresh start
+    for other in (chunked, resumed):
+        assert other["final"]["y"].tobytes() == ref["final"]["y"].tobytes()
+        for k, v in ref["population"].items():
+            assert other["population"][k].tobytes() == v.tobytes(), k
+        assert other["recorded"]["h"].tobytes() == ref["recorded"]["h"].tobytes()
+
+
+def test_heterogeneous_lyapunov_run_resumed_from_a_checkpoint_is_one_run(tmp_path,
+                                                                        monkeypatch, caplog):
+    """The Lyapunov run (fused tangent step on variable rows) killed after its third
+    checkpoint and resumed: the same exponents, local series and decision, bit for bit."""
+    from stdnet.lyapunov import checkpoint as lyapunov_checkpoint
+    from stdnet.lyapunov.run import LyapunovSettings, onset_lyapunov
+
+    p = ModelParams(N=300, J0=1.5, **HETERO)
+    net = build_network(p, 3)
+    y0 = simulate(p, RunParams(dt=0.05, t_transient=9.5, t_record=0.5, record_interval=0.5,
+                               n_record=0), 3, network=net, progress_every_s=1e9)["final"]["y"]
+    s = LyapunovSettings(n_exponents=2, t_align=5.0, t_average=20.0, max_extensions=0)
+    ref, ref_y = onset_lyapunov(p, net, y0, s, 3, 0.005)
+    ck = tmp_path / "lyap.ckpt"
+    _kill_after(monkeypatch, lyapunov_checkpoint, "write_state", 3)
+    with pytest.raises(_Killed):
+        onset_lyapunov(p, net, y0, s, 3, 0.005, checkpoint_path=ck, checkpoint_interval=2.35)
+    monkeypatch.undo()
+    with caplog.at_level("INFO", logger="stdnet"):
+        res, y = onset_lyapunov(p, net, y0, s, 3, 0.005, checkpoint_path=ck,
+                                checkpoint_interval=2.35)
+    assert "resumed from checkpoint" in caplog.text  # not a fresh start
+    assert res.exponents.tobytes() == ref.exponents.tobytes()
+    assert res.local.tobytes() == ref.local.tobytes() and np.array_equal(y, ref_y)
+    assert res.decision == ref.decision

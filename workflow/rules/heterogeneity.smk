@@ -1,8 +1,10 @@
 # heterogeneity stage (docs/heterogeneity.md): networks of each named ensemble (Erdos-Renyi,
 # gamma in-degrees with a CV and an E-I correlation, per-neuron STD constants) measured one
 # by one (heterogeneity_point: the stationary state against the theory, J_FP of its branch,
-# Rate Chaos with lambda_max), then gathered with the theory's lines vs K and its (CV, J0)
-# phase diagram (heterogeneity).
+# Rate Chaos with lambda_max), J_ch of the networks of heterogeneity.onset's ensembles
+# (heterogeneity_onset: the onset search, one job per network), then gathered with the
+# theory's lines vs K, its (CV, J0) phase diagram and the widths J_ch - J_FP
+# (heterogeneity).
 HET = config["heterogeneity"]
 # the folder of one network: heterogeneity/<ensemble>/N~<N>/seed~<seed>
 HET_POINT = heterogeneity_dir("{ensemble}", "{N}", "{seed}")
@@ -30,11 +32,36 @@ rule heterogeneity_point:
         "../../scripts/heterogeneity/heterogeneity_point.py"
 
 
+rule heterogeneity_onset:
+    output:
+        json=f"{HET_POINT}/onset.json",
+    log:
+        f"{RESULTS}/logs/heterogeneity_onset/{HET_NAME}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/heterogeneity_onset/{HET_NAME}.tsv"
+    conda:
+        CONDA_ENV
+    threads: cost_threads("heterogeneity_onset")
+    resources:
+        mem_mb=cost_mem_mb("heterogeneity_onset"),
+        runtime=cost_runtime("heterogeneity_onset"),
+    params:
+        model=config["model"],
+        heterogeneity=HET,
+        seed=lambda wc: int(wc.seed),
+    script:
+        "../../scripts/heterogeneity/heterogeneity_onset.py"
+
+
 rule heterogeneity:
     input:
         points=[
             f"{heterogeneity_dir(e, N, s)}/point.h5"
             for e, N, s in PLAN.heterogeneity_points
+        ],
+        onsets=[
+            f"{heterogeneity_dir(e, N, s)}/onset.json"
+            for e, N, s in PLAN.heterogeneity_onsets
         ],
     output:
         points=kept(f"{RESULTS}/tables/heterogeneity_points.csv"),
@@ -42,6 +69,8 @@ rule heterogeneity:
         phase=kept(f"{RESULTS}/tables/heterogeneity_phase.csv"),
         growth=kept(f"{RESULTS}/tables/heterogeneity_growth.csv"),
         deviation=kept(f"{RESULTS}/tables/heterogeneity_theory_check.csv"),
+        onset=kept(f"{RESULTS}/tables/heterogeneity_onset.csv"),
+        width=kept(f"{RESULTS}/tables/heterogeneity_width.csv"),
         verdict=kept(f"{RESULTS}/tables/heterogeneity_verdict.txt"),
         rates_png=report(
             kept(f"{RESULTS}/figures/heterogeneity_rates.png"),
@@ -61,6 +90,12 @@ rule heterogeneity:
             category="7. Heterogeneity",
         ),
         phase_pdf=kept(f"{RESULTS}/figures/heterogeneity_phase.pdf"),
+        width_png=report(
+            kept(f"{RESULTS}/figures/heterogeneity_width.png"),
+            caption="../report/heterogeneity.rst",
+            category="7. Heterogeneity",
+        ),
+        width_pdf=kept(f"{RESULTS}/figures/heterogeneity_width.pdf"),
     log:
         f"{RESULTS}/logs/heterogeneity.log",
     benchmark:

@@ -34,6 +34,36 @@ class HeterogeneitySettings:
         return cls(**keys)
 
 
+@dataclass(frozen=True)
+class OnsetSettings:
+    """J_ch per network (config heterogeneity.onset; stdnet.heterogeneity.onset): which
+    ensembles and sizes are searched, the J0 grid the bisection starts from, and the probes'
+    run lengths (tau)."""
+
+    ensembles: tuple = ()
+    N_max: int = 2000
+    J0: tuple = (1.0, 1.2, 1.4, 1.6, 1.8, 2.0)
+    resolution: float = 0.02
+    zero_tol: float = 0.005
+    undecided: str = "below_onset"
+    t_transient: float = 200.0
+    t_average: float = 200.0
+    max_extensions: int = 2
+
+    @classmethod
+    def from_config(cls, section: dict) -> "OnsetSettings":
+        o = dict(section.get("onset", {}))
+        for key in ("ensembles", "J0"):
+            if key in o:
+                o[key] = tuple(o[key])
+        if "J0" in o:
+            o["J0"] = tuple(sorted(float(j) for j in o["J0"]))
+        return cls(**o)
+
+    def searched(self, ensemble: str, N: int) -> bool:
+        return ensemble in self.ensembles and int(N) <= self.N_max
+
+
 def ensemble_model(model: dict, section: dict, ensemble: str) -> dict:
     """The `model` config of one named ensemble: its keys laid over the config's model."""
     ensembles = section["ensembles"]

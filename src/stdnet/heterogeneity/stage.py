@@ -9,14 +9,17 @@ import re
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from stdnet.files.errors import FixedPointError
 from stdnet.heterogeneity.measure import POPULATIONS
 from stdnet.heterogeneity.point import read_point
 from stdnet.heterogeneity.settings import ensemble_params
 from stdnet.model.params import ModelParams
+from stdnet.onset.search import read_search
 from stdnet.stats.fits import fit_power_law
 from stdnet.theory.quenched import QuenchedTheory, moments_of
+from stdnet.transition.width_models import per_N_table
 
 log = logging.getLogger("stdnet.heterogeneity.stage")
 
@@ -222,6 +225,122 @@ def verdict(points: pd.DataFrame, theory: pd.DataFrame, growth: pd.DataFrame,
             lines.append(f"  N = {N}: {jfp} ({routes}); lambda_max at J0 = "
                          f"{section['J0_chaos']:g}: {lam} -> {', '.join(words)}")
         lines.append("")
-    lines.append("J_ch (the onset of chaos per realization) is not measured by this stage: "
-                 "whether the transition region J_ch - J_FP shrinks in these ensembles is open.")
+    return "\n".join(lines) + "\n"
+
+
+# ---- J_ch per realization and the width of the transition region ------------------------
+def collect_onsets(paths) -> pd.DataFrame:
+    """One row per onset.json: ensemble, N, seed and the search's row
+    (stdnet.onset.search.OnsetSearch.row, the "crossing" estimator)."""
+    rows = []
+    for path in paths:
+        m = _PATH.search(str(path))
+        if m is None:
+            raise ValueError(f"heterogeneity onset file: {path} is not "
+                             "heterogeneity/<ensemble>/N~<N>/seed~<seed>/onset.json")
+        row = read_search(path).row("crossing")
+        row.update({"ensemble": m["ensemble"], "N": int(m["N"]), "seed": int(m["seed"])})
+        rows.append(row)
+    cols = ["ensemble", "N", "seed"]
+    df = pd.DataFrame(rows)
+    return df[cols + [c for c in df.columns if c not in cols]] if rows else df
+
+
+def width_table(points: pd.DataFrame, onsets: pd.DataFrame) -> pd.DataFrame:
+    """Per searched realization: J_ch (and its interval, se, method, status), J_FP of its
+    branch with its bisection bracket (J_FP_resolution; nan where not searched or censored),
+    and the width J_ch - J_FP (nan where either end is missing, kept in the table)."""
+    if onsets.empty:
+        return pd.DataFrame(columns=["ensemble", "N", "seed", "K_E", "J_FP", "J_ch", "width"])
+    keys = ["ensemble", "N", "seed"]
+    jfp = points[keys + ["K_E", "jfp_J_FP", "jfp_route", "jfp_J0_stable", "jfp_J0_unstable"]]
+    t = onsets.merge(jfp, on=keys, how="left")
+    t["J_FP"] = pd.to_numeric(t.pop("jfp_J_FP"), errors="coerce")
+    t["J_FP_resolution"] = t.pop("jfp_J0_unstable") - t.pop("jfp_J0_stable")
+    t["width"] = t["J_ch"] - t["J_FP"]
+    t["status"] = t["onset_status"]
+    front = keys + ["K_E", "J_FP", "J_FP_resolution", "jfp_route", "J_ch", "J_ch_se",
+                    "J_ch_ci_lo", "J_ch_ci_hi", "J_ch_method", "width"]
+    return t[front + [c for c in t.columns if c not in front]].sort_values(keys) \
+        .reset_index(drop=True)
+
+
+def width_per_N(widths: pd.DataFrame) -> pd.DataFrame:
+    """Per ensemble and N: the transition stage's per-N statistics of width, J_FP and J_ch
+    (stdnet.transition.width_models.per_N_table: means, sd, standard errors, t intervals and
+    the per-realization measurement floors; realizations without a width are counted and
+    named in `note`, never dropped silently)."""
+    parts = []
+    for ens, g in widths.groupby("ensemble", sort=False):
+        per = per_N_table(g)
+        per.insert(0, "ensemble", ens)
+        parts.append(per)
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def _se(row, q: str) -> float:
+    """Standard error of a per-N mean: the scatter's, never below the measurement floor."""
+    return max(float(np.nan_to_num(row[f"{q}_se"], nan=0.0)), float(row[f"{q}_se_floor"]))
+
+
+def shrink_test(per: pd.DataFrame, q: str = "width", level: float = 0.95) -> dict:
+    """Does the per-N mean of q fall from the smallest to the largest N that has it?
+    Difference d = mean(small) - mean(large) with se = sqrt(se_small^2 + se_large^2) (each
+    at least its measurement floor) and a t interval with the Welch-Satterthwaite degrees
+    of freedom of the two scatters (the normal quantile where both are below the floors).
+    Verdict 'shrinks' / 'grows' where the interval excludes 0, else 'undecided'."""
+    have = per[(per[f"{q}_n"] >= 1) & np.isfinite(per[f"{q}_mean"])].sort_values("N")
+    if len(have) < 2:
+        return {"N_small": math.nan, "N_large": math.nan, "d": math.nan, "lo": math.nan,
+                "hi": math.nan, "verdict": f"fewer than 2 sizes with a {q}"}
+    a, b = have.iloc[0], have.iloc[-1]
+    sa, sb = _se(a, q), _se(b, q)
+    d = float(a[f"{q}_mean"] - b[f"{q}_mean"])
+    se = math.hypot(sa, sb)
+    na, nb = int(a[f"{q}_n"]), int(b[f"{q}_n"])
+    if na < 2 or nb < 2:
+        return {"N_small": int(a.N), "N_large": int(b.N), "d": d, "lo": math.nan,
+                "hi": math.nan, "verdict": "undecided (one realization at an end: no scatter)"}
+    num = se ** 4
+    den = sa ** 4 / (na - 1) + sb ** 4 / (nb - 1)
+    dof = num / den if den > 0 else math.inf
+    q_t = stats.t.ppf(0.5 + level / 2, dof) if math.isfinite(dof) else stats.norm.ppf(
+        0.5 + level / 2)
+    lo, hi = d - q_t * se, d + q_t * se
+    word = "shrinks" if lo > 0 else ("grows" if hi < 0 else "undecided")
+    return {"N_small": int(a.N), "N_large": int(b.N), "d": d, "lo": lo, "hi": hi,
+            "dof": dof, "verdict": word}
+
+
+def onset_verdict(widths: pd.DataFrame, per: pd.DataFrame, section: dict,
+                  level: float = 0.95) -> str:
+    """The J_ch and width part of the verdict, per searched ensemble."""
+    o = section.get("onset", {})
+    if widths.empty:
+        return ("J_ch per realization: not searched (heterogeneity.onset.ensembles is "
+                "empty); whether the transition region shrinks in these ensembles is open.\n")
+    lines = [f"J_ch per realization (onset search: grid {o.get('J0')}, resolution "
+             f"{o.get('resolution')}, zero_tol {o.get('zero_tol')}; J_ch = the fitted zero "
+             f"crossing of lambda_max), width = J_ch - J_FP; means with {level:.0%} t "
+             "intervals over realizations:"]
+    for ens, g in per.groupby("ensemble", sort=False):
+        lines.append(f"[{ens}]")
+        for r in g.itertuples():
+            def fmt(q):
+                n = getattr(r, f"{q}_n")
+                if n == 0:
+                    return f"{q} -"
+                m, lo, hi = (getattr(r, f"{q}_{k}") for k in ("mean", "lo", "hi"))
+                ci = f" [{lo:.3f}, {hi:.3f}]" if np.isfinite(lo) else ""
+                return f"{q} {m:.3f}{ci} (n={n})"
+            lines.append(f"  N = {r.N}: {fmt('J_FP')}; {fmt('J_ch')}; {fmt('width')}"
+                         + (f"; {r.status_counts}" if r.status_counts else "")
+                         + (f"; {r.note}" if r.note else ""))
+        for q in ("width", "J_ch"):
+            t = shrink_test(g, q, level)
+            if math.isfinite(t["d"]) and math.isfinite(t["lo"]):
+                lines.append(f"  {q}: N = {t['N_small']} minus N = {t['N_large']}: "
+                             f"{t['d']:+.3f} [{t['lo']:+.3f}, {t['hi']:+.3f}] -> {t['verdict']}")
+            else:
+                lines.append(f"  {q}: {t['verdict']}")
     return "\n".join(lines) + "\n"

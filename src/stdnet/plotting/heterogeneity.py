@@ -179,3 +179,61 @@ def phase_figure(phase, points, section: dict, model: dict):
                  "J_FP the stationary state is unstable and the theory describes it, not the "
                  f"dynamics. {_settings_text(section, model)}")
     return fig
+
+
+def width_figure(widths, per, section: dict, model: dict):
+    """J_FP and J_ch per realization vs N (left) and the width J_ch - J_FP (right), per
+    searched ensemble: small markers the realizations (J_ch with its interval), large the
+    per-N means with their t intervals; a realization without J_FP still shows its J_ch."""
+    use_style()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
+    styles = ensemble_styles(section["ensembles"])
+    names = list(dict.fromkeys(widths.ensemble)) if len(widths) else []
+    spread = {n: (i - (len(names) - 1) / 2) * 0.03 for i, n in enumerate(names)}
+    for ens in names:
+        color, marker = styles[ens]
+        g = widths[widths.ensemble == ens]
+        x = g.N.to_numpy(float) * 10 ** spread[ens]  # side by side on the log axis
+        lo = (g.J_ch - g.J_ch_ci_lo).clip(lower=0).to_numpy(float)
+        hi = (g.J_ch_ci_hi - g.J_ch).clip(lower=0).to_numpy(float)
+        axes[0].errorbar(x, g.J_ch, yerr=np.nan_to_num(np.vstack([lo, hi])), fmt=marker,
+                         color=color, ms=4, lw=0.8, capsize=1.5, alpha=0.7)
+        axes[0].plot(x, g.J_FP, marker, color=color, mfc="white", ms=4, alpha=0.7)
+        axes[1].plot(x, g.width, marker, color=color, ms=4, alpha=0.6)
+        p = per[per.ensemble == ens]
+        for ax, q, mfc in ((axes[0], "J_ch", color), (axes[0], "J_FP", "white"),
+                           (axes[1], "width", color)):
+            ok = p[f"{q}_n"] > 0
+            m = p[ok]
+            err = np.vstack([(m[f"{q}_mean"] - m[f"{q}_lo"]).to_numpy(float),
+                             (m[f"{q}_hi"] - m[f"{q}_mean"]).to_numpy(float)])
+            ax.errorbar(m.N.to_numpy(float) * 10 ** spread[ens], m[f"{q}_mean"],
+                        yerr=np.nan_to_num(err), fmt=marker + "-", color=color, mfc=mfc,
+                        ms=8, lw=1.2, capsize=3)
+    for ax in axes:
+        ax.set_xscale("log")
+        ax.set_xlabel("N (neurons)")
+    axes[0].set_ylabel("coupling J0 (dimensionless)")
+    axes[0].set_title("J_ch (filled) and J_FP (open)")
+    axes[1].set_ylabel("width J_ch − J_FP (dimensionless)")
+    axes[1].axhline(0, color="0.5", lw=0.8, ls=":")
+    axes[1].set_title("width of the transition region")
+    for ens in names:
+        color, marker = styles[ens]
+        axes[1].plot([], [], marker + "-", color=color,
+                     label=ensemble_label(ens, section["ensembles"][ens]))
+    if names:
+        axes[1].legend(fontsize=7)
+    fig.tight_layout()
+    o = section.get("onset", {})
+    caption(fig, "Per realization (small markers) and per-N means with 95% t intervals "
+                 "(large). J_ch: the zero crossing of λ_max(J0) fitted to the onset search's "
+                 f"probes (grid J0 = {o.get('J0')}, bisection to {o.get('resolution')}; each probe "
+                 f"RK4 for {o.get('t_transient')} τ, then λ_max over {o.get('t_average')} τ "
+                 f"after 20 τ of alignment, up to {o.get('max_extensions')} extensions while "
+                 f"undecided, zero_tol {o.get('zero_tol')}), with its 95% profile interval. "
+                 "J_FP: where the stationary branch followed up from J0 = "
+                 f"{section['J0_stationary']:g} loses stability (continuation step "
+                 f"{section['jfp']['step']:g}, bisection to {section['jfp']['tol']:g}). "
+                 + _settings_text(section, model))
+    return fig

@@ -47,6 +47,7 @@ from stdnet.kernels.tangent_narrow import record_width
 from stdnet.lyapunov.run import spectrum_run
 from stdnet.lyapunov.tangent import tangent_path
 from stdnet.model.params import ModelParams, RunParams
+from stdnet.onset.search import max_probes
 from stdnet.stability.jfp import jfp_memory_mb
 from stdnet.stats.gaussian_paths import embedding_size
 from stdnet.workflow.plan import SweepPlan
@@ -182,7 +183,7 @@ MEM_GROWTH = 1.5
 #: the rules the model knows; the others are seconds of work and run on the submit host
 RULES = ("simulate", "lyapunov", "record_inputs", "jfp_search", "jacobian_spectrum",
          "stability_routes", "hetfp_compare", "dmf_solve", "correlations", "dmf_compare",
-         "heterogeneity_point", "heterogeneity")
+         "heterogeneity_point", "heterogeneity_onset", "heterogeneity")
 
 
 @dataclass(frozen=True)
@@ -283,6 +284,7 @@ class CostModel:
                        "dmf_solve": self._dmf_solve, "correlations": self._correlations,
                        "dmf_compare": self._dmf_compare,
                        "heterogeneity_point": self._heterogeneity_point,
+                       "heterogeneity_onset": self._heterogeneity_onset,
                        "heterogeneity": self._heterogeneity}
 
     # -- public ---------------------------------------------------------------------
@@ -472,6 +474,25 @@ class CostModel:
         dense = 16 * p.N ** 2 * 3 / 1e6
         return JobCost(s, s, self._run_mem(N) + dense, threaded=True)
 
+    def _heterogeneity_onset(self, N, **_) -> JobCost:
+        """The serial onset search of one network: every grid probe, then the bisection's
+        probes (max_probes of the grid: its widest gap), each a transient and a
+        one-vector Lyapunov run (extensions at LYAP_EXTENSION_SHARE, all in the worst case)."""
+        h = self.config["heterogeneity"]
+        o = h["onset"]
+        p, K, pattern = self._network(N)
+
+        def rk4(t):
+            return synapse_seconds(p.N, K, t / h["dt"], pattern, cache=self.cache)
+
+        tangent = tangent_cost(1, pattern, self.cache)
+        base = rk4(o["t_transient"]) + rk4(20.0 + o["t_average"]) * tangent
+        extension = rk4(o["t_average"]) * tangent * o["max_extensions"]
+        n = len(o["J0"]) + max_probes(o["J0"], o["resolution"])
+        return JobCost(EXPECTED_STARTUP_S + n * (base + LYAP_EXTENSION_SHARE * extension),
+                       EXPECTED_STARTUP_S + n * (base + extension),
+                       self._run_mem(N, LYAP_BASE_MB), threaded=True)
+
     def _heterogeneity(self, **_) -> JobCost:
         h = self.config["heterogeneity"]
         ph = h["phase"]
@@ -537,6 +558,7 @@ def stage_jobs(model: CostModel, probes: int) -> list[tuple]:
         jobs += [("dmf_compare", {})]
     if plan.heterogeneity_points:
         jobs += [("heterogeneity_point", {"N": N}) for _, N, _ in plan.heterogeneity_points]
+        jobs += [("heterogeneity_onset", {"N": N}) for _, N, _ in plan.heterogeneity_onsets]
         jobs += [("heterogeneity", {})]
     return jobs
 

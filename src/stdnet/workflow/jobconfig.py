@@ -33,7 +33,7 @@ def job_config_problems(cfg: dict) -> list[str]:
         return problems
     return (_jfp_problems(cfg, plan) + _stability_problems(cfg, plan)
             + _balanced_limit_problems(cfg, plan) + _recording_problems(cfg, plan)
-            + _dmf_problems(cfg, plan))
+            + _dmf_problems(cfg, plan) + _heterogeneity_problems(cfg, plan))
 
 
 def _plan_problems(plan: SweepPlan) -> list[str]:
@@ -169,6 +169,42 @@ def _dmf_problems(cfg: dict, plan: SweepPlan) -> list[str]:
     except ValueError as e:  # "config key 'dmf.solver.<key>': ..."
         return [str(e)]
     return []
+
+
+def _heterogeneity_problems(cfg: dict, plan: SweepPlan) -> list[str]:
+    """Every ensemble's model at every size of the stage; the onset search's ensembles and
+    its probes' run lengths with the stage's dt."""
+    if not plan.heterogeneity_points:
+        return []
+    from stdnet.heterogeneity.onset import lyapunov_settings, probe_run
+    from stdnet.heterogeneity.settings import OnsetSettings, ensemble_params
+
+    h = cfg["heterogeneity"]
+    out = []
+    for ens in h["ensembles"]:
+        for N in sorted(h["N"]):
+            try:
+                ensemble_params(cfg["model"], h, ens, N, h["J0_stationary"])
+            except ValueError as e:
+                out.append(f"config key 'heterogeneity.ensembles.{ens}' with heterogeneity.N "
+                           f"= {N}: {e}")
+                break
+    onset = OnsetSettings.from_config(h)
+    unknown = [e for e in onset.ensembles if e not in h["ensembles"]]
+    if unknown:
+        out.append(f"config key 'heterogeneity.onset.ensembles': value {unknown} is not "
+                   f"allowed; allowed: names of heterogeneity.ensembles ({', '.join(h['ensembles'])})")
+    if plan.heterogeneity_onsets:
+        try:
+            probe_run(onset, h["dt"], onset.J0[0])
+        except ValueError as e:
+            out.append(_keyed("heterogeneity.onset", e))
+        try:
+            lyapunov_settings(onset, h["dt"])
+        except ValueError as e:
+            why = str(e).partition(": ")[2].replace("lyapunov.delta_t", "the QR interval")
+            out.append(f"config key 'heterogeneity.onset.t_average': {why}")
+    return out
 
 
 def _keyed(section: str, e: Exception) -> str:

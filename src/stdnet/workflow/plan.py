@@ -24,6 +24,7 @@ two of them can disagree on which jobs a sweep has:
                        write into run folders (`stdnet status`, missing files redone)
     heterogeneity_points  (ensemble, N, seed) of the heterogeneity stage's networks, each
                        in its folder HETEROGENEITY_DIR
+    heterogeneity_onsets  those of them whose J_ch is searched (heterogeneity.onset)
 
 J0 (and I0) are the canonical strings of the file names (stdnet.model.params.format_J0).
 The run-folder layout is defined here too: RUN_DIR (one point's per-point outputs) and
@@ -202,6 +203,15 @@ class SweepPlan:
             return []
         h = self.config["heterogeneity"]
         return list(itertools.product(h["ensembles"], h["N"], h["seeds"]))
+
+    @cached_property
+    def heterogeneity_onsets(self) -> list[tuple[str, int, int]]:
+        """(ensemble, N, seed) of the networks whose J_ch is searched (heterogeneity.onset:
+        its ensembles, N up to its N_max)."""
+        o = self.config["heterogeneity"].get("onset", {}) if self.heterogeneity_points else {}
+        names, N_max = o.get("ensembles", []), int(o.get("N_max", 0))
+        return [(e, N, s) for e, N, s in self.heterogeneity_points
+                if e in names and int(N) <= N_max]
 
     def point_outputs(self) -> list[tuple[str, str, list]]:
         """(rule, file name, points) of every per-point output that the selected stages
