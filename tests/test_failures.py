@@ -133,6 +133,15 @@ CONFIG_CASES = [
      ["'dmf.solver.max_lag'", "3.0", "[4 dt, t_path / 2] = [4.0, 100.0]"], 2),
     ("looks closer than the QR interval", "lyapunov: {look_every: 1.0e-12}\n",
      ["'lyapunov.look_every'", "1e-12", "at least one"], 2),
+    ("onset search of an unknown ensemble", "heterogeneity: {onset: {ensembles: [cv9]}}\n",
+     ["'heterogeneity.onset.ensembles'", "cv9", "fixed, erdos_renyi, cv0.1"], 2),
+    ("onset transient off the step", "heterogeneity: {onset: {t_transient: 200.03}}\n",
+     ["'heterogeneity.onset.t_transient'", "200.03", "multiple of heterogeneity.dt (0.05)"], 2),
+    ("onset averaging off the QR interval", "heterogeneity: {onset: {t_average: 10.5}}\n",
+     ["'heterogeneity.onset.t_average'", "10.5", "multiple of the QR interval"], 2),
+    ("ensemble with in-degrees beyond the pool",
+     "heterogeneity: {ensembles: {wide: {connectivity: indegree_cv, indegree_cv: 3.0}}, "
+     "N: [100]}\n", ["'heterogeneity.ensembles.wide'", "heterogeneity.N = 100"], 2),
 ]
 
 
