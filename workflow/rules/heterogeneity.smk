@@ -6,6 +6,19 @@
 # theory's lines vs K, its (CV, J0) phase diagram and the widths J_ch - J_FP
 # (heterogeneity).
 HET = config["heterogeneity"]
+
+
+def het_settings(wc, onset):
+    """The section as one network's job reads it: its own ensemble only (editing another
+    ensemble must not redo it); the point jobs without the onset search's settings, the
+    onset jobs with those and the step alone."""
+    out = {k: v for k, v in HET.items() if k != "onset"}
+    if onset:
+        out = {k: HET[k] for k in ("J0_stationary", "dt", "onset")}
+    out["ensembles"] = {wc.ensemble: HET["ensembles"][wc.ensemble]}
+    return out
+
+
 # the folder of one network: heterogeneity/<ensemble>/N~<N>/seed~<seed>
 HET_POINT = heterogeneity_dir("{ensemble}", "{N}", "{seed}")
 HET_NAME = "{ensemble}_N~{N}_seed~{seed}"
@@ -26,7 +39,7 @@ rule heterogeneity_point:
         runtime=cost_runtime("heterogeneity_point"),
     params:
         model=config["model"],
-        heterogeneity=HET,
+        heterogeneity=lambda wc: het_settings(wc, onset=False),
         seed=lambda wc: int(wc.seed),
     script:
         "../../scripts/heterogeneity/heterogeneity_point.py"
@@ -47,7 +60,7 @@ rule heterogeneity_onset:
         runtime=cost_runtime("heterogeneity_onset"),
     params:
         model=config["model"],
-        heterogeneity=HET,
+        heterogeneity=lambda wc: het_settings(wc, onset=True),
         seed=lambda wc: int(wc.seed),
     script:
         "../../scripts/heterogeneity/heterogeneity_onset.py"

@@ -21,7 +21,7 @@ class HeterogeneitySettings:
     lyapunov_t_average: float = 200.0
     jfp_N_max: int = 2000
     jfp_step: float = 0.05
-    jfp_J0_max: float = 1.5
+    jfp_J0_max: float = 2.0
     jfp_tol: float = 0.005
 
     @classmethod
@@ -42,7 +42,7 @@ class OnsetSettings:
 
     ensembles: tuple = ()
     N_max: int = 2000
-    J0: tuple = (1.0, 1.2, 1.4, 1.6, 1.8, 2.0)
+    J0: tuple = (0.6, 0.8, 1.0, 1.2, 1.4, 1.6, 1.8, 2.0)
     resolution: float = 0.02
     zero_tol: float = 0.005
     undecided: str = "below_onset"
