@@ -629,6 +629,33 @@ def test_a_gpu_too_small_for_the_largest_simulation_is_named(monkeypatch):
     assert gpu_memory_problems(cfg, executor="slurm") == []  # the GPUs are on the nodes
 
 
+def test_the_gpu_memory_check_takes_the_widest_realization_of_variable_rows(monkeypatch):
+    """model.connectivity indegree_cv (CV 0.2) at N = 10^5, c = 0.1: the pattern is that of
+    the grid's realizations (device_bytes from their in-degrees, the largest), which a GPU
+    with 2 GiB free does not hold, though it holds the paper's network (1.8 GiB)."""
+    import copy
+
+    import stdnet.kernels.cuda.device as cuda_device
+    from stdnet.kernels.cuda.engine import device_bytes
+    from stdnet.model.network import realization_in_degrees
+    from stdnet.workflow.config import load_config_files, schema_dir
+    from stdnet.workflow.preflight import gpu_memory_problems
+
+    monkeypatch.setattr(cuda_device, "cuda_problem", lambda: None)
+    monkeypatch.setattr(cuda_device, "describe", lambda: {"name": "test", "free": 2 * 2 ** 30})
+    cfg = copy.deepcopy(load_config_files([ROOT / "config" / "params.yaml"], schema_dir()))
+    cfg["simulation"]["backend"] = "cuda"
+    cfg["grid"]["N"], cfg["grid"]["seeds"] = [1000, 100000], [1, 2]
+    assert gpu_memory_problems(cfg) == []  # the paper's network fits
+    cfg["model"].update(connectivity="indegree_cv", indegree_cv=0.2)
+    p = ModelParams.from_config(cfg["model"], N=100000, J0=1.0)
+    need = [device_bytes(p, cfg["simulation"]["precision"],
+                         degrees=realization_in_degrees(p, s)) for s in (1, 2)]
+    assert min(need) > 1.4 * device_bytes(ModelParams(N=100000, J0=1.0, c=p.c))
+    (msg,) = gpu_memory_problems(cfg)
+    assert msg.startswith(f"N = 100000: a simulate job needs {max(need) / 2 ** 30:.3g} GiB"), msg
+
+
 def test_unknown_backend_is_refused_with_the_allowed_values(tmp_path):
     with pytest.raises(ValueError, match="backend: invalid value 'gpu'; allowed: cpu, cuda"):
         RunParams(backend="gpu")
