@@ -26,7 +26,17 @@ import numpy as np
 import pytest
 
 from stdnet.kernels.cuda.device import cuda_problem
-from stdnet.kernels.cuda.layout import (pack_rows, row_splits, tile_rows, unpack_rows, untile)
+from stdnet.kernels.cuda.layout import (
+    layout_bytes,
+    n_words,
+    pack_rows,
+    row_splits,
+    tile_rows,
+    tile_widths,
+    unpack_rows,
+    untile,
+    untile_words,
+)
 from stdnet.model.params import ModelParams, RunParams
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,13 +77,60 @@ def test_packed_tiled_rows_give_back_every_index(n_pool, K):
     words, bounds = pack_rows(rows, n_pool)
     assert words.shape == (n, (K + 3) // 4) and words.dtype == np.uint64
     assert bounds.shape == (n, n_pool // 65536 + 2)
-    tw, tb = tile_rows(words, bounds)
-    assert tw.shape == (2, words.shape[1], 32)
-    back = unpack_rows(untile(tw, n), untile(tb, n), K)
+    tw, off, tb = tile_rows(words, bounds)
+    W = words.shape[1]
+    assert tw.shape == (2 * W, 32) and list(off) == [0, W, 2 * W]
+    # the (tiles, W, 32) array of the fixed-width layout, word for word
+    np.testing.assert_array_equal(tw.reshape(2, W, 32)[1, :, :13], words[32:].T)
+    back = unpack_rows(untile_words(tw, off, n), untile(tb, n), K)
     np.testing.assert_array_equal(back, rows)
     # padding entries point at the zero slot n_pool
     full = unpack_rows(words, bounds, 4 * words.shape[1])
     assert (full[:, K:] == n_pool).all()
+
+
+def _variable_rows(rng, n_pool, lengths):
+    """Sorted rows of the given lengths over a pool of n_pool, as (flat, ptr)."""
+    rows = [np.sort(rng.choice(n_pool, k, replace=False)) for k in lengths]
+    ptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    flat = np.concatenate(rows).astype(np.uint16 if n_pool <= 65536 else np.uint32)
+    return rows, (flat, ptr)
+
+
+@pytest.mark.parametrize("n_pool", [300, 140000])
+def test_variable_rows_pack_into_tiles_of_their_own_width(n_pool):
+    """Rows of 0..40 entries in 4 tiles (the second all empty, the last padded): each tile
+    is stored in the words of its longest row, every row gives back its indices and then
+    the zero slot up to its tile's width, and layout_bytes is what the arrays take."""
+    rng = np.random.default_rng(n_pool)
+    lengths = np.concatenate([rng.integers(0, 41, 32), np.zeros(32, np.int64),
+                              rng.integers(0, 9, 32), [0, 40, 3]])
+    lengths[5] = 0
+    rows, (flat, ptr) = _variable_rows(rng, n_pool, lengths)
+    n = lengths.size
+    widths = tile_widths(lengths)
+    assert list(widths) == [n_words(lengths[32 * t:32 * t + 32].max()) for t in range(4)]
+    assert widths[1] == 0 and widths[3] == 10
+    words, bounds = pack_rows((flat, ptr), n_pool)
+    tw, off, tb = tile_rows(words, bounds, widths)
+    assert tw.shape == (widths.sum(), 32) and list(np.diff(off)) == list(widths)
+    assert tw.nbytes + off.nbytes + tb.nbytes == layout_bytes(n, lengths, n_pool)
+    full = unpack_rows(untile_words(tw, off, n), untile(tb, n))
+    for i, row in enumerate(rows):
+        k, width = len(row), 4 * widths[i // 32]
+        np.testing.assert_array_equal(full[i, :k], row)
+        assert (full[i, k:width] == n_pool).all(), i  # padding: the zero slot
+    # the same rows as one fixed-width array: the fixed layout's words
+    fixed = np.array([np.sort(rng.choice(n_pool, 13, replace=False)) for _ in range(n)])
+    fixed = fixed.astype(flat.dtype)
+    as_flat = pack_rows((fixed.ravel(), np.arange(n + 1) * 13), n_pool)
+    for a, b in zip(as_flat, pack_rows(fixed, n_pool)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_row_longer_than_its_width_is_refused():
+    with pytest.raises(ValueError, match="widths: row 1 has 5 entries, more than its 1 words"):
+        pack_rows((np.arange(7, dtype=np.uint16), np.array([0, 2, 7])), 10, widths=[1, 1])
 
 
 def test_unsorted_rows_are_refused_with_the_row():
@@ -92,32 +149,48 @@ def test_row_splits_depend_on_the_network_only():
 
 # ---- kernels against numpy and the CPU ------------------------------------------------
 @needs_cuda
-@pytest.mark.parametrize("n_pool", [300, 140000])
-def test_gather_sums_every_share_of_every_row(n_pool):
+@pytest.mark.parametrize("n_pool,variable", [(300, False), (140000, False), (300, True),
+                                             (140000, True)])
+def test_gather_sums_every_share_of_every_row(n_pool, variable):
     """Rows over a pool of 140000 sources cross two block boundaries of the 16-bit
-    indices; S = 3 shares of unequal length (one empty for the I rows)."""
+    indices; S = 3 shares of unequal length (one empty for the I rows). Variable rows:
+    0..44 E inputs (empty rows among them), and a tile whose I rows are all empty."""
     from numba import cuda
 
     from stdnet.kernels.cuda import kernels as K
 
     rng = np.random.default_rng(1)
-    N, N_E, KE, KI, S = 35, 20, 22, 2, 3
-    pre_E = np.array([np.sort(rng.choice(n_pool, KE, replace=False)) for _ in range(N)])
-    pre_I = np.array([np.sort(rng.choice(50, KI, replace=False)) for _ in range(N)])
+    N, N_E, KE, KI, S = 70, 40, 22, 2, 3
+    if variable:
+        deg_E = rng.integers(0, 45, N)
+        deg_E[[3, 40, 69]] = 0
+        deg_I = rng.integers(0, 5, N)
+        deg_I[32:64] = 0
+        rows_E, pre_E = _variable_rows(rng, n_pool, deg_E)
+        rows_I, pre_I = _variable_rows(rng, 50, deg_I)
+        widths = (tile_widths(deg_E), tile_widths(deg_I))
+        assert widths[1][1] == 0 and widths[0].min() < widths[0].max()
+    else:
+        rows_E = [np.sort(rng.choice(n_pool, KE, replace=False)) for _ in range(N)]
+        rows_I = [np.sort(rng.choice(50, KI, replace=False)) for _ in range(N)]
+        pre_E, pre_I = np.array(rows_E).astype(np.uint32), np.array(rows_I)
+        widths = (None, None)
     nu_E = np.append(rng.random(n_pool), 0.0)
     s_E = np.append(rng.random(n_pool), 0.0)
     nu_I = np.append(rng.random(50), 0.0)
     d = {k: cuda.to_device(v) for k, v in
-         zip(("wE", "bE"), tile_rows(*pack_rows(pre_E.astype(np.uint32), n_pool)))}
-    d.update(zip(("wI", "bI"), map(cuda.to_device, tile_rows(*pack_rows(pre_I, 50)))))
+         zip(("wE", "oE", "bE"), tile_rows(*pack_rows(pre_E, n_pool), widths[0]))}
+    d.update(zip(("wI", "oI", "bI"),
+                 map(cuda.to_device, tile_rows(*pack_rows(pre_I, 50), widths[1]))))
     part = cuda.device_array((2, S, N))
     flag = cuda.to_device(np.array([-1]))
-    K.gather[K.blocks(S * 64), K.THREADS](d["wE"], d["bE"], d["wI"], d["bI"], N, N_E, S,
-                                          cuda.to_device(nu_E), cuda.to_device(nu_I),
-                                          cuda.to_device(s_E), part, flag)
+    K.gather[K.blocks(S * 96), K.THREADS](d["wE"], d["oE"], d["bE"], d["wI"], d["oI"],
+                                          d["bI"], N, N_E, S, cuda.to_device(nu_E),
+                                          cuda.to_device(nu_I), cuda.to_device(s_E), part,
+                                          flag)
     got = part.copy_to_host().sum(axis=1)
-    exc = np.where(np.arange(N) < N_E, s_E[pre_E].sum(1), nu_E[pre_E].sum(1))
-    np.testing.assert_allclose(got[0], nu_I[pre_I].sum(1), rtol=1e-14)
+    exc = [(s_E if i < N_E else nu_E)[r].sum() for i, r in enumerate(rows_E)]
+    np.testing.assert_allclose(got[0], [nu_I[r].sum() for r in rows_I], rtol=1e-14)
     np.testing.assert_allclose(got[1], exc, rtol=1e-14)
 
 
@@ -141,12 +214,126 @@ def test_100_rk4_steps_match_the_cpu_to_round_off():
     assert gpu["neurons"]["n_samples"] == cpu["neurons"]["n_samples"] == 6
 
 
+#: heterogeneous networks (docs/heterogeneity.md): Erdos-Renyi, gamma in-degrees of CV 0.2,
+#: both with per-neuron u and tau_D; and CV 1 at N = 100, c = 0.1 (seed 1: 7 E and 29 I rows
+#: empty, 2 neurons without any input; within the in-degree limit of model.indegree_cv)
+HETEROGENEOUS = {
+    "erdos_renyi": ModelParams(N=40, J0=1.5, c=0.25, connectivity="erdos_renyi", u_cv=0.3,
+                               tau_D_cv=0.3),
+    "indegree_cv": ModelParams(N=40, J0=1.5, c=0.25, connectivity="indegree_cv",
+                               indegree_cv=0.2, indegree_rho=0.5, u_cv=0.3, tau_D_cv=0.3),
+    "empty_rows": ModelParams(N=100, J0=1.5, c=0.1, connectivity="indegree_cv",
+                              indegree_cv=1.0),
+}
+
+
+@needs_cuda
+@pytest.mark.parametrize("name", list(HETEROGENEOUS))
+def test_heterogeneous_networks_match_the_cpu_to_round_off(name):
+    """Variable rows in tiles of their own width and per-neuron u_j, tau_D,j: 50 RK4 steps
+    against the CPU kernels, the tolerance of the paper's network (relative 1e-12)."""
+    from stdnet.model.network import build_network
+
+    params = HETEROGENEOUS[name]
+    net = build_network(params, 1)
+    assert not net.fixed_indegree
+    assert (net.u_E is not None) == (params.u_cv > 0)
+    if name == "empty_rows":
+        assert (net.in_degree_E == 0).sum() == 7 and (net.in_degree_I == 0).sum() == 29
+    run = dict(t_transient=1.25, t_record=1.25, record_interval=0.25)
+    cpu = _simulate(_run("cpu", **run), seed=1, params=params)
+    gpu = _simulate(_run("cuda", **run), seed=1, params=params)
+    assert np.ptp(cpu["population"]["nu_E"]) > 1e-3  # the state did move
+    assert _rel(gpu["final"]["y"], cpu["final"]["y"]) < 1e-12
+    for k in cpu["population"]:
+        assert _rel(gpu["population"][k], cpu["population"][k]) < 1e-12, k
+    for k in ("h", "nu", "x"):
+        assert _rel(gpu["recorded"][k], cpu["recorded"][k]) < 1e-12, k
+    for k in ("h_mean", "nu_mean", "x_mean"):
+        assert _rel(gpu["neurons"][k], cpu["neurons"][k]) < 1e-12, k
+
+
+def _device_arrays(obj):
+    """Every device array an engine holds (attributes, lists, dicts)."""
+    if hasattr(obj, "copy_to_host"):
+        return [obj]
+    if isinstance(obj, (list, tuple)):
+        return [a for o in obj for a in _device_arrays(o)]
+    if isinstance(obj, dict):
+        return _device_arrays(list(obj.values()))
+    return []
+
+
+@needs_cuda
+@pytest.mark.parametrize("name", ["paper", "indegree_cv", "empty_rows"])
+def test_device_bytes_is_what_the_engine_allocates(name):
+    """device_bytes, from the realization's in-degrees, against the bytes of every device
+    array of a CudaEngine; variable rows take their tiles' widths, less than one width for
+    all rows."""
+    from stdnet.kernels.cuda.engine import CudaEngine, device_bytes
+    from stdnet.model.network import build_network, realization_in_degrees
+    from stdnet.simulation.simulate import initial_state
+
+    params = P if name == "paper" else HETEROGENEOUS[name]
+    run = _run("cuda")
+    net = build_network(params, 1)
+    state = SimpleNamespace(y=initial_state(params, run, 1), **{
+        k: np.zeros(params.N if k != "x_mean" else params.N_E)
+        for k in ("h_mean", "h_m2", "nu_mean", "nu_m2", "x_mean")})
+    eng = CudaEngine(params, run, net, state, S=2)
+    held = {id(a): a.nbytes for a in _device_arrays(list(vars(eng).values()))}
+    degrees = realization_in_degrees(params, 1)
+    assert sum(held.values()) == device_bytes(params, "float64", 2, degrees)
+    if name == "paper":
+        assert device_bytes(params, "float64", 2) == sum(held.values())
+        return
+    np.testing.assert_array_equal(degrees[0], net.in_degree_E)
+    pattern = sum(a.nbytes for a in (eng.wE, eng.oE, eng.bE, eng.wI, eng.oI, eng.bI))
+    assert pattern == (layout_bytes(params.N, degrees[0], params.N_E)
+                       + layout_bytes(params.N, degrees[1], params.N_I))
+    widest = (layout_bytes(params.N, int(degrees[0].max()), params.N_E)
+              + layout_bytes(params.N, int(degrees[1].max()), params.N_I))
+    # N = 100: 4 tiles, some narrower than the widest row (at N = 40 both tiles hold it)
+    assert pattern < widest if name == "empty_rows" else pattern <= widest
+    with pytest.raises(ValueError, match="model.connectivity 'indegree_cv' needs the "
+                                         "realization's in-degrees"):
+        device_bytes(params)
+
+
+@needs_cuda
+@pytest.mark.skipif(os.environ.get("NUMBA_ENABLE_CUDASIM") != "1",
+                    reason="bytes of the simulator (a GPU may contract multiply-adds)")
+def test_the_paper_network_keeps_its_bytes():
+    """10 RK4 steps of a fixed network (ReLU: no libm in the bytes), S = 1 and 3: the
+    sha256 of the state as before variable rows and per-neuron u, tau_D existed."""
+    import hashlib
+
+    from stdnet.kernels.cuda.engine import CudaEngine
+    from stdnet.model.network import build_network
+
+    params = ModelParams(N=40, J0=1.5, c=0.5, transfer="relu")  # K_E 16: 4 words, 3 shares
+    net = build_network(params, 2)
+    y = np.concatenate([0.5 + 0.5 * np.cos(np.arange(params.N)),
+                        0.6 + 0.3 * np.sin(np.arange(params.N_E))])
+    want = {1: "0227fbcd6633d7ddace88f1aeb8558349b30df1b5e5e2aef49199d69af43b3dd",
+            3: "52236d92e6709dc2597e78e071947a7ed4d9deb813e24810d9c42f79f0474eef"}
+    for S, digest in want.items():
+        state = SimpleNamespace(y=y.copy(), **{
+            k: np.zeros(params.N if k != "x_mean" else params.N_E)
+            for k in ("h_mean", "h_m2", "nu_mean", "nu_m2", "x_mean")})
+        eng = CudaEngine(params, _run("cuda", t_transient=0.5, t_record=0.5), net, state,
+                         S=S)
+        assert eng.advance(state, 10) == -1
+        eng.sync(state)
+        assert hashlib.sha256(state.y.tobytes()).hexdigest() == digest, S
+
+
 @needs_cuda
 @pytest.mark.parametrize("method,S", [("rk4", 3), ("euler", 1), ("euler", 2)])
 def test_engine_steps_match_advance_for_any_split(method, S):
     """CudaEngine.advance against kernels.cpu.advance, 20 steps, S threads per row."""
-    from stdnet.kernels.cuda.engine import CudaEngine
     from stdnet.kernels.cpu import METHOD_CODES, advance, kernel_args, make_work
+    from stdnet.kernels.cuda.engine import CudaEngine
     from stdnet.model.network import build_network
     from stdnet.simulation.simulate import initial_state
 
@@ -442,6 +629,33 @@ def test_a_gpu_too_small_for_the_largest_simulation_is_named(monkeypatch):
     assert gpu_memory_problems(cfg, executor="slurm") == []  # the GPUs are on the nodes
 
 
+def test_the_gpu_memory_check_takes_the_widest_realization_of_variable_rows(monkeypatch):
+    """model.connectivity indegree_cv (CV 0.2) at N = 10^5, c = 0.1: the pattern is that of
+    the grid's realizations (device_bytes from their in-degrees, the largest), which a GPU
+    with 2 GiB free does not hold, though it holds the paper's network (1.8 GiB)."""
+    import copy
+
+    import stdnet.kernels.cuda.device as cuda_device
+    from stdnet.kernels.cuda.engine import device_bytes
+    from stdnet.model.network import realization_in_degrees
+    from stdnet.workflow.config import load_config_files, schema_dir
+    from stdnet.workflow.preflight import gpu_memory_problems
+
+    monkeypatch.setattr(cuda_device, "cuda_problem", lambda: None)
+    monkeypatch.setattr(cuda_device, "describe", lambda: {"name": "test", "free": 2 * 2 ** 30})
+    cfg = copy.deepcopy(load_config_files([ROOT / "config" / "params.yaml"], schema_dir()))
+    cfg["simulation"]["backend"] = "cuda"
+    cfg["grid"]["N"], cfg["grid"]["seeds"] = [1000, 100000], [1, 2]
+    assert gpu_memory_problems(cfg) == []  # the paper's network fits
+    cfg["model"].update(connectivity="indegree_cv", indegree_cv=0.2)
+    p = ModelParams.from_config(cfg["model"], N=100000, J0=1.0)
+    need = [device_bytes(p, cfg["simulation"]["precision"],
+                         degrees=realization_in_degrees(p, s)) for s in (1, 2)]
+    assert min(need) > 1.4 * device_bytes(ModelParams(N=100000, J0=1.0, c=p.c))
+    (msg,) = gpu_memory_problems(cfg)
+    assert msg.startswith(f"N = 100000: a simulate job needs {max(need) / 2 ** 30:.3g} GiB"), msg
+
+
 def test_unknown_backend_is_refused_with_the_allowed_values(tmp_path):
     with pytest.raises(ValueError, match="backend: invalid value 'gpu'; allowed: cpu, cuda"):
         RunParams(backend="gpu")
@@ -460,12 +674,13 @@ from stdnet.kernels.cuda import kernels as K
 f64, i64 = T.float64, T.int64
 for st in (T.float64, T.float32):
     v = st[::1]
-    w, b, fl, part = T.uint64[:, :, ::1], T.int32[:, :, ::1], T.int64[::1], f64[:, :, ::1]
+    w, b, fl, part = T.uint64[:, ::1], T.int32[:, :, ::1], T.int64[::1], f64[:, :, ::1]
+    off = T.int64[::1]
     stats = (f64[::1],) * 5
     sigs = {
-        "gather": (w, b, w, b, i64, i64, i64, v, v, v, part, fl),
-        "update": (v, v, v, v, i64, f64, part, i64, i64, i64, i64) + (f64,) * 9
-                  + (v, v, v, fl, i64),
+        "gather": (w, off, b, w, off, b, i64, i64, i64, v, v, v, part, fl),
+        "update": (v, v, v, v, i64, f64, part, i64, i64, i64, i64) + (f64,) * 7
+                  + (f64[::1], f64[::1]) + (v, v, v, fl, i64),
         "rates": (v, i64, i64, i64, v, v, v),
         "record": (v, i64, i64, i64, i64) + stats + (f64[:, ::1],),
         "stream_read": (f64[::1], f64[::1]),

@@ -179,8 +179,9 @@ def test_kernels_match_the_reference_on_heterogeneous_networks(model):
 
 
 def test_what_takes_only_the_paper_network_says_so():
-    """ETD4 (one mean mode), the CUDA layout and the correlations' cancellation refuse a
-    heterogeneous network with a message naming the key, instead of a numba typing error."""
+    """ETD4 (one mean mode) and the correlations' cancellation refuse a heterogeneous
+    network with a message naming the key, instead of a numba typing error (the CUDA
+    backend takes them: tests/test_cuda_backend.py)."""
     p = ModelParams(N=200, J0=0.5, connectivity="erdos_renyi")
     run = RunParams(dt=0.25, method="etd4", t_transient=1.0, t_record=1.0,
                     record_interval=0.25)

@@ -24,6 +24,7 @@ from stdnet.files import io
 from stdnet.files.errors import EXIT_CODES, InputError, OutputError, ResourceError, StdnetError
 from stdnet.files.terminal import BAR_EVERY_S, console_handler, is_terminal
 from stdnet.kernels.hardware import mem_available
+from stdnet.model.network import realization_in_degrees
 from stdnet.model.params import CONNECTIVITIES, ModelParams, RunParams
 from stdnet.simulation.simulate import simulate, write_simulation
 from stdnet.theory.homogeneous import homogeneous_eigenvalues
@@ -129,7 +130,7 @@ def _simulate_inputs(args) -> tuple[ModelParams, RunParams]:
     return model, run
 
 
-def _preflight_simulate(model: ModelParams, run: RunParams) -> None:
+def _preflight_simulate(model: ModelParams, run: RunParams, seed: int) -> None:
     """Step size and memory, before the network is built."""
     problem = dt_problem(model, run)
     if problem:
@@ -140,7 +141,11 @@ def _preflight_simulate(model: ModelParams, run: RunParams) -> None:
         from stdnet.kernels.cuda.engine import device_bytes
 
         require_cuda("--backend")
-        check_device_memory(device_bytes(model, run.precision), f"N = {model.N}: the run")
+        # variable rows: the pattern's size is that of this seed's in-degrees
+        degrees = (None if model.connectivity == "fixed_indegree"
+                   else realization_in_degrees(model, seed))
+        check_device_memory(device_bytes(model, run.precision, degrees=degrees),
+                            f"N = {model.N}: the run")
     need, have = simulation_memory_bytes(model, run), mem_available()
     if have and need > have:
         fix = ("shorten --t_record or raise --record_interval (the recorded samples take most "
@@ -152,7 +157,7 @@ def _preflight_simulate(model: ModelParams, run: RunParams) -> None:
 
 def _run_simulate(args) -> int:
     model, run = _simulate_inputs(args)
-    _preflight_simulate(model, run)
+    _preflight_simulate(model, run, args.seed)
     paths = [args.output] + ([args.checkpoint] if args.checkpoint else [])
     if len({str(os.path.abspath(p)) for p in paths}) < len(paths):
         raise InputError(f"--checkpoint: value {args.checkpoint!r} is not allowed; allowed: "

@@ -195,6 +195,12 @@ class Network:
         return sp.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(N, N))
 
 
+def realization_in_degrees(params: ModelParams, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(K_iE, K_iI) of realization `seed`, as build_network draws them, without drawing the
+    rows (cheap: what memory estimates of variable rows need, e.g. the GPU's tile widths)."""
+    return in_degrees(params, rng(seed, "indegree"))
+
+
 def build_network(params: ModelParams, seed: int) -> Network:
     """Draw the connectivity of realization `seed` (its own random streams: the rows from
     "network", variable in-degrees from "indegree", STD parameters from "std_parameters")."""
@@ -206,7 +212,7 @@ def build_network(params: ModelParams, seed: int) -> Network:
         ptr_E = ptr_I = None
         pre_E, pre_I = pre_E.reshape(N, params.K_E), pre_I.reshape(N, params.K_I)
     else:
-        deg_E, deg_I = in_degrees(params, rng(seed, "indegree"))
+        deg_E, deg_I = realization_in_degrees(params, seed)
         ptr_E, ptr_I = row_bounds(deg_E), row_bounds(deg_I)
         pre_E = _draw(gen, ptr_E, N_E, 0, index_dtype(N_E))
         pre_I = _draw(gen, ptr_I, N_I, N_E, index_dtype(N_I))

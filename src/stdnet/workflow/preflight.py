@@ -17,6 +17,7 @@ import numpy as np
 
 from stdnet.files.errors import ResourceError
 from stdnet.kernels.etd4 import phi_blocks
+from stdnet.model.network import realization_in_degrees
 from stdnet.model.params import ModelParams, RunParams, is_whole
 from stdnet.theory.homogeneous import homogeneous_jacobian
 from stdnet.theory.meanfield import fixed_point_branch, homogeneous_fixed_point
@@ -370,7 +371,13 @@ def gpu_memory_problems(config: dict, executor: str = "local") -> list[str]:
     if free is None or not gpu_jobs:
         return []
     rule, wc = max(gpu_jobs, key=lambda job: int(job[1]["N"]))
-    need = device_bytes(model.params(wc["N"]), model.sim.precision)
+    p = model.params(wc["N"])
+    if p.connectivity == "fixed_indegree":
+        need = device_bytes(p, model.sim.precision)
+    else:  # variable rows: the widest realization's tiles (in-degrees only, no rows drawn)
+        need = max(device_bytes(p, model.sim.precision,
+                                degrees=realization_in_degrees(p, int(seed)))
+                   for seed in config["grid"]["seeds"])
     if need > free:
         return [f"N = {wc['N']}: a {rule} job needs {need / 2**30:.3g} GiB of GPU memory; the "
                 f"GPU has {free / 2**30:.3g} GiB free; lower that N or model.c, or use "

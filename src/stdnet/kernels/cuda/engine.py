@@ -1,10 +1,11 @@
 """The state of one run held on the GPU: the CUDA twin of the CPU stepping in
 stdnet.simulation.simulate (`simulation.backend: cuda`).
 
-What lives on the device for the whole run: the index pattern (stdnet.kernels.cuda.layout), two
-state buffers (a step reads one and writes the other, so a diverging step leaves the
-state it started from), the RK4 stage state and slope sum, the rates with their zero
-slot, and the per-neuron running statistics. What comes back to the host: per recorded
+What lives on the device for the whole run: the index pattern (stdnet.kernels.cuda.layout,
+fixed or variable rows), u and 1/tau_D (one value, or one per E neuron), two state buffers
+(a step reads one and writes the other, so a diverging step leaves the state it started
+from), the RK4 stage state and slope sum, the rates with their zero slot, and the
+per-neuron running statistics. What comes back to the host: per recorded
 sample five population sums per block and the few recorded neurons; the whole state and
 the statistics only for a checkpoint and at the end (`sync`).
 """
@@ -22,8 +23,11 @@ from stdnet.kernels.cuda.layout import (
     n_tiles,
     n_words,
     pack_rows,
+    row_lengths,
     row_splits,
+    tile_offsets,
     tile_rows,
+    tile_widths,
 )
 from stdnet.model.transfer import phi
 
@@ -33,36 +37,58 @@ STAT_KEYS = ("h_mean", "h_m2", "nu_mean", "nu_m2", "x_mean")
 
 
 def splits(params) -> int:
-    """Threads per row of the gather kernel for this network (kernels.cuda.layout.row_splits)."""
+    """Threads per row of the gather kernel for this network (kernels.cuda.layout.row_splits);
+    from the ensemble's mean in-degrees, so one config gives one S (and summation order)."""
     return row_splits(params.N, n_words(params.K_E) + n_words(params.K_I))
 
 
-def device_bytes(params, precision: str = "float64", S: int | None = None) -> int:
-    """GPU memory of one run: pattern, 4 state vectors, rates, partial sums, statistics."""
+def device_bytes(params, precision: str = "float64", S: int | None = None,
+                 degrees: tuple | None = None) -> int:
+    """GPU memory of one run, byte for byte what CudaEngine allocates: the pattern, 4 state
+    vectors, the rates with their zero slots, u and 1/tau_D, the partial sums, the
+    statistics, the record sums and the divergence flag. degrees: (K_iE, K_iI) of the
+    realization (Network.in_degree_E/_I, network.realization_in_degrees): variable rows
+    are stored in their tiles' widths, so their size is that of the drawn network."""
+    p = params
     item = np.dtype(PRECISIONS[precision]).itemsize
-    S = splits(params) if S is None else S
-    pattern = (layout_bytes(params.N, params.K_E, params.N_E)
-               + layout_bytes(params.N, params.K_I, params.N_I))
-    return (pattern + 4 * params.dim * item + 3 * (params.N + 2) * item
-            + 2 * S * params.N * 8 + 5 * params.N * 8)
+    S = splits(p) if S is None else S
+    if degrees is None:
+        if p.connectivity != "fixed_indegree":
+            raise ValueError(f"device_bytes: model.connectivity {p.connectivity!r} needs the "
+                             "realization's in-degrees (degrees=(K_iE, K_iI)); allowed without "
+                             "them: fixed_indegree")
+        degrees = (p.K_E, p.K_I)
+    pattern = layout_bytes(p.N, degrees[0], p.N_E) + layout_bytes(p.N, degrees[1], p.N_I)
+    rates = (2 * (p.N_E + 1) + p.N_I + 1) * item
+    std = 8 * ((p.N_E if p.u_cv > 0 else 1) + (p.N_E if p.tau_D_cv > 0 else 1))
+    record = 5 * 8 * min(p.N, K.RECORD_THREADS)
+    return (pattern + 4 * p.dim * item + rates + std + 2 * S * p.N * 8
+            + (4 * p.N + p.N_E) * 8 + record + 8)
 
 
-def upload_rows(rows: np.ndarray, n_pool: int):
-    """The tiled, packed layout of `rows` on the device (stdnet.kernels.cuda.layout), packed
-    UPLOAD_ROWS rows at a time so the host never holds a second copy of the pattern."""
+def upload_rows(rows, n_pool: int):
+    """(words, tile offsets, bounds): the tiled, packed layout of `rows` ((N, K) or (flat,
+    ptr), stdnet.kernels.cuda.layout) on the device, packed UPLOAD_ROWS rows at a time so
+    the host never holds a second copy of the pattern."""
     # lazy: numba-cuda is optional; only the CUDA backend loads it
     from numba import cuda
 
-    N, K_ = rows.shape
-    words = cuda.device_array((n_tiles(N), n_words(K_), TILE), dtype=np.uint64)
+    lengths = row_lengths(rows)
+    N = lengths.size
+    widths = tile_widths(lengths)
+    off = tile_offsets(widths)
+    words = cuda.device_array((int(off[-1]), TILE), dtype=np.uint64)
     bounds = cuda.device_array((n_tiles(N), n_blocks(n_pool) + 1, TILE), dtype=np.int32)
     for r0 in range(0, N, UPLOAD_ROWS):  # UPLOAD_ROWS is a multiple of TILE
         r1 = min(N, r0 + UPLOAD_ROWS)
-        w, b = tile_rows(*pack_rows(rows[r0:r1], n_pool))
-        t0 = r0 // TILE
-        words[t0:t0 + w.shape[0]].copy_to_device(w)
-        bounds[t0:t0 + b.shape[0]].copy_to_device(b)
-    return words, bounds
+        t0, t1 = r0 // TILE, n_tiles(r1)
+        chunk = (rows[0], rows[1][r0:r1 + 1]) if isinstance(rows, tuple) else rows[r0:r1]
+        w, _, b = tile_rows(*pack_rows(chunk, n_pool, np.repeat(widths[t0:t1], TILE)[:r1 - r0]),
+                            widths[t0:t1])
+        if w.size:  # a chunk of empty rows stores no words
+            words[off[t0]:off[t1]].copy_to_device(w)
+        bounds[t0:t1].copy_to_device(b)
+    return words, cuda.to_device(off), bounds
 
 
 class CudaEngine:
@@ -73,18 +99,22 @@ class CudaEngine:
         # lazy: numba-cuda is optional; only the CUDA backend loads it
         from numba import cuda
 
-        net.require_homogeneous("simulation.backend cuda")  # fixed-width row layout
         require_cuda()
         self.device = describe()["name"]
         p = self.p = params
         self.dtype = PRECISIONS[run.precision]
         self.S = splits(p) if S is None else int(S)
-        check_device_memory(device_bytes(p, run.precision, self.S),
+        check_device_memory(device_bytes(p, run.precision, self.S,
+                                         (net.in_degree_E, net.in_degree_I)),
                             f"a run of N={p.N}, c={p.c} ({run.precision})")
         self.method = METHOD_CODES[run.method]
         self.dt = run.dt
-        self.wE, self.bE = upload_rows(net.pre_E, p.N_E)
-        self.wI, self.bI = upload_rows(net.pre_I, p.N_I)
+        self.wE, self.oE, self.bE = upload_rows(net.rows_E, p.N_E)
+        self.wI, self.oI, self.bI = upload_rows(net.rows_I, p.N_I)
+        # u and 1/tau_D of every E neuron, or one value for all (kernels.update)
+        self.u = cuda.to_device(np.atleast_1d(np.asarray(net.u_of(p), dtype=np.float64)))
+        self.inv_D = cuda.to_device(np.atleast_1d(
+            1.0 / np.asarray(net.tau_D_of(p), dtype=np.float64)))
         dim, dt_ = p.dim, self.dtype
         self.buf = [cuda.to_device(state.y.astype(dt_)), cuda.device_array(dim, dtype=dt_)]
         self.cur = 0
@@ -100,7 +130,7 @@ class CudaEngine:
         self.partial = cuda.device_array((min(p.N, K.RECORD_THREADS), 5), dtype=np.float64)
         self.scalars = (self.S, p.N, p.N_E, p.transfer_code, p.coupling * p.g_EE,
                         p.coupling * p.g_EI, p.coupling * p.g_IE, p.coupling * p.g_II, p.I0,
-                        1.0 / p.tau_E, 1.0 / p.tau_I, 1.0 / p.tau_D, p.u)
+                        1.0 / p.tau_E, 1.0 / p.tau_I, self.inv_D, self.u)
         self.set_splits(self.S)
         self._update = K.update[K.blocks(p.N), K.THREADS]
         self._start_rates()
@@ -126,8 +156,8 @@ class CudaEngine:
     def _stage_of(self, z, y, out, mode: int, c: float, step: int = -1) -> None:
         """One RK stage: the gather from the rates of z, then the update (module doc)."""
         p = self.p
-        self._gather(self.wE, self.bE, self.wI, self.bI, p.N, p.N_E, self.S, self.nu_E,
-                     self.nu_I, self.s_E, self.part, self.flag)
+        self._gather(self.wE, self.oE, self.bE, self.wI, self.oI, self.bI, p.N, p.N_E, self.S,
+                     self.nu_E, self.nu_I, self.s_E, self.part, self.flag)
         self._update(z, y, out, self.acc, mode, c, self.part, *self.scalars, self.nu_E,
                      self.nu_I, self.s_E, self.flag, step)
 

@@ -4,19 +4,22 @@ stdnet.kernels.cpu, the layout of the index pattern in stdnet.kernels.cuda.layou
 Kernels take arrays and scalars only. One RK stage is two launches:
 
 - `gather`: S threads per row (kernels.cuda.layout.row_splits), thread s of row i sums the
-  presynaptic rates of its contiguous share of row i's words into part[., s, i]. The
-  32 threads of a warp hold 32 rows of one tile and the same share, so each word load
-  of the warp is one coalesced 256-byte read; the gathered rates are small enough to
-  stay in L2 (N_E = 8e5 float64 rates are 6.4 MB, the H200's L2 60 MB).
+  presynaptic rates of its contiguous share of the W_t words of row i's tile (padded
+  with the zero slot: variable rows need no other code) into part[., s, i]. The 32
+  threads of a warp hold 32 rows of one tile and the same share, so each word load of
+  the warp is one coalesced 256-byte read; the gathered rates are small enough to stay
+  in L2 (N_E = 8e5 float64 rates are 6.4 MB, the H200's L2 60 MB).
 - `update`: a thread per neuron adds its S partial sums in order, forms the slope and
   the RK update (as kernels.cpu.rk_stage), and evaluates the rates of the new state, which
-  the next gather reads.
+  the next gather reads. u and 1/tau_D come as arrays: one value per E neuron, or one
+  for all (the paper's network).
 
-No kernel uses atomics, shuffles or barriers: every sum has one order, fixed by N and K
-(never by the device or the scheduling), so a run on the GPU gives the same bytes every
-time; it differs from the CPU's order only at round-off. (Barrier-free kernels also run
-fast enough in numba-cuda's CPU simulator for the tests.) Sums are accumulated in float64
-also for float32 state: a step costs the index stream, not the adds.
+No kernel uses atomics, shuffles or barriers: every sum has one order, fixed by the
+network (N and its tiles' widths), never by the device or the scheduling, so a run on the
+GPU gives the same bytes every time; it differs from the CPU's order only at round-off.
+(Barrier-free kernels also run fast enough in numba-cuda's CPU simulator for the tests.)
+Sums are accumulated in float64 also for float32 state: a step costs the index stream,
+not the adds.
 
 Divergence: the last stage of a step checks its result; where it is not finite it
 stores the step's index in flag[0], and every later launch returns at once, so the state
@@ -43,8 +46,9 @@ _MASK = np.uint64(0xFFFF)
 
 
 @cuda.jit(device=True, inline=True)
-def _share_sum(src, words, bounds, tile, lane, w0, w1):
-    """sum of src over the indices in words w0 .. w1 - 1 of one row (tile, lane)."""
+def _share_sum(src, words, bounds, tile, lane, w0, w1, base):
+    """sum of src over the indices in words w0 .. w1 - 1 of one row (tile, lane), whose
+    tile starts at word row `base`."""
     b = 0
     nxt = bounds[tile, 1, lane]
     k0 = 4 * w0
@@ -53,15 +57,15 @@ def _share_sum(src, words, bounds, tile, lane, w0, w1):
         nxt = bounds[tile, b + 1, lane]
     acc = 0.0
     for w in range(w0, w1):
-        word = words[tile, w, lane]
+        word = words[base + w, lane]
         k = 4 * w
         if k + 4 <= nxt:  # the whole word in block b: the common case
             # unsigned indices: no negative-index wraparound code in the hot loop
-            base = np.uint64(b) << _SHIFT
-            i0 = base | (word & _MASK)
-            i1 = base | ((word >> _S1) & _MASK)
-            i2 = base | ((word >> _S2) & _MASK)
-            i3 = base | (word >> _S3)
+            high = np.uint64(b) << _SHIFT
+            i0 = high | (word & _MASK)
+            i1 = high | ((word >> _S1) & _MASK)
+            i2 = high | ((word >> _S2) & _MASK)
+            i3 = high | (word >> _S3)
             acc += (src[i0] + src[i1]) + (src[i2] + src[i3])
         else:  # the word crosses into a later block
             for q in range(4):
@@ -74,29 +78,33 @@ def _share_sum(src, words, bounds, tile, lane, w0, w1):
 
 
 @cuda.jit
-def gather(wE, bE, wI, bI, N, N_E, S, nu_E, nu_I, s_E, part, flag):
+def gather(wE, oE, bE, wI, oI, bI, N, N_E, S, nu_E, nu_I, s_E, part, flag):
     """part[0, s, i], part[1, s, i]: share s (of S) of row i's inhibitory and excitatory
     input sums. E rows gather depressed inputs s_E = x nu_E, I rows plain rates nu_E;
-    both gather nu_I. Rate vectors carry a trailing 0 slot (the padding index)."""
+    both gather nu_I. Rate vectors carry a trailing 0 slot (the padding index). The
+    shares split the words of the row's tile (its width W_t, kernels.cuda.layout)."""
     t = cuda.grid(1)
     if flag[0] >= 0:  # a step has diverged: the launch returns
         return
-    rows = wE.shape[0] * 32
+    rows = bE.shape[0] * 32
     s = t // rows
     i = t - s * rows
     if s >= S or i >= N:
         return
     tile = i // 32
     lane = i - 32 * tile
-    W = wI.shape[1]
-    part[0, s, i] = _share_sum(nu_I, wI, bI, tile, lane, (s * W) // S, ((s + 1) * W) // S)
-    W = wE.shape[1]
+    base = oI[tile]
+    W = oI[tile + 1] - base
+    part[0, s, i] = _share_sum(nu_I, wI, bI, tile, lane, (s * W) // S, ((s + 1) * W) // S,
+                               base)
+    base = oE[tile]
+    W = oE[tile + 1] - base
     w0 = (s * W) // S
     w1 = ((s + 1) * W) // S
     if i < N_E:
-        part[1, s, i] = _share_sum(s_E, wE, bE, tile, lane, w0, w1)
+        part[1, s, i] = _share_sum(s_E, wE, bE, tile, lane, w0, w1, base)
     else:
-        part[1, s, i] = _share_sum(nu_E, wE, bE, tile, lane, w0, w1)
+        part[1, s, i] = _share_sum(nu_E, wE, bE, tile, lane, w0, w1, base)
 
 
 @cuda.jit
@@ -111,6 +119,8 @@ def update(z, y, out, acc, mode, c, part, S, N, N_E, code, a_E, b_E, a_I, b_I, I
     (and the same for the efficacy x_i of an E neuron), then the rates of out_i. With
     step >= 0, flag[0] = step where out_i is not finite (or its square would overflow,
     as kernels.cpu.all_finite). A thread touches only its own elements: out may alias z.
+    inv_D = 1 / tau_D and u: float64 arrays of one value per E neuron, or of one value for
+    all (the paper's network: the same float64 as the scalar it replaces, so the same bits).
     """
     i = cuda.grid(1)
     if flag[0] >= 0 or i >= N:
@@ -129,7 +139,9 @@ def update(z, y, out, acc, mode, c, part, S, N, N_E, code, a_E, b_E, a_I, b_I, I
     r = phi_scalar(code, out[i])
     if i < N_E:  # the efficacy x_i, from the rate of z (read before it is replaced)
         j = N + i
-        kx = efficacy_slope(z[j], nu_E[i], inv_D, u)
+        # min: index 0 of a one-value array (a branch-free select, no modulo)
+        kx = efficacy_slope(z[j], nu_E[i], inv_D[min(i, inv_D.shape[0] - 1)],
+                            u[min(i, u.shape[0] - 1)])
         acc[j], out[j] = rk_combine(mode, c, y[j], kx, acc[j])
         bad = bad or not abs(np.float64(out[j])) < 1e150
         nu_E[i] = r
