@@ -349,3 +349,16 @@ def onset_final_state(wc):
         if onset.read_search(state).finished:
             return state
         step += 1
+
+
+# ---- the heterogeneity stage (heterogeneity.smk) ----------------------------------------
+def het_settings(wc, onset):
+    """The section as one network's job reads it: its own ensemble only (editing another
+    ensemble must not redo it); the point jobs without the onset search's settings, the
+    onset jobs with those and the step alone."""
+    het = config["heterogeneity"]
+    out = {k: v for k, v in het.items() if k != "onset"}
+    if onset:
+        out = {k: het[k] for k in ("J0_stationary", "dt", "onset")}
+    out["ensembles"] = {wc.ensemble: het["ensembles"][wc.ensemble]}
+    return out

@@ -8,17 +8,6 @@
 HET = config["heterogeneity"]
 
 
-def het_settings(wc, onset):
-    """The section as one network's job reads it: its own ensemble only (editing another
-    ensemble must not redo it); the point jobs without the onset search's settings, the
-    onset jobs with those and the step alone."""
-    out = {k: v for k, v in HET.items() if k != "onset"}
-    if onset:
-        out = {k: HET[k] for k in ("J0_stationary", "dt", "onset")}
-    out["ensembles"] = {wc.ensemble: HET["ensembles"][wc.ensemble]}
-    return out
-
-
 # the folder of one network: heterogeneity/<ensemble>/N~<N>/seed~<seed>
 HET_POINT = heterogeneity_dir("{ensemble}", "{N}", "{seed}")
 HET_NAME = "{ensemble}_N~{N}_seed~{seed}"
