@@ -184,12 +184,13 @@ def phase_figure(phase, points, section: dict, model: dict):
 def width_figure(widths, per, section: dict, model: dict):
     """J_FP and J_ch per realization vs N (left) and the width J_ch - J_FP (right), per
     searched ensemble: small markers the realizations (J_ch with its interval), large the
-    per-N means with their t intervals; a realization without J_FP still shows its J_ch."""
+    per-N means with their standard errors; a realization without J_FP still shows its
+    J_ch. Ensembles sit side by side around each N (a small shift on the log axis)."""
     use_style()
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
     styles = ensemble_styles(section["ensembles"])
     names = list(dict.fromkeys(widths.ensemble)) if len(widths) else []
-    spread = {n: (i - (len(names) - 1) / 2) * 0.03 for i, n in enumerate(names)}
+    spread = {n: (i - (len(names) - 1) / 2) * 0.012 for i, n in enumerate(names)}
     for ens in names:
         color, marker = styles[ens]
         g = widths[widths.ensemble == ens]
@@ -203,13 +204,14 @@ def width_figure(widths, per, section: dict, model: dict):
         p = per[per.ensemble == ens]
         for ax, q, mfc in ((axes[0], "J_ch", color), (axes[0], "J_FP", "white"),
                            (axes[1], "width", color)):
-            ok = p[f"{q}_n"] > 0
-            m = p[ok]
-            err = np.vstack([(m[f"{q}_mean"] - m[f"{q}_lo"]).to_numpy(float),
-                             (m[f"{q}_hi"] - m[f"{q}_mean"]).to_numpy(float)])
-            ax.errorbar(m.N.to_numpy(float) * 10 ** spread[ens], m[f"{q}_mean"],
-                        yerr=np.nan_to_num(err), fmt=marker + "-", color=color, mfc=mfc,
-                        ms=8, lw=1.2, capsize=3)
+            m = p[p[f"{q}_n"] > 0]
+            # one standard error (never below the measurement floor): with two or three
+            # realizations a 95 % t interval spans the whole axis and hides the points
+            err = np.maximum(np.nan_to_num(m[f"{q}_se"].to_numpy(float)),
+                             m[f"{q}_se_floor"].to_numpy(float))
+            ax.errorbar(m.N.to_numpy(float) * 10 ** spread[ens], m[f"{q}_mean"], yerr=err,
+                        fmt=marker + "-", color=color, mfc=mfc, ms=8, lw=1.2, capsize=3,
+                        alpha=0.85)
     for ax in axes:
         ax.set_xscale("log")
         ax.set_xlabel("N (neurons)")
@@ -223,11 +225,12 @@ def width_figure(widths, per, section: dict, model: dict):
         axes[1].plot([], [], marker + "-", color=color,
                      label=ensemble_label(ens, section["ensembles"][ens]))
     if names:
-        axes[1].legend(fontsize=7)
+        axes[1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     o = section.get("onset", {})
-    caption(fig, "Per realization (small markers) and per-N means with 95% t intervals "
-                 "(large). J_ch: the zero crossing of λ_max(J0) fitted to the onset search's "
+    caption(fig, "Per realization (small markers) and per-N means ± one standard error over "
+                 "realizations, never below the measurement error (large; the 95% t intervals "
+                 "are in tables/heterogeneity_width.csv). J_ch: the zero crossing of λ_max(J0) fitted to the onset search's "
                  f"probes (grid J0 = {o.get('J0')}, bisection to {o.get('resolution')}; each probe "
                  f"RK4 for {o.get('t_transient')} τ, then λ_max over {o.get('t_average')} τ "
                  f"after 20 τ of alignment, up to {o.get('max_extensions')} extensions while "
