@@ -191,9 +191,10 @@ def _check(model, dt, J0=(0.5, 1.5), N=1000):
 @pytest.mark.parametrize("model", [dict(connectivity="erdos_renyi"), HETERO])
 def test_check_takes_etd4_with_a_heterogeneous_model_inside_its_limit(model):
     """`stdnet check` accepts etd4 with a heterogeneous model at dt = 0.5 (the limit at
-    J0 = 1.5 is 0.72, the homogeneous estimate: the in-degree remainder's split,
-    preflight.degree_modes, does not lower it here; measured stable steps are 1.0 and more,
-    docs/performance.md) and refuses dt = 1.0 naming the key, the value and the limit."""
+    J0 = 1.5 is 0.72, set by the bulk's rim as for the paper's network: the in-degree
+    remainder's split, preflight.degree_modes, does not lower it here; measured stable
+    steps are 1.0 and more, docs/performance.md) and refuses dt = 1.0 naming the key, the
+    value and the limit."""
     from stdnet.workflow.config import ConfigError
 
     assert _check(model, 0.5)["simulation"]["method"] == "etd4"

@@ -21,12 +21,17 @@ Heterogeneous networks (variable in-degrees, per-neuron u_j and tau_D,j; issue 2
 is the MEAN in-degree from b of the rows of a (`block_degrees`; exactly K_b for fixed
 in-degree, where the kernels keep the integer K_b and their bits). u_j and tau_D,j never
 enter L: they act on the efficacies, which the explicit part (kernels.cpu.rk_stage) takes.
-Everything below holds for any frozen L, so nothing else changes; what L no longer holds
-is the part of the mean coupling proportional to K_ib - K_ab, a rank-3 term left to the
-explicit part. Its stiffness is about sqrt(K) J0 g |cov(phi'_i, K_ib / K_ab)|: it grows
-like sqrt(K) at a fixed in-degree CV (O(1) for Erdos-Renyi, whose CV falls like
-1/sqrt(K)). Measured (docs/performance.md, "Heterogeneous networks") it does not lower the
-stable step at N <= 8000 and in-degree CV <= 0.2; workflow.preflight bounds it beyond.
+Everything below holds for any frozen L (fixed points kept, order 4), so nothing else
+changes; what L no longer holds is the part of the mean coupling proportional to
+delta_ib = K_ib / K_ab - 1, a rank-3 term left to the explicit part. Its eigenvalues are
+(J0/sqrt(K)) K_ab g_ab cov(phi'_i, delta_ib) / tau_a: they grow like sqrt(K) at a fixed
+in-degree CV, but relative to the exact part they are r = <phi' delta_b>_a / <phi'>_a, the
+phi'-weighted mean excess in-degree, and the split keeps RK4's region on the leaks while
+r stays below ~0.8 (the split on the mean modes, workflow.preflight.degree_modes; the
+stationary theory gives |r| <= 0.65 for in-degree CVs up to 0.8, N = 2000-32000, J0 =
+0.5-2.5). Measured: the stable step at N = 2000 and 8000, Erdos-Renyi
+and gamma in-degrees up to CV 0.2 (0.8 at N = 2000) is that of the paper's network or
+larger (docs/performance.md, "ETD4 on heterogeneous networks").
 
 The step integrates y' = L y + N(y), N(y) = F(y) - L y, with L frozen for the step, by
 the ETDRK4 scheme of Cox & Matthews (J. Comput. Phys. 176, 2002), order 4 for any fixed

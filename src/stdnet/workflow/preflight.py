@@ -4,7 +4,10 @@ region, and does every job fit the memory the machine has?
 The step-size check uses the homogeneous modes of the fixed point (stdnet.theory.homogeneous):
 that mode is an exact eigenvector of every fixed-in-degree network's Jacobian, and its
 eigenvalue grows like sqrt(K) J0, so at large N and J0 it is the first to leave the
-stability region of RK4 (a run then blows up after hours). The memory check compares the
+stability region of RK4 (a run then blows up after hours). Heterogeneous models
+(docs/heterogeneity.md) add the efficacy leak of the fastest E neuron (per-neuron u_j,
+tau_D,j) and, for ETD4 with variable in-degrees, the split of what its mean-in-degree
+operator leaves to the explicit part (`degree_modes`). The memory check compares the
 cost model's requests (stdnet.workflow.costmodel) with the machine, so a sweep too large for a
 laptop is refused at start instead of being killed by the OOM killer.
 """
