@@ -179,14 +179,20 @@ def test_kernels_match_the_reference_on_heterogeneous_networks(model):
 
 
 def test_what_takes_only_the_paper_network_says_so():
-    """ETD4 (one mean mode) and the correlations' cancellation refuse a heterogeneous
-    network with a message naming the key, instead of a numba typing error (the CUDA
-    backend takes them: tests/test_cuda_backend.py)."""
+    """The correlations' cancellation (one in-degree) and Network.K_E refuse a heterogeneous
+    network with a message naming the key, instead of a numba typing error or a wrong
+    number. (ETD4 and the CUDA backend take it since issue 25: tests/test_etd4_heterogeneous.py,
+    tests/test_cuda_backend.py.)"""
+    from stdnet.correlations.recording import record_inputs
+
     p = ModelParams(N=200, J0=0.5, connectivity="erdos_renyi")
     run = RunParams(dt=0.25, method="etd4", t_transient=1.0, t_record=1.0,
                     record_interval=0.25)
-    with pytest.raises(ValueError, match="connectivity: simulation.method etd4"):
-        Simulator(p, run, 1)
+    y0 = homogeneous_fixed_point(p).state(p)
+    with pytest.raises(ValueError, match="connectivity: the correlations stage's input"):
+        record_inputs(p, y0, 1, run, t_measure=1.0, sample_interval=0.25, n_sample=4)
+    with pytest.raises(ValueError, match="connectivity: K_E"):
+        _ = Simulator(p, run, 1).net.K_E
 
 
 def test_quenched_theory_is_the_homogeneous_point_for_the_paper_network():
@@ -254,12 +260,11 @@ def test_silent_fraction_and_quantiles_are_consistent():
 
 @pytest.mark.parametrize("extra,match", [
     ({}, "assume the paper's fixed in-degree"),
-    ({"stages": ["simulate", "lyapunov"], "simulation": {"method": "etd4"}},
-     "ETD4's exact mean mode"),
 ])
 def test_stages_that_assume_fixed_indegree_refuse_a_heterogeneous_model(extra, match):
     """stdnet check refuses before any job: the stability, transition, dmf and correlations
-    analyses and the ETD4 integrator take only the paper's network."""
+    analyses take only the paper's network (ETD4 takes any since issue 25:
+    tests/test_etd4_heterogeneous.py)."""
     cfg = {"grid": {"N": [1000], "J0": [0.5], "seeds": [1]},
            "model": {"connectivity": "erdos_renyi"}, **extra}
     with pytest.raises(ConfigError, match=match):

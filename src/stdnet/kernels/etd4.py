@@ -14,8 +14,24 @@ columns, and replacing the 0/1 pattern by its mean K_b / N_b gives the rank-2 ma
 
 - V^T (3 x dim): the perturbations of three population means at y_n,
   m1 = <x phi' dh + nu dx>_E (the depressed E signal), m2 = <phi' dh>_E, m3 = <phi' dh>_I;
-- C (2 x 3): the couplings (J0/sqrt(K)) K_b g_ab / tau_a of those means;
+- C (2 x 3): the couplings (J0/sqrt(K)) K_ab g_ab / tau_a of those means;
 - U (dim x 2): the indicators of the h of E rows and of I rows.
+
+Heterogeneous networks (variable in-degrees, per-neuron u_j and tau_D,j; issue 25). K_ab
+is the MEAN in-degree from b of the rows of a (`block_degrees`; exactly K_b for fixed
+in-degree, where the kernels keep the integer K_b and their bits). u_j and tau_D,j never
+enter L: they act on the efficacies, which the explicit part (kernels.cpu.rk_stage) takes.
+Everything below holds for any frozen L (fixed points kept, order 4), so nothing else
+changes; what L no longer holds is the part of the mean coupling proportional to
+delta_ib = K_ib / K_ab - 1, a rank-3 term left to the explicit part. Its eigenvalues are
+(J0/sqrt(K)) K_ab g_ab cov(phi'_i, delta_ib) / tau_a: they grow like sqrt(K) at a fixed
+in-degree CV, but relative to the exact part they are r = <phi' delta_b>_a / <phi'>_a, the
+phi'-weighted mean excess in-degree, and the split keeps RK4's region on the leaks while
+r stays below ~0.8 (the split on the mean modes, workflow.preflight.degree_modes; the
+stationary theory gives |r| <= 0.65 for in-degree CVs up to 0.8, N = 2000-32000, J0 =
+0.5-2.5). Measured: the stable step at N = 2000 and 8000, Erdos-Renyi
+and gamma in-degrees up to CV 0.2 (0.8 at N = 2000) is that of the paper's network or
+larger (docs/performance.md, "ETD4 on heterogeneous networks").
 
 The step integrates y' = L y + N(y), N(y) = F(y) - L y, with L frozen for the step, by
 the ETDRK4 scheme of Cox & Matthews (J. Comput. Phys. 176, 2002), order 4 for any fixed
@@ -47,9 +63,11 @@ kernels.cpu.rk_stage's slope).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.extending import overload
 
 from stdnet.kernels.cpu import all_finite, rk_rates, rk_stage
+from stdnet.kernels.rows import n_rows
 from stdnet.kernels.tangent_block import field_tangent
 from stdnet.kernels.tangent_narrow import fused_rates, fused_stage
 from stdnet.model.transfer import dphi_scalar, phi_scalar
@@ -311,25 +329,49 @@ def _set_scratch(m):
 
 # ---- the step ---------------------------------------------------------------------
 @njit(cache=True)
-def _operator(y, N, N_E, code, Jc, K_E, K_I, g_EE, g_EI, g_IE, g_II, tau_E, tau_I, h,
-              dp, wnu, C, S):
-    """L at y: phi' and rates (dp, wnu), the couplings C and the step's coefficients S."""
+def _operator(y, N, N_E, code, Jc, K_EE, K_EI, K_IE, K_II, g_EE, g_EI, g_IE, g_II, tau_E,
+              tau_I, h, dp, wnu, C, S):
+    """L at y: phi' and rates (dp, wnu), the couplings C and the step's coefficients S.
+    K_ab: the (mean) in-degree from population b of the rows of population a."""
     _factors(y, N, N_E, code, dp, wnu)
-    C[0, 0] = Jc * K_E * g_EE / tau_E
+    C[0, 0] = Jc * K_EE * g_EE / tau_E
     C[0, 1] = 0.0
-    C[0, 2] = -Jc * K_I * g_EI / tau_E
+    C[0, 2] = -Jc * K_EI * g_EI / tau_E
     C[1, 0] = 0.0
-    C[1, 1] = Jc * K_E * g_IE / tau_I
-    C[1, 2] = -Jc * K_I * g_II / tau_I
+    C[1, 1] = Jc * K_IE * g_IE / tau_I
+    C[1, 2] = -Jc * K_II * g_II / tau_I
     M = np.empty((2, 2))
     _small_matrix(y, N, N_E, dp, C, M)
     _coefficients(M, h, S)
 
 
-@njit(cache=True)
-def _in_degree(rows):
-    """Columns per row of an index block, also when read packed (4 uint16 per uint64)."""
-    return rows.shape[1] * 4 if rows.itemsize == 8 else rows.shape[1]
+def block_degrees(rows, N_E):
+    """(mean in-degree of the E rows, of the I rows) from one population's rows: the K_b
+    of L's couplings. An (N, K) block (also read packed, 4 uint16 per uint64) gives the
+    integer K twice; variable rows (flat, ptr) their means over each population's rows."""
+    if isinstance(rows, tuple):
+        ptr = rows[1]
+        N = ptr.shape[0] - 1
+        return (ptr[N_E] - ptr[0]) / N_E, (ptr[N] - ptr[N_E]) / (N - N_E)
+    K = rows.shape[1] * 4 if rows.itemsize == 8 else rows.shape[1]
+    return K, K
+
+
+# Compile-time dispatch as in kernels.rows: the fixed-in-degree kernels keep the integer K
+# they had before variable rows existed (the same machine code, the same bits).
+@overload(block_degrees)
+def _block_degrees(rows, N_E):
+    if isinstance(rows, types.BaseTuple):
+        def mean_rows(rows, N_E):
+            ptr = rows[1]
+            N = ptr.shape[0] - 1
+            return (ptr[N_E] - ptr[0]) / N_E, (ptr[N] - ptr[N_E]) / (N - N_E)
+        return mean_rows
+
+    def fixed(rows, N_E):
+        K = rows.shape[1] * 4 if rows.itemsize == 8 else rows.shape[1]
+        return K, K
+    return fixed
 
 
 @njit(cache=True)
@@ -359,19 +401,20 @@ def advance(y, n_steps, method, dt, pre_E, pre_I, N_E, code, Jc, g_EE, g_EI, g_I
     within this call) of the first step after which y is not finite; y then holds the
     last finite state.
     """
-    N = pre_E.shape[0]
+    N = n_rows(pre_E)
     n = y.shape[0]
     # the trajectory as one column: u, KU, A, K, Z, ACC (rows of _stage_state)
     u0, KU, A, K, Z, ACC = _views(y, work, n)
     nu, s = work[6][:N], work[6][N:]
     dp, wnu = work[7][:N], work[7][N:]
-    K_E, K_I = _in_degree(pre_E), _in_degree(pre_I)
+    K_EE, K_IE = block_degrees(pre_E, N_E)
+    K_EI, K_II = block_degrees(pre_I, N_E)
     C = np.empty((2, 3))
     S = np.empty((8, 2, 2))
     BE, G, BT, alpha = _set_scratch(1)
     for step in range(n_steps):
-        _operator(y, N, N_E, code, Jc, K_E, K_I, g_EE, g_EI, g_IE, g_II, tau_E, tau_I, dt,
-                  dp, wnu, C, S)
+        _operator(y, N, N_E, code, Jc, K_EE, K_EI, K_IE, K_II, g_EE, g_EI, g_IE, g_II,
+                  tau_E, tau_I, dt, dp, wnu, C, S)
         for stage in range(4):
             z, kv = _stage_state(stage, y, work)
             rk_rates(z, N, N_E, code, nu, s)
@@ -398,19 +441,20 @@ def advance_tangent(y, Q, n_steps, fused, dt, pre_E, pre_I, N_E, code, Jc, g_EE,
     as `advance`, twork (>= TANGENT_ROWS, dim, m). Returns -1, the index of the step
     after which y is not finite, or n_steps - 1 when only Q is not finite at the end.
     """
-    N = pre_E.shape[0]
+    N = n_rows(pre_E)
     n = y.shape[0]
     u0, KU, A, K, Z, ACC = _views(y, work, n)
     nu, s = work[6][:N], work[6][N:]
     dp, wnu = work[7][:N], work[7][N:]
-    K_E, K_I = _in_degree(pre_E), _in_degree(pre_I)
+    K_EE, K_IE = block_degrees(pre_E, N_E)
+    K_EI, K_II = block_degrees(pre_I, N_E)
     C = np.empty((2, 3))
     S = np.empty((8, 2, 2))
     BE, G, BT, alpha = _set_scratch(1)
     TBE, TG, TBT, talpha = _set_scratch(Q.shape[1])
     for step in range(n_steps):
-        _operator(y, N, N_E, code, Jc, K_E, K_I, g_EE, g_EI, g_IE, g_II, tau_E, tau_I, dt,
-                  dp, wnu, C, S)
+        _operator(y, N, N_E, code, Jc, K_EE, K_EI, K_IE, K_II, g_EE, g_EI, g_IE, g_II,
+                  tau_E, tau_I, dt, dp, wnu, C, S)
         for stage in range(4):
             z, kv = _stage_state(stage, y, work)
             Zq = Q if stage == 0 else (twork[1] if stage == 1 else twork[2])

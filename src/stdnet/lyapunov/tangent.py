@@ -182,8 +182,6 @@ class TangentStepper:
             raise ValueError(f"m: invalid value {m}; allowed: an integer in [1, dim={params.dim}]")
         if not dt > 0:
             raise ValueError(f"dt: invalid value {dt!r}; allowed: a number > 0")
-        if method == expint.METHOD:  # its mean-mode coupling assumes one in-degree
-            net.require_homogeneous("the ETD4 tangent step (lyapunov.method etd4)")
         self.params, self.net, self.m, self.dt, self.method = params, net, m, float(dt), method
         self.dim = params.dim
         self._code = METHOD_CODES.get(method, expint.METHOD_CODE)

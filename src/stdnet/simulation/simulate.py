@@ -121,7 +121,6 @@ class CpuEngine:
         self.dtype = PRECISIONS[run.precision]
         self.args = kernel_args(params, net, dtype=self.dtype)
         if run.method == expint.METHOD:  # the stiff homogeneous mode taken exactly
-            net.require_homogeneous("simulation.method etd4")  # one in-degree: one mean mode
             self.work = expint.make_work(params, self.dtype)
             self.method, self._advance = expint.METHOD_CODE, expint.advance
         else:

@@ -69,22 +69,25 @@ def _normal_nodes(n: int):
     return z, w / w.sum()
 
 
-def _binomial_nodes(pool: int, c: float):
+def _binomial_nodes(pool: int, c: float, nodes: int = DEGREE_NODES,
+                    exact_max: int = BINOMIAL_EXACT_MAX):
     mean, var = pool * c, pool * c * (1 - c)
-    if 12 * math.sqrt(var) + 1 <= BINOMIAL_EXACT_MAX:
+    if 12 * math.sqrt(var) + 1 <= exact_max:
         k = np.arange(pool + 1)
         pmf = np.exp(special.gammaln(pool + 1) - special.gammaln(k + 1)
                      - special.gammaln(pool - k + 1) + k * math.log(c)
                      + (pool - k) * math.log1p(-c)) if c < 1 else (k == pool).astype(float)
         keep = pmf > 1e-14
         return k[keep].astype(float), pmf[keep] / pmf[keep].sum()
-    z, w = _normal_nodes(DEGREE_NODES)
+    z, w = _normal_nodes(nodes)
     return mean + math.sqrt(var) * z, w
 
 
-def ensemble_degrees(params: ModelParams, target: str) -> Degrees:
+def ensemble_degrees(params: ModelParams, target: str, nodes: int = DEGREE_NODES,
+                     exact_max: int = BINOMIAL_EXACT_MAX) -> Degrees:
     """The in-degree distribution of the model's ensemble for targets in population
-    `target` ("E" or "I"), on quadrature nodes (module constants)."""
+    `target` ("E" or "I"), on quadrature nodes (module constants; fewer `nodes` per axis
+    and binomials exact only up to `exact_max` support points for a coarser, faster one)."""
     p = params
     i = 0 if target == "E" else p.N - 1  # a neuron of that population
     pool_E, pool_I = (int(a[i]) for a in pools(p.N, p.N_E))
@@ -92,14 +95,14 @@ def ensemble_degrees(params: ModelParams, target: str) -> Degrees:
         one = np.ones(1)
         return Degrees(p.K_E * one, p.K_I * one, one)
     if p.connectivity == "erdos_renyi":
-        kE, wE = _binomial_nodes(pool_E, p.c)
-        kI, wI = _binomial_nodes(pool_I, p.c)
+        kE, wE = _binomial_nodes(pool_E, p.c, nodes, exact_max)
+        kI, wI = _binomial_nodes(pool_I, p.c, nodes, exact_max)
         return Degrees(np.repeat(kE, kI.size), np.tile(kI, kE.size), np.outer(wE, wI).ravel())
     cv = p.indegree_cv
     if cv == 0:
         one = np.ones(1)
         return Degrees(p.K_E * one, p.K_I * one, one)
-    z, w = _normal_nodes(DEGREE_NODES)
+    z, w = _normal_nodes(nodes)
     r = copula_r(cv, p.indegree_rho)
     z1 = np.repeat(z, z.size)
     z2 = r * z1 + math.sqrt(max(0.0, 1 - r * r)) * np.tile(z, z.size)

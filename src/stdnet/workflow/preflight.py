@@ -4,7 +4,10 @@ region, and does every job fit the memory the machine has?
 The step-size check uses the homogeneous modes of the fixed point (stdnet.theory.homogeneous):
 that mode is an exact eigenvector of every fixed-in-degree network's Jacobian, and its
 eigenvalue grows like sqrt(K) J0, so at large N and J0 it is the first to leave the
-stability region of RK4 (a run then blows up after hours). The memory check compares the
+stability region of RK4 (a run then blows up after hours). Heterogeneous models
+(docs/heterogeneity.md) add the efficacy leak of the fastest E neuron (per-neuron u_j,
+tau_D,j) and, for ETD4 with variable in-degrees, the split of what its mean-in-degree
+operator leaves to the explicit part (`degree_modes`). The memory check compares the
 cost model's requests (stdnet.workflow.costmodel) with the machine, so a sweep too large for a
 laptop is refused at start instead of being killed by the OOM killer.
 """
@@ -14,13 +17,16 @@ import math
 import os
 
 import numpy as np
+from scipy import stats
 
-from stdnet.files.errors import ResourceError
+from stdnet.files.errors import FixedPointError, ResourceError
 from stdnet.kernels.etd4 import phi_blocks
 from stdnet.model.network import realization_in_degrees
 from stdnet.model.params import ModelParams, RunParams, is_whole
+from stdnet.model.transfer import dphi, phi
 from stdnet.theory.homogeneous import homogeneous_jacobian
 from stdnet.theory.meanfield import fixed_point_branch, homogeneous_fixed_point
+from stdnet.theory.quenched import QuenchedTheory, ensemble_degrees, moments_of
 from stdnet.workflow.costmodel import BASE_MB, CostModel, recording_bytes, stage_jobs
 from stdnet.workflow.plan import SweepPlan
 
@@ -58,11 +64,13 @@ def ray_limit(lam: complex, method: str) -> float:
 
 def _modes(params: ModelParams, fp=None) -> np.ndarray:
     """The 3 homogeneous eigenvalues and the single-neuron leaks (-1/tau_E, -1/tau_I,
-    -1/tau_D - u nu_E)."""
+    -1/tau_D - u nu_E, and that of the fastest efficacy where u, tau_D differ between
+    neurons)."""
     p = params
     fp = homogeneous_fixed_point(p) if fp is None else fp
     ev = np.linalg.eigvals(homogeneous_jacobian(p, fp))
     leaks = [-1.0 / p.tau_E, -1.0 / p.tau_I, -1.0 / p.tau_D - p.u * fp.nu_E]
+    leaks += _fastest_efficacy(p, fp)
     return np.concatenate([ev, leaks]).astype(complex)
 
 
@@ -110,24 +118,161 @@ def _etd_limit(params: ModelParams, fp=None) -> tuple[float, complex]:
     """(largest stable dt, the eigenvalue that sets it) of ETD4: the leaks, the depression
     mode and the rim of the bulk disc see RK4's region (L is zero on them at the fixed
     point); the three homogeneous modes see the split scheme (etd_growth), scanned up to
-    ETD_DT_CAP."""
+    ETD_DT_CAP. Variable in-degrees add the split of `degree_modes` to the scan."""
     p = params
     fp = homogeneous_fixed_point(p) if fp is None else fp
     J = homogeneous_jacobian(p, fp)
     D = np.diag(np.diag(J))  # the local part: leaks and the efficacy's own damping
     D[2, 0] = J[2, 0]
     D[0, 0], D[1, 1] = -1.0 / p.tau_E, -1.0 / p.tau_I
+    # the bulk bound holds for variable in-degrees too: the radius of a variance profile
+    # whose rows scale with K_i is set by their mean (the model's K_E, K_I)
     R = _bulk_radius(p)
     rim = -1.0 / p.tau_E + R * np.exp(1j * np.linspace(0.0, np.pi, 91))
     local = [-1.0 / p.tau_E, -1.0 / p.tau_I, -1.0 / p.tau_D - p.u * fp.nu_E]
+    local += _fastest_efficacy(p, fp)
     best = _limit(np.concatenate([local, rim]).astype(complex), "rk4")
+    splits = [(J - D, D)]
+    if p.connectivity != "fixed_indegree":  # the in-degree remainder's own split
+        splits.append(degree_modes(p, fp))
+    # a split whose modes grow (past an instability) grows under any step: not checked
+    checked = []
+    for L, Dl in splits:
+        ev = np.linalg.eigvals(L + Dl)
+        if np.all(ev.real < 0):
+            checked.append((L, Dl, complex(ev[np.argmin(ev.real)])))
+    for h in np.geomspace(0.01, min(best[0], ETD_DT_CAP), 60):
+        for L, Dl, stiff in checked:
+            if etd_growth(L, Dl, h) > 1.0 + 1e-12:
+                return float(h), stiff
     ev = np.linalg.eigvals(J)
     stiff = complex(ev[np.argmin(ev.real)])
-    if np.all(ev.real < 0):
-        for h in np.geomspace(0.01, min(best[0], ETD_DT_CAP), 60):
-            if etd_growth(J - D, D, h) > 1.0 + 1e-12:
-                return float(h), stiff
     return best if best[0] < ETD_DT_CAP else (ETD_DT_CAP, stiff)
+
+
+#: quadrature of degree_modes' stationary theory: in-degree nodes per axis (binomials exact up
+#: to as many support points) and input-noise nodes; coarser than theory.quenched's (24, 48):
+#: r changes by < 0.04 (N = 2000-32000, CV <= 0.8, J0 0.5-2.5) and the check stays ~0.1 s
+DEGREE_NODES = 8
+NOISE_NODES = 16
+#: the extreme neuron of a per-neuron STD constant: its quantile 0.01 / N_E (in a network of
+#: N_E draws the extreme is beyond it with probability 1 %)
+EXTREME_TAIL = 0.01
+
+
+def _fastest_efficacy(params: ModelParams, fp) -> list:
+    """The efficacy leak -1/tau_D,j - u_j nu_E of the fastest E neuron where u_j and tau_D,j
+    differ between neurons (model.u_cv, tau_D_cv; lognormal: ensembles.lognormal), at the
+    population's mean rate; [] for the paper's one u and tau_D. A local mode: RK4's region
+    for both methods."""
+    p = params
+    if p.u_cv == 0 and p.tau_D_cv == 0:
+        return []
+    z = stats.norm.isf(EXTREME_TAIL / p.N_E)
+
+    def quantile(mean, cv, sign):
+        s2 = math.log1p(cv * cv)
+        return mean * math.exp(sign * math.sqrt(s2) * z - 0.5 * s2)
+
+    u_max = quantile(p.u, p.u_cv, 1.0) if p.u_cv > 0 else p.u
+    tau_min = quantile(p.tau_D, p.tau_D_cv, -1.0) if p.tau_D_cv > 0 else p.tau_D
+    return [-1.0 / tau_min - u_max * fp.nu_E]
+
+
+def degree_modes(params: ModelParams, fp=None) -> tuple[np.ndarray, np.ndarray]:
+    """(L, D): ETD4's split (stdnet.kernels.etd4) on the mean modes of a network with
+    variable in-degrees, from the stationary theory (theory.quenched) of its ensemble.
+
+    L couples the three means m1 = <x phi' dh + nu dx>_E, m2 = <phi' dh>_E, m3 = <phi' dh>_I
+    into the h of all E and all I rows with the MEAN in-degrees, as the kernel does. What it
+    leaves to the explicit part is the remainder, row i receiving K_ib / K_ab - 1 =
+    delta_ib times the mean coupling: four directions w_ab (delta_ib on the rows of a), whose
+    means are those of u_a times r = <phi' delta_b>_a / <phi'>_a, the phi'-weighted mean
+    excess in-degree (x phi' for m1). State (7): the shifts of the h of E and of I rows, of
+    w_EE, w_EI, w_IE, w_II, and a uniform shift of x (as in theory.homogeneous); D holds the
+    leaks, the efficacies and the remainder. With r = 0 the w decouple and this is the
+    homogeneous split; the remainder can destabilise the step only where some r approaches
+    1 (active neurons with twice the mean in-degree). Where the theory has no stationary
+    state, fp (the homogeneous point) gives the means and every r is the ensemble's largest
+    excess in-degree: the worst case."""
+    p = params
+    degrees = {a: ensemble_degrees(p, a, DEGREE_NODES, DEGREE_NODES) for a in ("E", "I")}
+    # K_ab: the mean in-degree from b of the rows of a (kernels.etd4.block_degrees)
+    mean = {a + b: float(degrees[a].w @ (degrees[a].K_E if b == "E" else degrees[a].K_I))
+            for a in ("E", "I") for b in ("E", "I")}
+    try:
+        a, r = _degree_gains(p, degrees)
+        nu_E = a.pop("nu_E")
+    except FixedPointError:
+        fp = homogeneous_fixed_point(p) if fp is None else fp
+        dE, dI = dphi(p.transfer, fp.h_E), dphi(p.transfer, fp.h_I)
+        a = {"1": fp.x * dE, "2": dE, "3": dI}
+        worst = _largest_excess(p)
+        r = {k: worst for k in ("1E", "1I", "2E", "2I", "3E", "3I")}
+        nu_E = fp.nu_E
+    Jc = p.coupling
+    C00 = Jc * mean["EE"] * p.g_EE / p.tau_E
+    C02 = -Jc * mean["EI"] * p.g_EI / p.tau_E
+    C11 = Jc * mean["IE"] * p.g_IE / p.tau_I
+    C12 = -Jc * mean["II"] * p.g_II / p.tau_I
+    # the means as rows over the state (hE, hI, wEE, wEI, wIE, wII, x)
+    m1 = a["1"] * np.array([1.0, 0.0, r["1E"], r["1I"], 0.0, 0.0, 0.0])
+    m1[6] = nu_E
+    m2 = a["2"] * np.array([1.0, 0.0, r["2E"], r["2I"], 0.0, 0.0, 0.0])
+    m3 = a["3"] * np.array([0.0, 1.0, 0.0, 0.0, r["3E"], r["3I"], 0.0])
+    L = np.zeros((7, 7))
+    L[0] = C00 * m1 + C02 * m3
+    L[1] = C11 * m2 + C12 * m3
+    D = np.diag([-1.0 / p.tau_E, -1.0 / p.tau_I, -1.0 / p.tau_E, -1.0 / p.tau_E,
+                 -1.0 / p.tau_I, -1.0 / p.tau_I, -1.0 / p.tau_D - p.u * nu_E])
+    D[2] += C00 * m1
+    D[3] += C02 * m3
+    D[4] += C11 * m2
+    D[5] += C12 * m3
+    D[6, :6] = -p.u * m1[:6]  # dx = -u x phi' dh, over the same rows as m1
+    return L, D
+
+
+def _degree_gains(p: ModelParams, degrees: dict):
+    """({"1": <x phi'>_E, "2": <phi'>_E, "3": <phi'>_I, "nu_E"}, r) at the stationary state
+    of the ensemble's theory; FixedPointError where it has none."""
+    th = QuenchedTheory(p, degrees=degrees, noise_nodes=NOISE_NODES)
+    M = moments_of(th.solve())
+    out, r = {}, {}
+    for target in ("E", "I"):
+        m, v = th.inputs(target, M)  # per in-degree node: h ~ N(m, v)
+        h = m[:, None] + np.sqrt(v)[:, None] * th.z[None, :]
+        d = degrees[target]
+        W = d.w[:, None] * th.wz[None, :]
+        dp = dphi(p.transfer, h)
+        excess = {"E": d.K_E / (d.w @ d.K_E) - 1.0, "I": d.K_I / (d.w @ d.K_I) - 1.0}
+        if target == "E":  # x phi' averaged over the nodes of r = u tau_D
+            x = 1.0 / (1.0 + th.r[None, None, :] * phi(p.transfer, h)[..., None])
+            xdp = dp * (x @ th.wr)
+            out["1"], out["2"] = float(np.sum(W * xdp)), float(np.sum(W * dp))
+            out["nu_E"] = float(M[1])
+            for b in ("E", "I"):
+                r["1" + b] = float(np.sum(W * xdp * excess[b][:, None])) / out["1"]
+                r["2" + b] = float(np.sum(W * dp * excess[b][:, None])) / out["2"]
+        else:
+            out["3"] = float(np.sum(W * dp))
+            for b in ("E", "I"):
+                r["3" + b] = float(np.sum(W * dp * excess[b][:, None])) / out["3"]
+    return out, r
+
+
+def _largest_excess(p: ModelParams) -> float:
+    """The largest relative in-degree excess K_ib / K_b - 1 of the ensemble's neurons (the
+    EXTREME_TAIL / N quantile of its in-degree distributions)."""
+    worst = 0.0
+    for target in ("E", "I"):
+        d = ensemble_degrees(p, target)
+        for K in (d.K_E, d.K_I):
+            order = np.argsort(K)
+            tail = np.cumsum(d.w[order][::-1])[::-1]  # P(K >= K_k), the nodes sorted
+            top = K[order][tail >= EXTREME_TAIL / p.N].max()
+            worst = max(worst, float(top / (d.w @ K) - 1.0))
+    return worst
 
 
 def max_stable_dt(params: ModelParams, method: str = "rk4") -> float:
