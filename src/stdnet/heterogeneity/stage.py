@@ -30,18 +30,23 @@ ROUND_OFF_VARIANCE = 1e-12
 THEORY_KEYS = ("nu_E", "nu_I", "var_h_E", "var_h_I", "var_h_degree_E", "var_h_degree_I")
 
 
+def network_of(path, file: str) -> dict:
+    """{ensemble, N, seed} of a per-network file from its path."""
+    m = _PATH.search(str(path))
+    if m is None:
+        raise ValueError(f"heterogeneity {file}: {path} is not "
+                         f"heterogeneity/<ensemble>/N~<N>/seed~<seed>/{file}")
+    return {"ensemble": m["ensemble"], "N": int(m["N"]), "seed": int(m["seed"])}
+
+
 def collect_points(paths) -> pd.DataFrame:
     """One row per point file: ensemble, N, seed, the realized in-degree statistics, and the
     attrs of /stationary (stat_*), /jfp (jfp_*) and /chaos (chaos_*)."""
     rows = []
     for path in paths:
-        m = _PATH.search(str(path))
-        if m is None:
-            raise ValueError(f"heterogeneity point file: {path} is not "
-                             "heterogeneity/<ensemble>/N~<N>/seed~<seed>/point.h5")
         d = read_point(path)
-        row = {"ensemble": m["ensemble"], "N": int(m["N"]), "seed": int(m["seed"]),
-               "K_E": int(d["params"]["K_E"]), "K_I": int(d["params"]["K_I"])}
+        row = {**network_of(path, "point.h5"), "K_E": int(d["params"]["K_E"]),
+               "K_I": int(d["params"]["K_I"])}
         row.update({f"degree_{k}": v for k, v in d["degrees"].items() if k != "arrays"})
         for group, prefix in (("stationary", "stat_"), ("jfp", "jfp_"), ("chaos", "chaos_")):
             row.update({prefix + k: v for k, v in d[group].items() if k != "arrays"})
@@ -234,12 +239,8 @@ def collect_onsets(paths) -> pd.DataFrame:
     (stdnet.onset.search.OnsetSearch.row, the "crossing" estimator)."""
     rows = []
     for path in paths:
-        m = _PATH.search(str(path))
-        if m is None:
-            raise ValueError(f"heterogeneity onset file: {path} is not "
-                             "heterogeneity/<ensemble>/N~<N>/seed~<seed>/onset.json")
         row = read_search(path).row("crossing")
-        row.update({"ensemble": m["ensemble"], "N": int(m["N"]), "seed": int(m["seed"])})
+        row.update(network_of(path, "onset.json"))
         rows.append(row)
     cols = ["ensemble", "N", "seed"]
     df = pd.DataFrame(rows)
