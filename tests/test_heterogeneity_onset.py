@@ -96,10 +96,10 @@ def test_a_partial_search_of_other_settings_is_not_resumed(monkeypatch, tmp_path
 
 
 def test_probe_run_covers_t_transient_and_refuses_a_partial_step():
-    run = het_onset.probe_run(SETTINGS, 0.05, 1.0)
+    run = het_onset.probe_run(SETTINGS, 0.05)
     assert run.total_steps == 4000  # 200 tau at dt 0.05
     with pytest.raises(ValueError, match=r"t_transient: invalid value 200.03; allowed: a whole"):
-        het_onset.probe_run(OnsetSettings(t_transient=200.03), 0.05, 1.0)
+        het_onset.probe_run(OnsetSettings(t_transient=200.03), 0.05)
 
 
 def test_a_real_probe_on_a_heterogeneous_network():

@@ -27,6 +27,7 @@ import math
 from pathlib import Path
 
 from stdnet.files.io import write_text
+from stdnet.heterogeneity.point import LYAPUNOV_ALIGN
 from stdnet.heterogeneity.settings import OnsetSettings
 from stdnet.lyapunov.run import LyapunovSettings, onset_lyapunov
 from stdnet.model.params import ModelParams, RunParams, format_J0
@@ -35,17 +36,14 @@ from stdnet.simulation.simulate import simulate
 
 log = logging.getLogger("stdnet.heterogeneity.onset")
 
-#: alignment of the tangent vector before lambda_max is averaged (tau), as the point jobs
-T_ALIGN = 20.0
-
-
 def lyapunov_settings(s: OnsetSettings, dt: float) -> LyapunovSettings:
-    """One exponent (the decision needs lambda_max only: the fused tangent step)."""
-    return LyapunovSettings(n_exponents=1, t_align=T_ALIGN, t_average=s.t_average,
+    """One exponent (the decision needs lambda_max only: the fused tangent step), aligned as
+    in the point jobs."""
+    return LyapunovSettings(n_exponents=1, t_align=LYAPUNOV_ALIGN, t_average=s.t_average,
                             max_extensions=s.max_extensions, dt=dt, method="rk4")
 
 
-def probe_run(s: OnsetSettings, dt: float, J0: float) -> RunParams:
+def probe_run(s: OnsetSettings, dt: float) -> RunParams:
     """The transient of a probe: t_transient of RK4 (its last step the one recorded
     sample, which nothing reads)."""
     n = s.t_transient / dt
@@ -61,7 +59,7 @@ def probe(params: ModelParams, net, seed: int, J0: float, s: OnsetSettings, dt: 
     """One judged run at J0: RK4 from the perturbed homogeneous state for t_transient,
     then lambda_max and its decision."""
     p = params.replace(J0=float(J0))
-    sim = simulate(p, probe_run(s, dt, J0), seed, network=net, progress_every_s=30.0)
+    sim = simulate(p, probe_run(s, dt), seed, network=net, progress_every_s=30.0)
     res, _ = onset_lyapunov(p, net, sim["final"]["y"], lyapunov_settings(s, dt), seed,
                             zero_tol=s.zero_tol, progress_every_s=30.0)
     periodic = bool(res.cycle.get("found", False))

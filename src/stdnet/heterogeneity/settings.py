@@ -53,14 +53,14 @@ class OnsetSettings:
     @classmethod
     def from_config(cls, section: dict) -> "OnsetSettings":
         o = dict(section.get("onset", {}))
-        for key in ("ensembles", "J0"):
-            if key in o:
-                o[key] = tuple(o[key])
+        if "ensembles" in o:
+            o["ensembles"] = tuple(o["ensembles"])
         if "J0" in o:
             o["J0"] = tuple(sorted(float(j) for j in o["J0"]))
         return cls(**o)
 
     def searched(self, ensemble: str, N: int) -> bool:
+        """Is the network of this ensemble and size searched?"""
         return ensemble in self.ensembles and int(N) <= self.N_max
 
 

@@ -279,9 +279,11 @@ def width_per_N(widths: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
-def _se(row, q: str) -> float:
-    """Standard error of a per-N mean: the scatter's, never below the measurement floor."""
-    return max(float(np.nan_to_num(row[f"{q}_se"], nan=0.0)), float(row[f"{q}_se_floor"]))
+def mean_standard_errors(per: pd.DataFrame, q: str) -> np.ndarray:
+    """Standard errors of the per-N means of q (width_per_N rows): the scatter's, never below
+    the measurement floor (the floor alone where one realization gives no scatter)."""
+    return np.maximum(np.nan_to_num(per[f"{q}_se"].to_numpy(float), nan=0.0),
+                      per[f"{q}_se_floor"].to_numpy(float))
 
 
 def shrink_test(per: pd.DataFrame, q: str = "width", level: float = 0.95) -> dict:
@@ -295,7 +297,8 @@ def shrink_test(per: pd.DataFrame, q: str = "width", level: float = 0.95) -> dic
         return {"N_small": math.nan, "N_large": math.nan, "d": math.nan, "lo": math.nan,
                 "hi": math.nan, "verdict": f"fewer than 2 sizes with a {q}"}
     a, b = have.iloc[0], have.iloc[-1]
-    sa, sb = _se(a, q), _se(b, q)
+    ses = mean_standard_errors(have, q)
+    sa, sb = float(ses[0]), float(ses[-1])
     d = float(a[f"{q}_mean"] - b[f"{q}_mean"])
     se = math.hypot(sa, sb)
     na, nb = int(a[f"{q}_n"]), int(b[f"{q}_n"])

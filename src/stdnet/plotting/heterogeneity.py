@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from stdnet.heterogeneity.measure import POPULATIONS, QUANTILE_PROBS
-from stdnet.heterogeneity.stage import ROUND_OFF_VARIANCE
+from stdnet.heterogeneity.stage import ROUND_OFF_VARIANCE, mean_standard_errors
 from stdnet.plotting import OKABE_ITO, caption, model_caption, use_style
 
 PALETTE = [OKABE_ITO[k] for k in ("grey", "blue", "vermillion", "green", "purple", "orange",
@@ -207,9 +207,8 @@ def width_figure(widths, per, section: dict, model: dict):
             m = p[p[f"{q}_n"] > 0]
             # one standard error (never below the measurement floor): with two or three
             # realizations a 95 % t interval spans the whole axis and hides the points
-            err = np.maximum(np.nan_to_num(m[f"{q}_se"].to_numpy(float)),
-                             m[f"{q}_se_floor"].to_numpy(float))
-            ax.errorbar(m.N.to_numpy(float) * 10 ** spread[ens], m[f"{q}_mean"], yerr=err,
+            ax.errorbar(m.N.to_numpy(float) * 10 ** spread[ens], m[f"{q}_mean"],
+                        yerr=mean_standard_errors(m, q),
                         fmt=marker + "-", color=color, mfc=mfc, ms=8, lw=1.2, capsize=3,
                         alpha=0.85)
     for ax in axes:

@@ -196,7 +196,7 @@ def _heterogeneity_problems(cfg: dict, plan: SweepPlan) -> list[str]:
                    f"allowed; allowed: names of heterogeneity.ensembles ({', '.join(h['ensembles'])})")
     if plan.heterogeneity_onsets:
         try:
-            probe_run(onset, h["dt"], onset.J0[0])
+            probe_run(onset, h["dt"])
         except ValueError as e:
             out.append(_keyed("heterogeneity.onset", e))
         try:

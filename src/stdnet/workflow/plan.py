@@ -41,6 +41,7 @@ import re
 from functools import cached_property
 
 from stdnet.dmf.points import DMFPlan, dmf_plan
+from stdnet.heterogeneity.settings import OnsetSettings
 from stdnet.model.params import format_J0
 from stdnet.stability.jfp import JFP_DENSE_N_MAX, jfp_method
 from stdnet.stability.spectrum import DENSE_N_MAX
@@ -208,10 +209,10 @@ class SweepPlan:
     def heterogeneity_onsets(self) -> list[tuple[str, int, int]]:
         """(ensemble, N, seed) of the networks whose J_ch is searched (heterogeneity.onset:
         its ensembles, N up to its N_max)."""
-        o = self.config["heterogeneity"].get("onset", {}) if self.heterogeneity_points else {}
-        names, N_max = o.get("ensembles", []), int(o.get("N_max", 0))
-        return [(e, N, s) for e, N, s in self.heterogeneity_points
-                if e in names and int(N) <= N_max]
+        if not self.heterogeneity_points:
+            return []
+        onset = OnsetSettings.from_config(self.config["heterogeneity"])
+        return [(e, N, s) for e, N, s in self.heterogeneity_points if onset.searched(e, N)]
 
     def point_outputs(self) -> list[tuple[str, str, list]]:
         """(rule, file name, points) of every per-point output that the selected stages
