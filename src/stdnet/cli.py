@@ -141,9 +141,8 @@ def _preflight_simulate(model: ModelParams, run: RunParams, seed: int) -> None:
         from stdnet.kernels.cuda.engine import device_bytes
 
         require_cuda("--backend")
-        # variable rows: the pattern's size is that of this seed's in-degrees
-        degrees = (None if model.connectivity == "fixed_indegree"
-                   else realization_in_degrees(model, seed))
+        # the pattern's size is that of this seed's in-degrees (variable rows: its tiles)
+        degrees = realization_in_degrees(model, seed)
         check_device_memory(device_bytes(model, run.precision, degrees=degrees),
                             f"N = {model.N}: the run")
     need, have = simulation_memory_bytes(model, run), mem_available()

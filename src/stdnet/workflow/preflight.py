@@ -517,12 +517,10 @@ def gpu_memory_problems(config: dict, executor: str = "local") -> list[str]:
         return []
     rule, wc = max(gpu_jobs, key=lambda job: int(job[1]["N"]))
     p = model.params(wc["N"])
-    if p.connectivity == "fixed_indegree":
-        need = device_bytes(p, model.sim.precision)
-    else:  # variable rows: the widest realization's tiles (in-degrees only, no rows drawn)
-        need = max(device_bytes(p, model.sim.precision,
-                                degrees=realization_in_degrees(p, int(seed)))
-                   for seed in config["grid"]["seeds"])
+    # the widest realization's tiles (in-degrees only, no rows drawn; all alike for fixed
+    # in-degree)
+    need = max(device_bytes(p, model.sim.precision, degrees=realization_in_degrees(p, int(seed)))
+               for seed in config["grid"]["seeds"])
     if need > free:
         return [f"N = {wc['N']}: a {rule} job needs {need / 2**30:.3g} GiB of GPU memory; the "
                 f"GPU has {free / 2**30:.3g} GiB free; lower that N or model.c, or use "
